@@ -1,0 +1,55 @@
+# MTD Guard developer entry points. Everything installs itself into git-ignored folders:
+#   .venv/                    Python virtualenv with pinned requirements-dev.txt
+#   tools/azurite/node_modules Azurite (Azure Storage emulator) from npm, pinned by package-lock.json
+# A stamp file per install means a second run does not reinstall anything.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY_STAMP      := $(VENV)/.stamp
+AZURITE_STAMP := tools/azurite/node_modules/.stamp
+
+.PHONY: help bootstrap demo test lint typecheck unit bench clean
+
+help:
+	@echo "make demo   - run a monitoring sweep locally (Azurite + Graph simulator) and print the report"
+	@echo "make test   - lint, type-check and run the whole test suite"
+	@echo "make bench  - cold-start and large-tenant sweep figures"
+	@echo "make clean  - remove the virtualenv and Azurite"
+
+bootstrap: $(PY_STAMP) $(AZURITE_STAMP)
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	@echo "==> creating $(VENV) and installing pinned Python packages"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(AZURITE_STAMP): tools/azurite/package.json tools/azurite/package-lock.json
+	@echo "==> installing Azurite (npm, pinned) into tools/azurite"
+	@cd tools/azurite && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+demo: bootstrap
+	@$(BIN)/python -m scripts.demo
+
+lint: $(PY_STAMP)
+	@echo "==> ruff"
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+typecheck: $(PY_STAMP)
+	@echo "==> mypy"
+	@$(BIN)/mypy
+
+unit: bootstrap
+	@echo "==> pytest"
+	@$(BIN)/python -m pytest
+
+test: lint typecheck unit
+
+bench: bootstrap
+	@$(BIN)/python -m scripts.bench
+
+clean:
+	rm -rf $(VENV) tools/azurite/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,238 @@
+"""Every app setting MTD Guard reads, in one registry, validated once with one message per problem.
+
+Code never calls ``os.environ`` for its own settings anywhere else: the registry is what the
+README settings table, the Bicep app settings and the sync test between them are checked against.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+Validator = Callable[[str], str | None]  # returns a problem sentence, or None when the value is fine
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    description: str
+    default: str | None = None  # None: no default (required when `required`, else simply unset)
+    required: bool = False
+    secret: bool = False  # a secret: Key Vault reference in Azure, never logged or returned
+    validate: Validator | None = None
+    host: bool = False  # also read by the Functions host / Azure SDK itself, not only by our code
+
+
+class SettingsError(Exception):
+    """Raised with every problem found, so an operator fixes them all in one go."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# One NCRONTAB field: *, numbers, ranges, lists and steps, or month/day names (the host accepts them).
+_CRON_FIELD = re.compile(r"^(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?)*$")
+
+
+def _tenant_id(value: str) -> str | None:
+    if _GUID.match(value) or _DOMAIN.match(value):
+        return None
+    return f"TENANT_ID {value!r} is neither a tenant GUID nor a domain such as contoso.onmicrosoft.com"
+
+
+def _ncrontab(name: str) -> Validator:
+    def check(value: str) -> str | None:
+        fields = value.split()
+        if len(fields) != 6 or not all(_CRON_FIELD.match(f) for f in fields):
+            return (
+                f"{name} {value!r} is not an NCRONTAB expression with six fields "
+                "'{second} {minute} {hour} {day} {month} {day-of-week}', e.g. '0 */30 * * * *'"
+            )
+        return None
+
+    return check
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url(name: str, *, allow_loopback_http: bool) -> Validator:
+    def check(value: str) -> str | None:
+        parts = urlsplit(value)
+        if parts.scheme == "https" and parts.hostname:
+            return None
+        if parts.scheme == "http" and parts.hostname and allow_loopback_http:
+            if _is_loopback(parts.hostname):
+                return None
+            return f"{name} {value!r} must use https (plain http is only accepted for a loopback address)"
+        return f"{name} {value!r} is not an absolute https:// URL"
+
+    return check
+
+
+def _int_range(name: str, low: int, high: int) -> Validator:
+    def check(value: str) -> str | None:
+        try:
+            number = int(value)
+        except ValueError:
+            return f"{name} {value!r} is not a whole number"
+        if not low <= number <= high:
+            return f"{name} {number} is outside {low}..{high}"
+        return None
+
+    return check
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "TENANT_ID",
+        "Entra tenant (GUID or verified domain) whose MTD connectors are monitored.",
+        required=True,
+        validate=_tenant_id,
+    ),
+    SettingSpec(
+        "GRAPH_ENDPOINT",
+        "Microsoft Graph root URL; /v1.0 or /beta is appended. A loopback http:// URL "
+        "(the Graph simulator) needs no Azure credential.",
+        default="https://graph.microsoft.com",
+        validate=_url("GRAPH_ENDPOINT", allow_loopback_http=True),
+    ),
+    SettingSpec(
+        "HEARTBEAT_SCHEDULE",
+        "NCRONTAB schedule of the heartbeat monitor (read by the Functions host).",
+        default="0 */30 * * * *",
+        validate=_ncrontab("HEARTBEAT_SCHEDULE"),
+    ),
+    SettingSpec(
+        "DEFAULT_THRESHOLD_DAYS",
+        "Unresponsive threshold used when a connector reports none (or 0).",
+        default="7",
+        validate=_int_range("DEFAULT_THRESHOLD_DAYS", 1, 365),
+    ),
+    SettingSpec(
+        "EARLY_WARNING_HOURS",
+        "Longest heartbeat age that is still healthy; the warning point is the lesser of this "
+        "and half the connector's threshold. 24 h is the documented partner sync interval.",
+        default="24",
+        validate=_int_range("EARLY_WARNING_HOURS", 1, 24 * 365),
+    ),
+    SettingSpec(
+        "HISTORY_RETENTION_DAYS",
+        "How long every observation is kept in the history table.",
+        default="90",
+        validate=_int_range("HISTORY_RETENTION_DAYS", 1, 3650),
+    ),
+    SettingSpec(
+        "AzureWebJobsStorage",
+        "Storage connection string (local runs: Azurite). In Azure use the identity-based "
+        "AzureWebJobsStorage__tableServiceUri instead.",
+        host=True,
+    ),
+    SettingSpec(
+        "AzureWebJobsStorage__tableServiceUri",
+        "Table service URI for identity-based storage access in Azure (managed identity).",
+        host=True,
+        validate=_url("AzureWebJobsStorage__tableServiceUri", allow_loopback_http=True),
+    ),
+    SettingSpec(
+        "AZURE_CLIENT_ID",
+        "Client id of the user-assigned managed identity used for Graph and storage in Azure.",
+        host=True,
+    ),
+    SettingSpec(
+        "ALERT_WEBHOOK_URL",
+        "Where alerts are POSTed as JSON. Unset: alerts stay recorded in the outbox only.",
+        validate=_url("ALERT_WEBHOOK_URL", allow_loopback_http=True),
+    ),
+    SettingSpec(
+        "ALERT_WEBHOOK_SECRET",
+        "Key for the HMAC-SHA256 X-MtdGuard-Signature header of webhook alerts.",
+        secret=True,
+    ),
+)
+
+_BY_NAME = {spec.name: spec for spec in SETTINGS}
+
+
+def raw(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The value of a registered setting, its default when unset or blank."""
+    spec = _BY_NAME[name]  # KeyError on purpose: reading an unregistered setting is a bug
+    value = (os.environ if env is None else env).get(name, "").strip()
+    return value or spec.default
+
+
+def problems(env: Mapping[str, str] | None = None) -> list[str]:
+    """Every problem with the current settings, one readable sentence each."""
+    found: list[str] = []
+    for spec in SETTINGS:
+        value = raw(spec.name, env)
+        if value is None:
+            if spec.required:
+                found.append(f"{spec.name} is not set: {spec.description}")
+            continue
+        if spec.validate and (problem := spec.validate(value)):
+            found.append(problem)
+    if not raw("AzureWebJobsStorage", env) and not raw("AzureWebJobsStorage__tableServiceUri", env):
+        found.append(
+            "No state storage: set AzureWebJobsStorage (a connection string, e.g. Azurite's) "
+            "or AzureWebJobsStorage__tableServiceUri (managed identity)"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Settings:
+    tenant_id: str
+    graph_endpoint: str
+    heartbeat_schedule: str
+    default_threshold_days: int
+    early_warning_hours: int
+    history_retention_days: int
+    alert_webhook_url: str | None
+    alert_webhook_secret: str | None
+    storage_connection_string: str | None
+    table_service_uri: str | None
+    managed_identity_client_id: str | None
+
+    @property
+    def graph_is_loopback(self) -> bool:
+        parts = urlsplit(self.graph_endpoint)
+        return parts.scheme == "http" and _is_loopback(parts.hostname or "")
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment; raises SettingsError listing every problem."""
+    if found := problems(env):
+        raise SettingsError(found)
+
+    def get(name: str) -> str:
+        value = raw(name, env)
+        assert value is not None  # required or defaulted, checked by problems()
+        return value
+
+    return Settings(
+        tenant_id=get("TENANT_ID"),
+        graph_endpoint=get("GRAPH_ENDPOINT").rstrip("/"),
+        heartbeat_schedule=get("HEARTBEAT_SCHEDULE"),
+        default_threshold_days=int(get("DEFAULT_THRESHOLD_DAYS")),
+        early_warning_hours=int(get("EARLY_WARNING_HOURS")),
+        history_retention_days=int(get("HISTORY_RETENTION_DAYS")),
+        alert_webhook_url=raw("ALERT_WEBHOOK_URL", env),
+        alert_webhook_secret=raw("ALERT_WEBHOOK_SECRET", env),
+        storage_connection_string=raw("AzureWebJobsStorage", env),
+        table_service_uri=raw("AzureWebJobsStorage__tableServiceUri", env),
+        managed_identity_client_id=raw("AZURE_CLIENT_ID", env),
+    )
