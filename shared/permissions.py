@@ -1,0 +1,82 @@
+"""Every Microsoft Graph application permission MTD Guard needs, why, and for which feature.
+
+One registry, read by the README permissions table, the Bicep Graph module
+(infra/modules/graph-permissions.bicep, which grants exactly these; tests/infra checks it) and the
+printed ``az rest`` / PowerShell commands for deployers who cannot grant them from Bicep.
+
+App-role ids are Microsoft Graph's own, from Microsoft's generated permission list
+(microsoft-graph-docs ``concepts/includes/permissions-ids.md``, "Application" rows). They are the
+same in every tenant of the global cloud.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+"""Application id of Microsoft Graph's service principal (well known, the same in every tenant)."""
+
+
+class ConnectorAccess(StrEnum):
+    """The deployer's choice for Intune connector access (Bicep parameter ``connectorAccess``)."""
+
+    READ_ONLY = "ReadOnly"
+    READ_WRITE = "ReadWrite"
+
+
+@dataclass(frozen=True)
+class GraphPermission:
+    name: str
+    app_role_id: str  # id of the app role on Microsoft Graph's service principal (Application type)
+    feature: str
+    why: str
+    # None: granted whatever connectorAccess is; otherwise granted only for that choice.
+    connector_access: ConnectorAccess | None = None
+
+
+PERMISSIONS: tuple[GraphPermission, ...] = (
+    GraphPermission(
+        "DeviceManagementServiceConfig.Read.All",
+        "06a5fe6d-c49d-46a7-b082-56b1b14103c7",
+        feature="Heartbeat monitor, read API (GET /api/connectors)",
+        why="List and read the Mobile Threat Defense connectors (heartbeat, partner state, "
+        "threshold, platform toggles). Least-privileged permission for those reads.",
+        connector_access=ConnectorAccess.READ_ONLY,
+    ),
+    GraphPermission(
+        "DeviceManagementServiceConfig.ReadWrite.All",
+        "5ac13192-7ace-4fcf-b828-1a26f28068ee",
+        feature="Configure API (optional): create, update, delete connectors",
+        why="Change connector settings from the HTTP API. Granted instead of Read.All (it "
+        "includes every read) only when the deployer chooses connectorAccess=ReadWrite.",
+        connector_access=ConnectorAccess.READ_WRITE,
+    ),
+    GraphPermission(
+        "AuditLog.Read.All",
+        "b0afded3-3588-46d8-8b3d-9842eff778da",
+        feature="Conditional Access drift",
+        why="Read the Entra directory audit log (/auditLogs/directoryAudits) for changes to the "
+        "classic and modern Conditional Access policies that enforce MTD.",
+    ),
+    GraphPermission(
+        "Policy.Read.All",
+        "246dd0d5-5bd0-4def-940b-0421030a5b68",
+        feature="Conditional Access drift",
+        why="Read the modern Conditional Access policies (/identity/conditionalAccess/policies) "
+        "to compare them with the last known state.",
+    ),
+)
+
+
+def granted(access: ConnectorAccess) -> tuple[GraphPermission, ...]:
+    """The permissions a deployment with this connector access grants, in registry order."""
+    return tuple(p for p in PERMISSIONS if p.connector_access in (None, access))
+
+
+def by_name(name: str) -> GraphPermission:
+    """The registry entry for a permission name; KeyError for a permission MTD Guard never uses."""
+    for permission in PERMISSIONS:
+        if permission.name == name:
+            return permission
+    raise KeyError(name)
