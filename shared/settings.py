@@ -38,7 +38,9 @@ class SettingsError(Exception):
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # One NCRONTAB field: *, numbers, ranges, lists and steps, or month/day names (the host accepts them).
-_CRON_FIELD = re.compile(r"^(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?)*$")
+_CRON_FIELD = re.compile(
+    r"^(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?)*$"
+)
 
 
 def _tenant_id(value: str) -> str | None:
@@ -109,6 +111,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "(the Graph simulator) needs no Azure credential.",
         default="https://graph.microsoft.com",
         validate=_url("GRAPH_ENDPOINT", allow_loopback_http=True),
+    ),
+    SettingSpec(
+        "GRAPH_API_VERSION",
+        "v1.0 (supported) or beta. v1.0 reports partner states newer than its schema, such as "
+        "notSetUp and error, only as unknownFutureValue; beta names them.",
+        default="v1.0",
+        validate=lambda v: None if v in ("v1.0", "beta") else f"GRAPH_API_VERSION {v!r} is not v1.0 or beta",
     ),
     SettingSpec(
         "HEARTBEAT_SCHEDULE",
@@ -197,6 +206,7 @@ def problems(env: Mapping[str, str] | None = None) -> list[str]:
 class Settings:
     tenant_id: str
     graph_endpoint: str
+    graph_api_version: str
     heartbeat_schedule: str
     default_threshold_days: int
     early_warning_hours: int
@@ -226,6 +236,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         tenant_id=get("TENANT_ID"),
         graph_endpoint=get("GRAPH_ENDPOINT").rstrip("/"),
+        graph_api_version=get("GRAPH_API_VERSION"),
         heartbeat_schedule=get("HEARTBEAT_SCHEDULE"),
         default_threshold_days=int(get("DEFAULT_THRESHOLD_DAYS")),
         early_warning_hours=int(get("EARLY_WARNING_HOURS")),

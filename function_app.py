@@ -1,0 +1,19 @@
+"""MTD Guard: the Functions app. Registers the trigger blueprints; the logic lives in shared/."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from functions import connectors, health, heartbeat
+from shared import settings
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+for blueprint in (heartbeat.bp, connectors.bp, health.bp):
+    app.register_functions(blueprint)
+
+# Validate settings once at start: one clear log line per problem, never a traceback. The app still
+# loads so /api/health can say "misconfigured" and the other routes answer problem+json.
+for _problem in settings.problems():
+    logging.getLogger("mtd_guard").error("MTD Guard is misconfigured: %s", _problem)

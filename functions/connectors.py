@@ -1,0 +1,52 @@
+"""Reading connector health from the last stored sweep (no live Graph call)."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions import views
+from functions.http import Problem, endpoint, json_response, query_int
+from shared import catalog
+from shared.context import services
+from shared.monitor import SWEEP_NAME
+
+bp = func.Blueprint()
+
+
+@bp.function_name("connectors_list")
+@bp.route(route="connectors", methods=["GET"])
+@endpoint
+def connectors_list(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    tenant = s.settings.tenant_id
+    sweep = s.store.last_sweep(tenant, SWEEP_NAME)
+    statuses = sorted(s.store.connector_statuses(tenant).values(), key=lambda c: c.partner.lower())
+    return json_response(
+        {
+            "tenantId": tenant,
+            "checkedAt": sweep.checked_at if sweep else None,
+            "problems": sweep.problems if sweep else [],
+            "connectors": [views.connector(c) for c in statuses],
+        }
+    )
+
+
+@bp.function_name("connector_get")
+@bp.route(route="connectors/{partner}", methods=["GET"])
+@endpoint
+def connector_get(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    tenant = s.settings.tenant_id
+    wanted = req.route_params.get("partner", "")
+    connector_id = catalog.resolve(wanted)
+    status = s.store.connector_statuses(tenant).get(connector_id)
+    if status is None:
+        raise Problem(
+            404,
+            "Connector not found",
+            f"No connector {wanted!r} was seen in tenant {tenant} by the last sweep. Use a catalog "
+            "name (e.g. 'lookout', 'defender') or a connector id from GET /api/connectors.",
+        )
+    limit = query_int(req, "historyLimit", default=50, low=1, high=1000)
+    history = s.store.history(tenant, status.id, limit)
+    return json_response({**views.connector(status), "history": [views.observation(o) for o in history]})

@@ -1,0 +1,23 @@
+"""Liveness: anonymous, cheap, touches no dependency (a dead Graph must not restart the app)."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.http import json_response
+from shared import settings
+
+bp = func.Blueprint()
+
+
+@bp.function_name("health")
+@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    problems = settings.problems()
+    # Configuration problems are counted, not listed: this route is anonymous.
+    return json_response(
+        {
+            "status": "ok" if not problems else "misconfigured",
+            "configurationProblems": len(problems),
+        }
+    )

@@ -1,0 +1,96 @@
+"""Findings: what MTD Guard has detected, read like a security tool's results.
+
+Shaped after Prowler's findings (status, severity, resource, message, remediation). A finding has a
+stable id per (kind, resource), so a problem that persists across sweeps is one finding whose
+``last_seen`` moves, not a new one every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    HIGH = "high"  # enforcement is off or about to be: act now
+    WARNING = "warning"  # heading for trouble, or cannot be judged
+    INFO = "info"  # nothing is broken: recoveries, hygiene
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"  # a person has seen it: no more alerts while it lasts
+    RESOLVED = "resolved"
+
+
+class FindingKind(StrEnum):
+    HEARTBEAT = "heartbeat"
+    GRAPH_ACCESS = "graphAccess"
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    tenant_id: str
+    kind: str
+    resource_id: str
+    resource_name: str
+    severity: Severity
+    status: FindingStatus
+    message: str
+    remediation: str
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None = None
+    note: str | None = None  # the acknowledging person's note
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is not FindingStatus.RESOLVED
+
+
+def finding_id(kind: str, resource_id: str) -> str:
+    # Table Storage row keys forbid '/', '\\', '#' and '?'; ids from Graph never carry them.
+    return f"{kind}.{resource_id.lower()}"
+
+
+def observe(
+    existing: Finding | None,
+    *,
+    tenant_id: str,
+    kind: str,
+    resource_id: str,
+    resource_name: str,
+    severity: Severity,
+    message: str,
+    remediation: str,
+    now: datetime,
+) -> Finding:
+    """The finding after seeing the problem (again) now: opened, kept open, or reopened."""
+    if existing is not None and existing.is_active:
+        return replace(
+            existing,
+            severity=severity,
+            message=message,
+            remediation=remediation,
+            resource_name=resource_name,
+            last_seen=now,
+        )
+    return Finding(
+        id=finding_id(kind, resource_id),
+        tenant_id=tenant_id,
+        kind=kind,
+        resource_id=resource_id,
+        resource_name=resource_name,
+        severity=severity,
+        status=FindingStatus.OPEN,
+        message=message,
+        remediation=remediation,
+        first_seen=now,
+        last_seen=now,
+    )
+
+
+def resolve(existing: Finding, *, message: str, now: datetime) -> Finding:
+    return replace(existing, status=FindingStatus.RESOLVED, message=message, last_seen=now, resolved_at=now)

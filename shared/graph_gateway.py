@@ -1,0 +1,215 @@
+"""The one way MTD Guard talks to Microsoft Graph: msgraph-sdk request builders and its middleware.
+
+Requests are built by the SDK's request builders and sent through the SDK's request adapter with its
+default middleware (authentication, retry honouring ``Retry-After`` for 429/503/504, redirects,
+telemetry). Response bodies are taken as bytes and mapped to our own dataclasses instead of the
+SDK's generated models: the first model parse imports ~1,240 generated modules (about 1.4 s and
+35 MB on every cold start), and the fields we need are a handful. Tests prove the Graph simulator's
+payloads parse into the SDK models, so the two views of the schema cannot drift apart unnoticed.
+
+Public methods are synchronous: each opens an HTTP client on a private event loop and closes it,
+so Functions' sync handlers (run on worker threads) can call them directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from shared.connectors import ConnectorReading, MalformedConnector, reading_from_graph
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from kiota_abstractions.request_adapter import RequestAdapter
+    from kiota_abstractions.request_information import RequestInformation
+
+    from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+API_VERSIONS = ("v1.0", "beta")
+_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_MAX_PAGES = 1000  # a nextLink loop in a broken service must not spin forever
+
+
+class GraphError(Exception):
+    """A Graph call that failed, with what an operator needs to fix it."""
+
+    def __init__(self, operation: str, status: int | None, code: str | None, message: str) -> None:
+        self.operation = operation
+        self.status = status
+        self.code = code
+        self.detail = message
+        super().__init__(self.describe())
+
+    def describe(self, hints: dict[int, str] | None = None) -> str:
+        """E.g. 'could not read connectors: 403 Forbidden - grant DeviceManagement...'."""
+        head = f"could not {self.operation}: "
+        if self.status is not None:
+            head += f"{self.status} {_reason(self.status)}"
+            if self.code and self.code != _reason(self.status).replace(" ", ""):
+                head += f" ({self.code})"
+        else:
+            head += self.code or "no answer"
+        hint = (hints or {}).get(self.status or 0)
+        text = f"{head}: {self.detail}" if self.detail else head
+        return f"{text} - {hint}" if hint else text
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+@dataclass(frozen=True)
+class ConnectorList:
+    readings: list[ConnectorReading]
+    problems: list[str] = field(default_factory=list)  # entries that were not connectors at all
+
+
+class GraphGateway:
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        api_version: str = "v1.0",
+        credential: TokenCredential | None = None,
+    ) -> None:
+        if api_version not in API_VERSIONS:
+            raise ValueError(f"api_version must be one of {API_VERSIONS}")
+        self.endpoint = endpoint.rstrip("/")
+        self.api_version = api_version
+        self._credential = credential
+
+    @classmethod
+    def from_settings(cls, settings: Settings, credential: TokenCredential | None = None) -> GraphGateway:
+        """Managed identity in Azure; no credential at all for a loopback simulator."""
+        if credential is None and not settings.graph_is_loopback:
+            credential = _default_credential(settings.managed_identity_client_id)
+        return cls(settings.graph_endpoint, api_version=settings.graph_api_version, credential=credential)
+
+    # -- connectors -------------------------------------------------------------------------
+
+    def list_connectors(self) -> ConnectorList:
+        """Every MTD connector, following @odata.nextLink to the end."""
+        return self._run("read connectors", self._list_connectors)
+
+    async def _list_connectors(self, adapter: RequestAdapter) -> ConnectorList:
+        builder = _connectors_builder(adapter)
+        readings: list[ConnectorReading] = []
+        problems: list[str] = []
+        info = builder.to_get_request_information()
+        for _ in range(_MAX_PAGES):
+            page = await _send_json(adapter, info, "read connectors")
+            values = page.get("value")
+            if not isinstance(values, list):
+                raise GraphError("read connectors", None, "MalformedResponse", "no 'value' array")
+            for position, item in enumerate(values):
+                try:
+                    readings.append(reading_from_graph(item))
+                except MalformedConnector as exc:
+                    problems.append(f"connector entry {len(readings) + len(problems) + 1}: {exc}")
+                    log.warning("skipped a malformed connector entry at position %d: %s", position, exc)
+            next_link = page.get("@odata.nextLink")
+            if not isinstance(next_link, str) or not next_link:
+                return ConnectorList(readings, problems)
+            info = builder.with_url(next_link).to_get_request_information()
+        raise GraphError("read connectors", None, "TooManyPages", f"more than {_MAX_PAGES} pages")
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _run(self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]]) -> T:
+        return asyncio.run(self._with_adapter(operation, call))
+
+    async def _with_adapter(self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]]) -> T:
+        from msgraph.graph_request_adapter import GraphRequestAdapter, options
+        from msgraph_core import GraphClientFactory
+
+        http = GraphClientFactory.create_with_default_middleware(
+            client=httpx.AsyncClient(timeout=_TIMEOUT), options=options
+        )
+        adapter = GraphRequestAdapter(self._auth_provider(), client=http)
+        # Set after construction and without a trailing slash (see the reference notes).
+        adapter.base_url = f"{self.endpoint}/{self.api_version}"
+        try:
+            return await call(adapter)
+        except GraphError:
+            raise
+        except Exception as exc:  # every transport/parse failure becomes a GraphError
+            raise _as_graph_error(operation, exc) from exc
+        finally:
+            await http.aclose()
+
+    def _auth_provider(self) -> Any:
+        if self._credential is None:
+            from kiota_abstractions.authentication import AnonymousAuthenticationProvider
+
+            return AnonymousAuthenticationProvider()
+        from kiota_authentication_azure.azure_identity_authentication_provider import (
+            AzureIdentityAuthenticationProvider,
+        )
+
+        host = urlsplit(self.endpoint).hostname or "graph.microsoft.com"
+        return AzureIdentityAuthenticationProvider(
+            self._credential, scopes=[f"https://{host}/.default"], allowed_hosts=[host]
+        )
+
+
+def _connectors_builder(adapter: RequestAdapter) -> Any:
+    from msgraph.generated.device_management.mobile_threat_defense_connectors import (
+        mobile_threat_defense_connectors_request_builder as m,
+    )
+
+    return m.MobileThreatDefenseConnectorsRequestBuilder(adapter, {})
+
+
+async def _send_json(adapter: RequestAdapter, info: RequestInformation, operation: str) -> dict[str, Any]:
+    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+    # Graph's evolvable enums: ask for members newer than the client's schema by name.
+    info.headers.try_add("Prefer", "include-unknown-enum-members")
+    raw: Any = await adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise GraphError(operation, 200, "MalformedResponse", "the response is not JSON") from exc
+    if not isinstance(body, dict):
+        raise GraphError(operation, 200, "MalformedResponse", "the response is not a JSON object")
+    return body
+
+
+def _as_graph_error(operation: str, exc: Exception) -> GraphError:
+    from kiota_abstractions.api_error import APIError
+
+    if isinstance(exc, APIError):
+        error = getattr(exc, "error", None)
+        code = getattr(error, "code", None)
+        message = getattr(error, "message", None) or exc.message or ""
+        return GraphError(operation, exc.response_status_code, code, str(message))
+    if isinstance(exc, httpx.TimeoutException):
+        return GraphError(operation, None, "Timeout", "Microsoft Graph did not answer in time")
+    if isinstance(exc, httpx.TransportError):
+        return GraphError(operation, None, "ConnectionFailed", f"{type(exc).__name__}: {exc}")
+    return GraphError(operation, None, type(exc).__name__, str(exc))
+
+
+@functools.cache
+def _default_credential(client_id: str | None) -> TokenCredential:
+    from azure.identity import DefaultAzureCredential
+
+    # AZURE_CLIENT_ID selects the user-assigned managed identity in Azure; locally `az login` works.
+    # Cached per process so its token cache survives from one invocation to the next.
+    return DefaultAzureCredential(managed_identity_client_id=client_id)

@@ -1,0 +1,164 @@
+"""The heartbeat sweep, end to end: read Graph, judge, record, alert.
+
+Order matters and is why nothing detected goes unreported: the new statuses, findings and alerts
+are committed together first; delivery comes after, from the outbox, and whatever does not get
+through stays pending for the next run. A Graph failure is itself a finding (and an alert), not a
+crashed function; a storage failure is reported in the result and the next sweep sees the same
+change again, because nothing about it was recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from shared import heartbeat
+from shared.alerts import Alert
+from shared.findings import Finding, FindingKind, finding_id
+from shared.graph_gateway import GraphError, GraphGateway
+from shared.health import HealthPolicy
+from shared.heartbeat import ConnectorStatus
+from shared.notifier import Channel
+from shared.outbox import DeliveryReport, deliver_pending
+from shared.settings import Settings
+from shared.store import Observation, StateStore, StoreError, SweepRecord
+
+log = logging.getLogger(__name__)
+SWEEP_NAME = "heartbeat"
+
+
+@dataclass
+class SweepResult:
+    tenant_id: str
+    checked_at: datetime
+    statuses: list[ConnectorStatus] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what went wrong, readable
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    recorded: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_heartbeat_sweep(
+    settings: Settings,
+    gateway: GraphGateway,
+    store: StateStore,
+    channels: list[Channel],
+    now: datetime | None = None,
+) -> SweepResult:
+    now = now or now_utc()
+    tenant = settings.tenant_id
+    result = SweepResult(tenant_id=tenant, checked_at=now)
+    names = [c.name for c in channels]
+    try:
+        _sweep(settings=settings, gateway=gateway, store=store, channels=names, now=now, result=result)
+    except StoreError as exc:
+        result.problems.append(str(exc))
+        log.error("heartbeat sweep for %s not recorded: %s", tenant, exc)
+    # Deliver even when this sweep failed: earlier alerts may still be waiting.
+    try:
+        result.delivery = deliver_pending(store, channels, now)
+    except StoreError as exc:
+        result.problems.append(f"alerts not delivered this run: {exc}")
+    return result
+
+
+def _sweep(
+    *,
+    settings: Settings,
+    gateway: GraphGateway,
+    store: StateStore,
+    channels: list[str],
+    now: datetime,
+    result: SweepResult,
+) -> None:
+    tenant = settings.tenant_id
+    access_id = finding_id(FindingKind.GRAPH_ACCESS, f"tenant-{tenant}")
+    findings = store.findings(tenant)
+    try:
+        listed = gateway.list_connectors()
+    except GraphError as exc:
+        problem = exc.describe(heartbeat.GRAPH_HINTS)
+        result.problems.append(problem)
+        log.error("tenant %s: %s", tenant, problem)
+        finding, alert = heartbeat.plan_graph_access(
+            problem, findings.get(access_id), tenant_id=tenant, now=now, channels=channels
+        )
+        _record_access(store, tenant, finding, alert, result)
+        return
+    result.problems.extend(listed.problems)
+    previous = store.connector_statuses(tenant)
+    plan = heartbeat.plan_sweep(
+        listed.readings,
+        previous,
+        findings,
+        tenant_id=tenant,
+        now=now,
+        policy=HealthPolicy(settings.default_threshold_days, settings.early_warning_hours),
+        channels=channels,
+    )
+    access_finding, access_alert = heartbeat.plan_graph_access(
+        None, findings.get(access_id), tenant_id=tenant, now=now, channels=channels
+    )
+    groups = _groups(plan, access_finding, access_alert)
+    record = SweepRecord(tenant, SWEEP_NAME, now, len(plan.statuses), list(result.problems))
+    store.commit(tenant, groups, record)
+    result.recorded = True
+    result.statuses = plan.statuses
+    result.alerts = plan.alerts + ([access_alert] if access_alert else [])
+    for alert in result.alerts:
+        log.warning("alert %s: %s - %s", alert.severity, alert.title, alert.reason)
+    store.append_history(tenant, [_observation(s) for s in plan.statuses])
+    store.prune_history(tenant, now - timedelta(days=settings.history_retention_days))
+
+
+def _groups(
+    plan: heartbeat.SweepPlan, access_finding: Finding | None, access_alert: Alert | None
+) -> list[list[object]]:
+    """One group per connector (status + finding + alert), committed atomically."""
+    by_finding = {f.resource_id.lower(): f for f in plan.findings}
+    by_alert = {str(a.details.get("connectorId", "")).lower(): a for a in plan.alerts}
+    groups: list[list[object]] = []
+    for status in plan.statuses:
+        key = status.id.lower()
+        group: list[object] = [status]
+        group += [x for x in (by_finding.get(key), by_alert.get(key)) if x is not None]
+        groups.append(group)
+    if access_finding is not None:
+        groups.append([x for x in (access_finding, access_alert) if x is not None])
+    return groups
+
+
+def _record_access(
+    store: StateStore,
+    tenant: str,
+    finding: Finding | None,
+    alert: Alert | None,
+    result: SweepResult,
+) -> None:
+    if finding is None:
+        return
+    store.commit(tenant, [[x for x in (finding, alert) if x is not None]])
+    result.recorded = True
+    result.alerts = [alert] if alert else []
+
+
+def _observation(status: ConnectorStatus) -> Observation:
+    return Observation(
+        connector_id=status.id,
+        checked_at=status.checked_at,
+        health=status.health.value,
+        partner_state=status.partner_state,
+        last_heartbeat=status.last_heartbeat,
+        heartbeat_age_hours=status.heartbeat_age_hours,
+        threshold_days=status.threshold_days,
+        reason=status.reason,
+    )

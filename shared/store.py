@@ -1,0 +1,361 @@
+"""MTD Guard's state in Azure Table Storage: the one module that reads and writes it.
+
+Table ``mtdguardstate``, partition = tenant id, one row kind per RowKey prefix:
+  ``connector|<id>``  latest status of a connector      ``finding|<id>``  a finding
+  ``alert|<id>``      an alert and its deliveries         ``sweep|<name>``  the last sweep's summary
+They share the tenant's partition on purpose: a connector's new status, its finding and its alert
+are written in ONE batch transaction, so a crash can never record a change without its alert (or
+the reverse). Table ``mtdguardhistory`` keeps every observation, partition = tenant id, RowKey
+``<connector id>|<inverted ticks>`` so the newest come first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import logging
+import types
+import typing
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.data.tables import TableClient, TableServiceClient, TransactionOperation, UpdateMode
+
+from shared.alerts import Alert
+from shared.findings import Finding
+from shared.heartbeat import ConnectorStatus
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+STATE_TABLE = "mtdguardstate"
+HISTORY_TABLE = "mtdguardhistory"
+_BATCH_LIMIT = 100  # Table Storage's limit of operations per transaction
+_EPOCH_TICKS_MAX = 10**19  # inverted-ticks base: newest history rows sort first
+
+
+class StoreError(Exception):
+    """State storage failed; the message is safe to show (no keys, no connection strings)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepRecord:
+    tenant_id: str
+    name: str  # "heartbeat"
+    checked_at: datetime
+    connectors: int
+    problems: list[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Observation:
+    """One history row: what a sweep saw for one connector."""
+
+    connector_id: str
+    checked_at: datetime
+    health: str
+    partner_state: str | None
+    last_heartbeat: str | None
+    heartbeat_age_hours: float | None
+    threshold_days: int
+    reason: str
+
+
+# -- entity codec: dataclass <-> Table entity ----------------------------------------------
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, dict | list):
+        return json.dumps(_jsonable(value), separators=(",", ":"))
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value
+
+
+def encode(obj: Any, partition: str, row: str) -> dict[str, Any]:
+    entity: dict[str, Any] = {"PartitionKey": partition, "RowKey": row}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if value is not None:
+            entity[f.name] = _encode_value(value)
+    return entity
+
+
+def _decode_value(hint: Any, value: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return None if value is None else _decode_value(options[0], value)
+    if value is None:
+        return None
+    if hint is datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _decode_fields(hint, value)
+    if origin in (dict, list):
+        data = json.loads(value) if isinstance(value, str) else value
+        args = typing.get_args(hint)
+        if origin is list:
+            return [_decode_value(args[0], v) for v in data]
+        return {k: _decode_value(args[1], v) for k, v in data.items()}
+    if hint is float and isinstance(value, int):
+        return float(value)
+    if hint is int and not isinstance(value, int):
+        return int(value)
+    return value
+
+
+def _decode_fields(cls: type[T], data: dict[str, Any]) -> T:
+    hints = typing.get_type_hints(cls)
+    kwargs = {
+        f.name: _decode_value(hints[f.name], data.get(f.name))
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if f.name in data or (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+    }
+    return cls(**kwargs)
+
+
+def decode(cls: type[T], entity: dict[str, Any]) -> T:
+    return _decode_fields(cls, dict(entity))
+
+
+# -- the store ---------------------------------------------------------------------------------
+
+
+def _inverted_ticks(moment: datetime) -> str:
+    micros = int(moment.timestamp() * 1_000_000)
+    return f"{_EPOCH_TICKS_MAX - micros:020d}"
+
+
+def _prefix_filter(prefix: str) -> str:
+    # '|' (0x7C) is followed by '}' (0x7D): every key with the prefix sorts between the two.
+    return f"RowKey ge '{prefix}|' and RowKey lt '{prefix}}}'"
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "''")
+
+
+class StateStore:
+    _created: typing.ClassVar[set[tuple[str, str]]] = set()
+
+    def __init__(self, service: TableServiceClient) -> None:
+        self._service = service
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StateStore:
+        if settings.storage_connection_string:
+            return cls(TableServiceClient.from_connection_string(settings.storage_connection_string))
+        from azure.identity import DefaultAzureCredential
+
+        assert settings.table_service_uri is not None  # validated by settings.problems()
+        credential = DefaultAzureCredential(managed_identity_client_id=settings.managed_identity_client_id)
+        return cls(TableServiceClient(endpoint=settings.table_service_uri, credential=credential))
+
+    def _table(self, name: str) -> TableClient:
+        key = (self._service.url, name)
+        if key not in self._created:  # created on first use, once per process
+            try:
+                self._service.create_table_if_not_exists(name)
+            except AzureError as exc:
+                raise StoreError(
+                    f"state storage unavailable: cannot open table {name} ({_brief(exc)})"
+                ) from exc
+            self._created.add(key)
+        return self._service.get_table_client(name)
+
+    def _query(self, table: str, flt: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        try:
+            pages = self._table(table).query_entities(flt, results_per_page=min(limit or 1000, 1000))
+            for count, entity in enumerate(pages, start=1):
+                yield dict(entity)
+                if limit is not None and count >= limit:
+                    return
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+
+    # -- reads --
+
+    def connector_statuses(self, tenant_id: str) -> dict[str, ConnectorStatus]:
+        flt = f"PartitionKey eq '{_quote(tenant_id)}' and {_prefix_filter('connector')}"
+        found = (decode(ConnectorStatus, e) for e in self._query(STATE_TABLE, flt))
+        return {s.id.lower(): s for s in found}
+
+    def findings(self, tenant_id: str, kind: str | None = None) -> dict[str, Finding]:
+        flt = f"PartitionKey eq '{_quote(tenant_id)}' and {_prefix_filter('finding')}"
+        if kind:
+            flt += f" and kind eq '{_quote(kind)}'"
+        return {f.id: f for f in (decode(Finding, e) for e in self._query(STATE_TABLE, flt))}
+
+    def last_sweep(self, tenant_id: str, name: str) -> SweepRecord | None:
+        return self._get(STATE_TABLE, tenant_id, f"sweep|{name}", SweepRecord)
+
+    def history(self, tenant_id: str, connector_id: str, limit: int = 50) -> list[Observation]:
+        flt = f"PartitionKey eq '{_quote(tenant_id)}' and {_prefix_filter(_quote(connector_id.lower()))}"
+        return [decode(Observation, e) for e in self._query(HISTORY_TABLE, flt, limit)]
+
+    def alerts(self, tenant_id: str | None = None) -> list[Alert]:
+        flt = _prefix_filter("alert")
+        if tenant_id:
+            flt = f"PartitionKey eq '{_quote(tenant_id)}' and {flt}"
+        return [decode(Alert, e) for e in self._query(STATE_TABLE, flt)]
+
+    def pending_alerts(self) -> list[tuple[Alert, str]]:
+        """Alerts with any channel still to deliver, across tenants, with their ETags."""
+        flt = f"{_prefix_filter('alert')} and pending eq true"
+        return [(decode(Alert, e), e["__etag"]) for e in self._raw_with_etag(flt)]
+
+    def _raw_with_etag(self, flt: str) -> Iterator[dict[str, Any]]:
+        try:
+            for entity in self._table(STATE_TABLE).query_entities(flt):
+                data = dict(entity)
+                data["__etag"] = entity.metadata["etag"]
+                yield data
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+
+    def _get(self, table: str, partition: str, row: str, cls: type[T]) -> T | None:
+        try:
+            return decode(cls, dict(self._table(table).get_entity(partition, row)))
+        except ResourceNotFoundError:
+            return None
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+
+    # -- writes --
+
+    def commit(
+        self,
+        tenant_id: str,
+        groups: Iterable[list[Any]],
+        sweep: SweepRecord | None = None,
+    ) -> None:
+        """Write status/finding/alert rows; each group (one connector's rows) lands atomically."""
+        batch: list[TransactionOperation | tuple[Any, ...]] = []
+        for group in groups:
+            ops = [self._upsert_op(tenant_id, obj) for obj in group]
+            if len(batch) + len(ops) > _BATCH_LIMIT:
+                self._submit(batch)
+                batch = []
+            batch.extend(ops)
+        if sweep is not None:
+            if len(batch) >= _BATCH_LIMIT:
+                self._submit(batch)
+                batch = []
+            batch.append(self._upsert_op(tenant_id, sweep))
+        if batch:
+            self._submit(batch)
+
+    def _upsert_op(self, tenant_id: str, obj: Any) -> tuple[Any, ...]:
+        entity = encode(obj, tenant_id, _row_key(obj))
+        if isinstance(obj, Alert):
+            entity["pending"] = bool(obj.pending_channels)
+        return (TransactionOperation.UPSERT, entity, {"mode": UpdateMode.REPLACE})
+
+    def _submit(self, ops: list[Any]) -> None:
+        try:
+            self._table(STATE_TABLE).submit_transaction(ops)
+        except AzureError as exc:
+            raise StoreError(
+                f"state storage unavailable: could not record the sweep ({_brief(exc)})"
+            ) from exc
+
+    def append_history(self, tenant_id: str, observations: list[Observation]) -> None:
+        ops = [
+            (
+                TransactionOperation.UPSERT,
+                encode(o, tenant_id, f"{o.connector_id.lower()}|{_inverted_ticks(o.checked_at)}"),
+                {"mode": UpdateMode.REPLACE},
+            )
+            for o in observations
+        ]
+        table = self._table(HISTORY_TABLE)
+        try:
+            for start in range(0, len(ops), _BATCH_LIMIT):
+                table.submit_transaction(ops[start : start + _BATCH_LIMIT])
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: could not append history ({_brief(exc)})") from exc
+
+    def prune_history(self, tenant_id: str, older_than: datetime) -> int:
+        """Delete observations older than the retention; returns how many went."""
+        cutoff = f"{older_than.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        flt = f"PartitionKey eq '{_quote(tenant_id)}' and checked_at lt datetime'{cutoff}'"
+        table = self._table(HISTORY_TABLE)
+        removed = 0
+        try:
+            for entity in table.query_entities(flt, select=["PartitionKey", "RowKey"]):
+                table.delete_entity(entity["PartitionKey"], entity["RowKey"])
+                removed += 1
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: could not prune history ({_brief(exc)})") from exc
+        return removed
+
+    def save_alert(self, alert: Alert, etag: str | None) -> str | None:
+        """Replace an alert row only if nobody changed it since ``etag``; returns the new ETag,
+        or None when another run got there first (it now owns the delivery)."""
+        entity = encode(alert, alert.tenant_id, _row_key(alert))
+        entity["pending"] = bool(alert.pending_channels)
+        table = self._table(STATE_TABLE)
+        try:
+            if etag is None:
+                meta = table.create_entity(entity)
+            else:
+                meta = table.update_entity(
+                    entity,
+                    mode=UpdateMode.REPLACE,
+                    etag=etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+        except (ResourceModifiedError, ResourceExistsError):
+            return None
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        return str(meta["etag"])
+
+
+def _row_key(obj: Any) -> str:
+    if isinstance(obj, ConnectorStatus):
+        return f"connector|{obj.id.lower()}"
+    if isinstance(obj, Finding):
+        return f"finding|{obj.id}"
+    if isinstance(obj, Alert):
+        return f"alert|{obj.alert_id}"
+    if isinstance(obj, SweepRecord):
+        return f"sweep|{obj.name}"
+    raise TypeError(f"no row kind for {type(obj).__name__}")
+
+
+def _brief(exc: AzureError) -> str:
+    # Azure SDK messages can be long and multi-line; the first line names the problem.
+    text = str(getattr(exc, "message", None) or exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
