@@ -9,13 +9,14 @@ from functions.http import Problem, endpoint, json_response, query_int
 from shared import catalog
 from shared.context import services
 from shared.monitor import SWEEP_NAME
+from shared.principal import Role
 
 bp = func.Blueprint()
 
 
 @bp.function_name("connectors_list")
 @bp.route(route="connectors", methods=["GET"])
-@endpoint
+@endpoint(Role.READER)
 def connectors_list(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     tenant = s.settings.tenant_id
@@ -33,7 +34,7 @@ def connectors_list(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.function_name("connector_get")
 @bp.route(route="connectors/{partner}", methods=["GET"])
-@endpoint
+@endpoint(Role.READER)
 def connector_get(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     tenant = s.settings.tenant_id

@@ -10,6 +10,7 @@ from functions import views
 from functions.http import endpoint, json_response
 from shared.context import services
 from shared.monitor import SweepResult, run_heartbeat_sweep
+from shared.principal import Role
 from shared.settings import SettingsError
 
 bp = func.Blueprint()
@@ -48,7 +49,7 @@ def heartbeat_monitor(timer: func.TimerRequest) -> None:
 
 @bp.function_name("checks_run")
 @bp.route(route="checks/heartbeat", methods=["POST"])
-@endpoint
+@endpoint(Role.OPERATOR)
 def checks_run(req: func.HttpRequest) -> func.HttpResponse:
     result = _sweep()
     # 200 even when Graph failed: the sweep ran and its answer (with problems) is the result.

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
+from shared import principal, settings
+from shared.principal import Role
 from shared.settings import SettingsError
 from shared.store import StoreError
 
@@ -77,35 +79,64 @@ def problem_response(problem: Problem, instance: str | None = None) -> func.Http
 Handler = Callable[[func.HttpRequest], func.HttpResponse]
 
 
-def endpoint(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    def wrapped(req: func.HttpRequest) -> func.HttpResponse:
-        path = _path(req)
-        try:
-            return handler(req)
-        except Problem as problem:
-            return problem_response(problem, path)
-        except SettingsError as exc:
-            return problem_response(
-                Problem(503, "Misconfigured", "MTD Guard is not configured: " + "; ".join(exc.problems)),
-                path,
-            )
-        except StoreError as exc:
-            return problem_response(Problem(503, "Storage unavailable", str(exc)), path)
-        except Exception:
-            incident = str(uuid.uuid4())
-            log.exception("unhandled error in %s (incident %s)", handler.__name__, incident)
-            return problem_response(
-                Problem(
-                    500,
-                    "Internal error",
-                    f"Something unexpected failed; the function log has the details (incident {incident}).",
-                    incident=incident,
-                ),
-                path,
-            )
+def endpoint(role: Role) -> Callable[[Handler], Handler]:
+    """Wrap an HTTP handler: role check (when REQUIRE_ENTRA_ROLE is on), then faults to problems.
 
-    return wrapped
+    ``role`` is the Entra app role a caller needs when REQUIRE_ENTRA_ROLE=true: READER for reads,
+    OPERATOR for anything that changes state or calls Graph. The function key is always required
+    on top (auth level FUNCTION), so a route is never open when the role check is off.
+    """
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def wrapped(req: func.HttpRequest) -> func.HttpResponse:
+            path = _path(req)
+            try:
+                _authorize(req, role)
+                return handler(req)
+            except Problem as problem:
+                return problem_response(problem, path)
+            except SettingsError as exc:
+                detail = "MTD Guard is not configured: " + "; ".join(exc.problems)
+                return problem_response(Problem(503, "Misconfigured", detail), path)
+            except StoreError as exc:
+                return problem_response(Problem(503, "Storage unavailable", str(exc)), path)
+            except Exception:
+                return problem_response(_incident(handler.__name__), path)
+
+        return wrapped
+
+    return decorate
+
+
+def _authorize(req: func.HttpRequest, role: Role) -> None:
+    if not settings.require_entra_role():
+        return
+    caller = principal.from_headers(req.headers)
+    if caller is None:
+        raise Problem(
+            401,
+            "Unauthenticated",
+            "This API requires Entra ID sign-in (App Service authentication); no principal was presented.",
+        )
+    if not role.granted_by(caller.roles):
+        raise Problem(
+            403,
+            "Forbidden",
+            f"{caller.display} lacks the app role {role.value} that this route needs.",
+            requiredRole=role.value,
+        )
+
+
+def _incident(handler_name: str) -> Problem:
+    incident = str(uuid.uuid4())
+    log.exception("unhandled error in %s (incident %s)", handler_name, incident)
+    return Problem(
+        500,
+        "Internal error",
+        f"Something unexpected failed; the function log has the details (incident {incident}).",
+        incident=incident,
+    )
 
 
 def _path(req: func.HttpRequest) -> str:

@@ -162,6 +162,15 @@ SETTINGS: tuple[SettingSpec, ...] = (
         host=True,
     ),
     SettingSpec(
+        "REQUIRE_ENTRA_ROLE",
+        "true: HTTP callers must also present the Entra app role MtdGuard.Reader (reads) or "
+        "MtdGuard.Operator (changes), via App Service authentication. Only with Easy Auth enabled.",
+        default="false",
+        validate=lambda v: (
+            None if v.lower() in ("true", "false") else f"REQUIRE_ENTRA_ROLE {v!r} is not true or false"
+        ),
+    ),
+    SettingSpec(
         "ALERT_WEBHOOK_URL",
         "Where alerts are POSTed as JSON. Unset: alerts stay recorded in the outbox only.",
         validate=_url("ALERT_WEBHOOK_URL", allow_loopback_http=True),
@@ -200,6 +209,11 @@ def problems(env: Mapping[str, str] | None = None) -> list[str]:
             "or AzureWebJobsStorage__tableServiceUri (managed identity)"
         )
     return found
+
+
+def require_entra_role(env: Mapping[str, str] | None = None) -> bool:
+    """Read on every request without building the app's services (cheap, and works for 401s)."""
+    return (raw("REQUIRE_ENTRA_ROLE", env) or "false").lower() == "true"
 
 
 @dataclass(frozen=True)

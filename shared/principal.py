@@ -1,0 +1,64 @@
+"""Who is calling: the Entra principal App Service authentication (Easy Auth) vouches for.
+
+With Easy Auth on, the platform validates the caller's token, strips any client-sent
+``X-MS-CLIENT-PRINCIPAL*`` headers and adds its own. These headers are therefore only trustworthy
+when Easy Auth is enabled, which is why REQUIRE_ENTRA_ROLE must only be set together with it (the
+Bicep template enables both together).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    READER = "MtdGuard.Reader"  # read connectors, findings, audit, alerts
+    OPERATOR = "MtdGuard.Operator"  # everything a reader can, plus checks and changes
+
+    def granted_by(self, roles: frozenset[str]) -> bool:
+        # An operator can do everything a reader can.
+        return self.value in roles or (self is Role.READER and Role.OPERATOR.value in roles)
+
+
+_ROLE_CLAIMS = frozenset({"roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"})
+_NAME_CLAIMS = ("preferred_username", "upn", "name", "appid", "azp")
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str | None
+    name: str | None
+    roles: frozenset[str]
+
+    @property
+    def display(self) -> str:
+        return self.name or self.id or "unknown principal"
+
+
+def from_headers(headers: Mapping[str, str]) -> Principal | None:
+    """The principal Easy Auth attached, or None when the request carries none (or a broken one)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    encoded = lowered.get("x-ms-client-principal")
+    if not encoded:
+        return None
+    try:
+        data = json.loads(base64.b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    role_type = data.get("role_typ")
+    claims = [c for c in data.get("claims") or [] if isinstance(c, dict)]
+    roles = frozenset(
+        str(c.get("val")) for c in claims if c.get("typ") in _ROLE_CLAIMS or c.get("typ") == role_type
+    )
+    by_type = {c.get("typ"): c.get("val") for c in claims}
+    name = lowered.get("x-ms-client-principal-name") or next(
+        (str(by_type[t]) for t in _NAME_CLAIMS if by_type.get(t)), None
+    )
+    return Principal(id=lowered.get("x-ms-client-principal-id"), name=name, roles=roles)
