@@ -46,7 +46,36 @@ unit: bootstrap
 	@echo "==> pytest"
 	@$(BIN)/python -m pytest
 
-test: lint typecheck unit
+# Infra checks (issue 5). checkov and pycep-parser pin packages that conflict with the app's, so each
+# gets its own git-ignored venv; the stamp names the version, so bumping a pin reinstalls.
+CHECKOV_VERSION := 3.3.30
+PYCEP_VERSION   := 0.7.1
+CHECKOV_VENV    := .venv-checkov
+PYCEP_VENV      := .venv-pycep
+CHECKOV_STAMP   := $(CHECKOV_VENV)/.stamp-checkov-$(CHECKOV_VERSION)
+PYCEP_STAMP     := $(PYCEP_VENV)/.stamp-pycep-parser-$(PYCEP_VERSION)
+
+$(CHECKOV_STAMP):
+	@echo "==> installing checkov $(CHECKOV_VERSION) into $(CHECKOV_VENV)"
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	@rm -f $(CHECKOV_VENV)/.stamp-*
+	@touch $@
+
+$(PYCEP_STAMP):
+	@echo "==> installing pycep-parser $(PYCEP_VERSION) into $(PYCEP_VENV)"
+	@test -x $(PYCEP_VENV)/bin/python || $(PYTHON) -m venv $(PYCEP_VENV)
+	@$(PYCEP_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pycep-parser==$(PYCEP_VERSION)
+	@rm -f $(PYCEP_VENV)/.stamp-*
+	@touch $@
+
+.PHONY: infra-check
+infra-check: $(PY_STAMP) $(CHECKOV_STAMP) $(PYCEP_STAMP)
+	@echo "==> infra checks (checkov, pycep-parser; offline)"
+	@$(BIN)/python -m scripts.infra_check --checkov $(CHECKOV_VENV)/bin/checkov \
+		--pycep-old $(CHECKOV_VENV)/bin/python --pycep-new $(PYCEP_VENV)/bin/python
+
+test: lint typecheck unit infra-check
 
 bench: bootstrap
 	@$(BIN)/python -m scripts.bench
