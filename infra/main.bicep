@@ -42,7 +42,7 @@ param grantGraphPermissions bool = true
 ])
 param connectorAccess string = 'ReadOnly'
 
-@description('Put Microsoft Entra ID authentication (App Service authentication v2) in front of the HTTP API. Needs authClientId.')
+@description('Put Microsoft Entra ID authentication (App Service authentication v2) in front of the HTTP API and set REQUIRE_ENTRA_ROLE=true, so callers also need the MtdGuard.Reader or MtdGuard.Operator app role. Needs authClientId. The two always go together: the role check trusts headers only Easy Auth can vouch for.')
 param enableEntraAuth bool = false
 
 @description('Application (client) id of the API app registration that defines the MtdGuard.Reader and MtdGuard.Operator app roles (README: Deploy to Azure). Used only when enableEntraAuth is true.')
@@ -216,6 +216,7 @@ var appSettings = {
   DEFAULT_THRESHOLD_DAYS: string(defaultThresholdDays)
   EARLY_WARNING_HOURS: string(earlyWarningHours)
   HISTORY_RETENTION_DAYS: string(historyRetentionDays)
+  REQUIRE_ENTRA_ROLE: enableEntraAuth ? 'true' : 'false'
   ALERT_WEBHOOK_URL: alertWebhookUrl
   ALERT_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/alert-webhook-secret/)'
 }

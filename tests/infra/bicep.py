@@ -286,7 +286,7 @@ class _Reader:
                 variables[name] = self.value()
             else:  # resource, module, output, targetScope, extension...: skip the statement
                 self.pos = self.expression_end(self.pos)
-                while self.peek() in _CLOSE and not self.at_end():
+                if not self.at_end() and self.peek() in _CLOSE:
                     raise self.error(f"unexpected {self.peek()!r}")
             decorators = {}
 
@@ -333,12 +333,37 @@ def read(path: Path) -> BicepFile:
 
 
 def param_reference(value: Value, file: BicepFile) -> Param | None:
-    """The param an app-setting value comes from: `name` or `string(name)`, else None."""
+    """The param an app-setting value comes from, for the forms main.bicep uses:
+    `name`, `string(name)` or `name ? 'x' : 'y'` (a bool param); None for anything else."""
+    source = param_source(value, file)
+    return source[0] if source else None
+
+
+def param_source(value: Value, file: BicepFile) -> tuple[Param, str | None] | None:
+    """(param, the app-setting string its default produces, or None without a literal default)."""
     if not isinstance(value, Expr):
         return None
-    match = re.fullmatch(r"(?:string\(\s*)?([A-Za-z_][A-Za-z0-9_]*)(?:\s*\))?", value.text)
-    if not match or match.group(1) not in file.params:
+    text = value.text
+    if match := re.fullmatch(r"([A-Za-z_]\w*)", text):
+        form = "plain"
+    elif match := re.fullmatch(r"string\(\s*([A-Za-z_]\w*)\s*\)", text):
+        form = "string"
+    elif match := re.fullmatch(r"([A-Za-z_]\w*)\s*\?\s*'([^']*)'\s*:\s*'([^']*)'", text):
+        form = "ternary"
+    else:
         return None
-    if value.text.startswith("string(") != value.text.endswith(")"):
+    param = file.params.get(match.group(1))
+    if param is None:
         return None
-    return file.params[match.group(1)]
+    default = param.default if param.has_default else None
+    rendered: str | None = None
+    if form == "ternary":
+        if isinstance(default, bool):
+            rendered = match.group(2) if default else match.group(3)
+    elif isinstance(default, Str) and not default.interpolated:
+        rendered = default.value
+    elif isinstance(default, bool):
+        rendered = str(default)  # what ARM's string() makes of a bool: 'True' / 'False'
+    elif isinstance(default, int):
+        rendered = str(default)
+    return param, rendered
