@@ -44,6 +44,8 @@ class Finding:
     last_seen: datetime
     resolved_at: datetime | None = None
     note: str | None = None  # the acknowledging person's note
+    acknowledged_by: str | None = None  # who acknowledged it (Entra principal or webhook source)
+    acknowledged_at: datetime | None = None
 
     @property
     def is_active(self) -> bool:
@@ -94,3 +96,27 @@ def observe(
 
 def resolve(existing: Finding, *, message: str, now: datetime) -> Finding:
     return replace(existing, status=FindingStatus.RESOLVED, message=message, last_seen=now, resolved_at=now)
+
+
+class FindingClosed(ValueError):
+    """An acknowledgement of a finding that is already resolved: there is nothing left to see."""
+
+
+def acknowledge(existing: Finding, *, note: str | None, who: str, now: datetime) -> Finding:
+    """The finding after a person has seen it: no more alerts while it lasts, until it resolves.
+
+    Acknowledging again replaces the note and who/when (the latest word counts). A resolved
+    finding cannot be acknowledged (raises FindingClosed): if the problem comes back, ``observe``
+    opens it again and it can be acknowledged then.
+    """
+    if existing.status is FindingStatus.RESOLVED:
+        raise FindingClosed(
+            f"finding {existing.id} was resolved at {existing.resolved_at}; nothing to acknowledge"
+        )
+    return replace(
+        existing,
+        status=FindingStatus.ACKNOWLEDGED,
+        note=note,
+        acknowledged_by=who,
+        acknowledged_at=now,
+    )
