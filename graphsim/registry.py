@@ -1,0 +1,15 @@
+"""Every collection the simulator serves, keyed by collection path.
+
+To add a collection: write its ``ResourceType`` in its own module and list it here.
+Graph matches URL segments case-insensitively, so lookups use lower-cased paths.
+"""
+
+from __future__ import annotations
+
+from graphsim.mtd_connectors import MTD_CONNECTORS
+from graphsim.resources import ResourceType
+
+RESOURCE_TYPES: tuple[ResourceType, ...] = (MTD_CONNECTORS,)
+
+BY_PATH: dict[str, ResourceType] = {rt.collection_path.lower(): rt for rt in RESOURCE_TYPES}
+BY_SCENARIO_KEY: dict[str, ResourceType] = {rt.scenario_key: rt for rt in RESOURCE_TYPES}

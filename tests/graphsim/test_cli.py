@@ -1,0 +1,110 @@
+"""``python -m graphsim``: the ready line, request logging, clean exits, bad scenarios;
+and the startup budget that the cold-start benchmark relies on."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from graphsim import GraphSimulator
+
+from .conftest import DEMO_SCENARIO, REPO, V1
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "graphsim", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_cli_serves_logs_and_exits_on_sigterm() -> None:
+    process = spawn("--port", "0", "--scenario", str(DEMO_SCENARIO), "--page-size", "5")
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        assert line.startswith("graphsim listening on http://127.0.0.1:")
+        base_url = line.rsplit(" ", 1)[1]
+        assert not base_url.endswith(":0")
+        body = httpx.get(base_url + V1, timeout=5).json()
+        assert len(body["value"]) == 5  # --page-size overrides the scenario's 3
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=5)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert stdout == ""  # the ready line is the only stdout output
+    assert f'"GET {V1}" 200' in stderr
+    assert "Traceback" not in stderr
+
+
+def test_cli_exits_on_sigint() -> None:
+    process = spawn("--port", "0")
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("graphsim listening on ")
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=5)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert "Traceback" not in stderr
+
+
+def test_bad_scenarios_exit_2_with_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({"connectors": [{"id": "a", "iosEnabeld": True}]}), encoding="utf-8")
+    for path, fragment in [
+        (broken, "is not valid JSON"),
+        (typo, "unknown key 'iosEnabeld'"),
+        (tmp_path / "missing.json", "cannot read scenario"),
+    ]:
+        result = subprocess.run(
+            [sys.executable, "-m", "graphsim", "--scenario", str(path)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1, result.stderr
+        assert fragment in lines[0]
+        assert str(path.name) in lines[0]
+
+
+def test_import_is_standard_library_only() -> None:
+    code = (
+        "import sys; before = set(sys.modules); import graphsim; "
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}; "
+        "print(sorted(new - set(sys.stdlib_module_names) - {'graphsim'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_start_is_well_under_the_cold_start_budget() -> None:
+    started = time.perf_counter()
+    sim = GraphSimulator(scenario=DEMO_SCENARIO).start()
+    try:
+        response = httpx.get(sim.base_url + V1)
+        elapsed = time.perf_counter() - started
+    finally:
+        sim.stop()
+    assert response.status_code == 200
+    assert elapsed < 0.3
