@@ -26,6 +26,7 @@ from shared.store import Observation, StateStore, StoreError, SweepRecord
 
 log = logging.getLogger(__name__)
 SWEEP_NAME = "heartbeat"
+PRUNE_EVERY = timedelta(days=1)  # retention is in days: trimming more often only costs reads
 
 
 @dataclass
@@ -92,7 +93,12 @@ def _sweep(
         finding, alert = heartbeat.plan_graph_access(
             problem, findings.get(access_id), tenant_id=tenant, now=now, channels=channels
         )
-        _record_access(store, tenant, finding, alert, result)
+        last = store.last_sweep(tenant, SWEEP_NAME)
+        record = SweepRecord(
+            tenant, SWEEP_NAME, now, 0, list(result.problems), last.pruned_at if last else None
+        )
+        _record_access(store, tenant, [x for x in (finding, alert) if x is not None], record, result)
+        result.alerts = [alert] if alert else []
         return
     result.problems.extend(listed.problems)
     previous = store.connector_statuses(tenant)
@@ -109,7 +115,12 @@ def _sweep(
         None, findings.get(access_id), tenant_id=tenant, now=now, channels=channels
     )
     groups = _groups(plan, access_finding, access_alert)
-    record = SweepRecord(tenant, SWEEP_NAME, now, len(plan.statuses), list(result.problems))
+    last = store.last_sweep(tenant, SWEEP_NAME)
+    pruned_at = last.pruned_at if last else None
+    prune_due = pruned_at is None or now - pruned_at >= PRUNE_EVERY
+    record = SweepRecord(
+        tenant, SWEEP_NAME, now, len(plan.statuses), list(result.problems), now if prune_due else pruned_at
+    )
     store.commit(tenant, groups, record)
     result.recorded = True
     result.statuses = plan.statuses
@@ -117,7 +128,9 @@ def _sweep(
     for alert in result.alerts:
         log.warning("alert %s: %s - %s", alert.severity, alert.title, alert.reason)
     store.append_history(tenant, [_observation(s) for s in plan.statuses])
-    store.prune_history(tenant, now - timedelta(days=settings.history_retention_days))
+    if prune_due:
+        cutoff = now - timedelta(days=settings.history_retention_days)
+        store.prune_history(tenant, [s.id for s in plan.statuses], cutoff)
 
 
 def _groups(
@@ -138,17 +151,11 @@ def _groups(
 
 
 def _record_access(
-    store: StateStore,
-    tenant: str,
-    finding: Finding | None,
-    alert: Alert | None,
-    result: SweepResult,
+    store: StateStore, tenant: str, rows: list[object], record: SweepRecord, result: SweepResult
 ) -> None:
-    if finding is None:
-        return
-    store.commit(tenant, [[x for x in (finding, alert) if x is not None]])
+    """A failed read still records its finding/alert and when the sweep tried, atomically."""
+    store.commit(tenant, [rows] if rows else [], record)
     result.recorded = True
-    result.alerts = [alert] if alert else []
 
 
 def _observation(status: ConnectorStatus) -> Observation:

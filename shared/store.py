@@ -57,6 +57,7 @@ class SweepRecord:
     checked_at: datetime
     connectors: int
     problems: list[str]
+    pruned_at: datetime | None = None  # when history was last trimmed to the retention
 
 
 @dataclasses.dataclass(frozen=True)
@@ -306,16 +307,27 @@ class StateStore:
         except AzureError as exc:
             raise StoreError(f"state storage unavailable: could not append history ({_brief(exc)})") from exc
 
-    def prune_history(self, tenant_id: str, older_than: datetime) -> int:
-        """Delete observations older than the retention; returns how many went."""
-        cutoff = f"{older_than.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
-        flt = f"PartitionKey eq '{_quote(tenant_id)}' and checked_at lt datetime'{cutoff}'"
+    def prune_history(self, tenant_id: str, connector_ids: Iterable[str], older_than: datetime) -> int:
+        """Delete observations older than the retention; returns how many went.
+
+        Old rows of a connector are a contiguous RowKey range (inverted ticks grow into the past),
+        so this reads only what it deletes instead of scanning the tenant's whole history.
+        """
         table = self._table(HISTORY_TABLE)
+        partition = _quote(tenant_id)
         removed = 0
         try:
-            for entity in table.query_entities(flt, select=["PartitionKey", "RowKey"]):
-                table.delete_entity(entity["PartitionKey"], entity["RowKey"])
-                removed += 1
+            for connector_id in connector_ids:
+                key = _quote(connector_id.lower())
+                flt = (
+                    f"PartitionKey eq '{partition}' and RowKey gt '{key}|{_inverted_ticks(older_than)}'"
+                    f" and RowKey lt '{key}}}'"
+                )
+                rows = list(table.query_entities(flt, select=["PartitionKey", "RowKey"]))
+                for start in range(0, len(rows), _BATCH_LIMIT):
+                    chunk = rows[start : start + _BATCH_LIMIT]
+                    table.submit_transaction([(TransactionOperation.DELETE, row) for row in chunk])
+                removed += len(rows)
         except AzureError as exc:
             raise StoreError(f"state storage unavailable: could not prune history ({_brief(exc)})") from exc
         return removed

@@ -308,3 +308,41 @@ def test_storage_outage_is_reported_and_the_change_is_caught_next_time(
     up = sweep(host)
     assert up["recorded"]
     assert [p["health"] for p in receiver.payloads()] == ["unresponsive"]
+
+
+def test_a_failed_read_shows_in_the_list_until_a_sweep_succeeds(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h"))
+    sweep(host)
+    graph.add_fault(Fault(kind="status", status=403, times=1))
+    sweep(host)
+    listed = body(host.http("connectors_list", "GET", "/api/connectors"))
+    assert listed["problems"][0].startswith("could not read connectors: 403 Forbidden")
+    assert [c["health"] for c in listed["connectors"]] == ["healthy"]  # last known, with its own checkedAt
+    sweep(host)
+    assert body(host.http("connectors_list", "GET", "/api/connectors"))["problems"] == []
+
+
+def test_history_keeps_every_observation_within_the_retention_only(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str
+) -> None:
+    from datetime import timedelta
+
+    from shared.context import services
+    from shared.monitor import now_utc, run_heartbeat_sweep
+
+    env(HISTORY_RETENTION_DAYS="30")
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h"), connector(DEFENDER, "now-1h"))
+    s = services()
+    now = now_utc()
+    for days_ago in (45, 41, 20, 10):
+        result = run_heartbeat_sweep(
+            s.settings, s.graph, s.store, s.channels, now=now - timedelta(days=days_ago)
+        )
+        assert result.recorded
+    # Each sweep trims what is older than 30 days at its own time: the last one (10 days ago)
+    # removed the observations from 45 and 41 days ago; 20 days ago was still within 30 days then.
+    kept = [o.checked_at for o in s.store.history(tenant_id, LOOKOUT)]
+    assert kept == [now - timedelta(days=10), now - timedelta(days=20)]
+    assert len(s.store.history(tenant_id, DEFENDER)) == 2
