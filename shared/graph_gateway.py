@@ -5,8 +5,9 @@ default middleware (authentication, retry honouring ``Retry-After`` for 429/503/
 telemetry). Response bodies are taken as bytes and mapped to our own dataclasses instead of the
 SDK's generated models: the first model parse imports ~1,240 generated modules (about 1.4 s and
 35 MB on every cold start), the fields we need are a handful, and the SDK's parse raises on one
-unreadable timestamp, failing the whole list, where we must judge that one connector "unknown". Tests prove the Graph simulator's
-payloads parse into the SDK models, so the two views of the schema cannot drift apart unnoticed.
+unreadable timestamp, failing the whole list, where we must judge that one connector "unknown".
+Tests prove the Graph simulator's payloads parse into the SDK models, so the two views of the
+schema cannot drift apart unnoticed.
 
 Public methods are synchronous: each opens an HTTP client on a private event loop and closes it,
 so Functions' sync handlers (run on worker threads) can call them directly.
