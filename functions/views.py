@@ -21,7 +21,7 @@ def connector(status: ConnectorStatus) -> dict[str, Any]:
         "lastHeartbeatDateTime": status.last_heartbeat,
         "thresholdDays": status.threshold_days,
         "thresholdSource": "connector" if status.threshold_from_connector else "default",
-        "heartbeatAgeHours": None if age is None else round(age, 1),
+        "heartbeatAgeHours": None if age is None else round(age, 2),
         "health": status.health,
         "severity": SEVERITY[status.health],
         "reason": status.reason,
@@ -37,7 +37,7 @@ def observation(o: Observation) -> dict[str, Any]:
         "health": o.health,
         "partnerState": o.partner_state,
         "lastHeartbeatDateTime": o.last_heartbeat,
-        "heartbeatAgeHours": None if age is None else round(age, 1),
+        "heartbeatAgeHours": None if age is None else round(age, 2),
         "thresholdDays": o.threshold_days,
         "reason": o.reason,
     }

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,34 +70,31 @@ def _age(hours: float | None) -> str:
     return f"{hours / 24:.1f} d ago"
 
 
+_ORDER = {"unresponsive": 0, "error": 1, "warning": 2, "unknown": 3, "notSetUp": 4, "healthy": 5}
+
+
 def _table(connectors: list[dict[str, Any]]) -> str:
-    rows = [("PARTNER", "STATE", "LAST HEARTBEAT", "THRESHOLD", "HEALTH", "REASON")]
-    for c in connectors:
+    """Worst first; each connector's reason on its own line, so nothing is cut off."""
+    ordered = sorted(connectors, key=lambda c: (_ORDER.get(c["health"], 9), c["partner"].lower()))
+    rows = [("HEALTH", "PARTNER", "STATE", "LAST HEARTBEAT", "THRESHOLD")]
+    for c in ordered:
+        threshold = f"{c['thresholdDays']} d" + ("" if c["thresholdSource"] == "connector" else " (default)")
         rows.append(
-            (
-                c["partner"],
-                c["partnerState"] or "-",
-                _age(c["heartbeatAgeHours"]),
-                f"{c['thresholdDays']} d" + ("" if c["thresholdSource"] == "connector" else " (default)"),
-                c["health"],
-                c["reason"],
-            )
+            (c["health"], c["partner"], c["partnerState"] or "-", _age(c["heartbeatAgeHours"]), threshold)
         )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    reason_width = max(40, shutil.get_terminal_size((160, 20)).columns - sum(widths) - 12)
-    lines = []
-    for n, row in enumerate(rows):
-        cells = [row[i].ljust(widths[i]) for i in range(5)]
-        if n:
-            cells[4] = _paint(cells[4], row[4])
-        reason = row[5] if len(row[5]) <= reason_width else row[5][: reason_width - 1] + "…"
-        lines.append("  ".join([*cells, reason]))
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(rows[0], widths, strict=True)).rstrip()]
+    for row, c in zip(rows[1:], ordered, strict=True):
+        cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=True)]
+        cells[0] = _paint(cells[0], row[0])
+        lines.append("  ".join(cells).rstrip())
+        lines.append(" " * (widths[0] + 2) + "> " + c["reason"])
     return "\n".join(lines)
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.WARNING, format="  log: %(message)s")
-    logging.getLogger("azure").setLevel(logging.ERROR)
+    # Alerts are shown below as the webhook received them; the log would only repeat them.
+    logging.basicConfig(level=logging.ERROR, format="  log: %(message)s")
     from graphsim import GraphSimulator
 
     print("MTD Guard demo: Azurite + Graph simulator, one heartbeat sweep through the real timer function\n")

@@ -60,11 +60,19 @@ def _details(status: ConnectorStatus, previous: Health | None) -> dict[str, obje
     }
 
 
+_HEADLINES = {
+    Health.HEALTHY: "connector recovered",
+    Health.WARNING: "heartbeat is getting old",
+    Health.UNRESPONSIVE: "is unresponsive: Intune ignores its compliance data",
+    Health.NOT_SET_UP: "connector is not set up on the partner side",
+    Health.ERROR: "connector reports an error",
+    Health.UNKNOWN: "connector cannot be judged",
+}
+
+
 def _title(status: ConnectorStatus, previous: Health | None) -> str:
-    if status.health is Health.HEALTHY:
-        return f"{status.partner} connector recovered"
-    before = f" (was {previous.value})" if previous else ""
-    return f"{status.partner} connector is {status.health.value}{before}"
+    before = f" (was {previous.value})" if previous and status.health is not Health.HEALTHY else ""
+    return f"{status.partner} {_HEADLINES[status.health]}{before}"
 
 
 def plan_connector(
