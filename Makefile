@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 PY_STAMP      := $(VENV)/.stamp
 AZURITE_STAMP := tools/azurite/node_modules/.stamp
 
-.PHONY: help bootstrap demo test lint typecheck unit bench clean
+.PHONY: help bootstrap azurite demo test lint typecheck unit bench clean
 
 help:
 	@echo "make demo   - run a monitoring sweep locally (Azurite + Graph simulator) and print the report"
@@ -32,6 +32,11 @@ $(AZURITE_STAMP): tools/azurite/package.json tools/azurite/package-lock.json
 
 demo: bootstrap
 	@$(BIN)/python -m scripts.demo
+
+# Azurite on its default ports (10000-10002) with data kept in .azurite/, for `func start`.
+azurite: $(AZURITE_STAMP)
+	@mkdir -p .azurite
+	@tools/azurite/node_modules/.bin/azurite --location .azurite --skipApiVersionCheck --loose --disableTelemetry
 
 lint: $(PY_STAMP)
 	@echo "==> ruff"
