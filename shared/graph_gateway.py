@@ -131,14 +131,58 @@ class GraphGateway:
             info = builder.with_url(next_link).to_get_request_information()
         raise GraphError("read connectors", None, "TooManyPages", f"more than {_MAX_PAGES} pages")
 
+    def get_connector(self, connector_id: str) -> dict[str, Any] | None:
+        """One connector's JSON object as Graph sent it; None when it does not exist (404)."""
+        try:
+            return self._run("read the connector", functools.partial(self._get_connector, connector_id))
+        except GraphError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def _get_connector(self, connector_id: str, adapter: RequestAdapter) -> dict[str, Any]:
+        info = _connector_builder(adapter, connector_id).to_get_request_information()
+        return await _send_json(adapter, info, "read the connector")
+
+    def create_connector(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a new connector (camelCase Graph properties, ``id`` included); Graph's answer."""
+        return self._run("create the connector", functools.partial(self._create_connector, body))
+
+    async def _create_connector(self, body: dict[str, Any], adapter: RequestAdapter) -> dict[str, Any]:
+        from kiota_abstractions.method import Method
+
+        info = _connectors_builder(adapter).to_get_request_information()
+        _with_json_body(info, Method.POST, body)
+        return await _send_json(adapter, info, "create the connector")
+
+    def update_connector(self, connector_id: str, changes: dict[str, Any]) -> None:
+        """PATCH only ``changes`` (Graph merges); 200-with-body and 204 both mean done."""
+        self._run("update the connector", functools.partial(self._update_connector, connector_id, changes))
+
+    async def _update_connector(
+        self, connector_id: str, changes: dict[str, Any], adapter: RequestAdapter
+    ) -> None:
+        from kiota_abstractions.method import Method
+        from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+        info = _connector_builder(adapter, connector_id).to_get_request_information()
+        _with_json_body(info, Method.PATCH, changes)
+        await adapter.send_no_response_content_async(info, {"XXX": ODataError})
+
     # -- plumbing ---------------------------------------------------------------------------
 
     def _run(self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]]) -> T:
         return asyncio.run(self._with_adapter(operation, call))
 
     async def _with_adapter(self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]]) -> T:
+        from kiota_abstractions.api_client_builder import register_default_deserializer
+        from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
         from msgraph.graph_request_adapter import GraphRequestAdapter, options
         from msgraph_core import GraphClientFactory
+
+        # GraphServiceClient registers this; without it Graph's OData error bodies (code, message)
+        # cannot be read and every failure says only "the error body could not be parsed".
+        register_default_deserializer(JsonParseNodeFactory)
 
         http = GraphClientFactory.create_with_default_middleware(
             client=httpx.AsyncClient(timeout=_TIMEOUT), options=options
@@ -176,6 +220,20 @@ def _connectors_builder(adapter: RequestAdapter) -> Any:
     )
 
     return m.MobileThreatDefenseConnectorsRequestBuilder(adapter, {})
+
+
+def _connector_builder(adapter: RequestAdapter, connector_id: str) -> Any:
+    return _connectors_builder(adapter).by_mobile_threat_defense_connector_id(connector_id)
+
+
+def _with_json_body(info: RequestInformation, method: Any, body: dict[str, Any]) -> None:
+    """Turn a builder's GET request into a write carrying ``body`` as Graph's camelCase JSON.
+
+    Serialised here rather than through the SDK's models: building a model pulls in the generated
+    model tree (the cold-start cost the module docstring describes) for a handful of properties.
+    """
+    info.http_method = method
+    info.set_stream_content(json.dumps(body, separators=(",", ":")).encode(), "application/json")
 
 
 async def _send_json(adapter: RequestAdapter, info: RequestInformation, operation: str) -> dict[str, Any]:
