@@ -42,11 +42,19 @@ class ConnectorStatus:
 
 
 @dataclass(frozen=True)
+class RemovedConnector:
+    """A connector stored before that Graph no longer lists: its status row is deleted."""
+
+    tenant_id: str
+    id: str
+
+
+@dataclass(frozen=True)
 class SweepPlan:
     statuses: list[ConnectorStatus]
     findings: list[Finding]  # only those that changed
     alerts: list[Alert]
-    vanished: list[str] = field(default_factory=list)  # connectors stored before, gone now
+    removed: list[RemovedConnector] = field(default_factory=list)
 
 
 def _details(status: ConnectorStatus, previous: Health | None) -> dict[str, object]:
@@ -184,8 +192,46 @@ def plan_sweep(
         if alert is not None:
             alerts.append(alert)
     seen = {r.id.lower() for r in readings}
-    vanished = sorted(k for k in previous if k not in seen)
-    return SweepPlan(statuses, changed, alerts, vanished)
+    removed: list[RemovedConnector] = []
+    for key in sorted(k for k in previous if k not in seen):
+        gone = previous[key]
+        finding, alert = plan_removal(
+            gone, findings.get(finding_id(FindingKind.HEARTBEAT, gone.id)), now, channels
+        )
+        removed.append(RemovedConnector(tenant_id, gone.id))
+        changed += [finding] if finding else []
+        alerts.append(alert)
+    return SweepPlan(statuses, changed, alerts, removed)
+
+
+def plan_removal(
+    gone: ConnectorStatus, finding: Finding | None, now: datetime, channels: list[str]
+) -> tuple[Finding | None, Alert]:
+    """A connector deleted in Intune: MTD data from that partner stops counting. Said once."""
+    reason = (
+        f"the {gone.partner} connector no longer exists in Intune (last seen "
+        f"{gone.checked_at:%Y-%m-%d %H:%M} UTC): devices are no longer evaluated with this partner's risk data"
+    )
+    closed = resolve(finding, message=reason, now=now) if finding is not None and finding.is_active else None
+    alert = new_alert(
+        tenant_id=gone.tenant_id,
+        kind=FindingKind.HEARTBEAT,
+        finding_id=finding_id(FindingKind.HEARTBEAT, gone.id),
+        severity=Severity.WARNING,
+        title=f"{gone.partner} connector was removed",
+        reason=reason,
+        detected_at=now,
+        details={
+            "connectorId": gone.id,
+            "partner": gone.partner,
+            "previousHealth": gone.health.value,
+            "health": "removed",
+            "thresholdDays": gone.threshold_days,
+            "lastHeartbeatDateTime": gone.last_heartbeat,
+        },
+        channels=channels,
+    )
+    return closed, alert
 
 
 GRAPH_HINTS = {

@@ -136,15 +136,14 @@ def _sweep(
 def _groups(
     plan: heartbeat.SweepPlan, access_finding: Finding | None, access_alert: Alert | None
 ) -> list[list[object]]:
-    """One group per connector (status + finding + alert), committed atomically."""
+    """One group per connector (status or removal + finding + alert), committed atomically."""
     by_finding = {f.resource_id.lower(): f for f in plan.findings}
     by_alert = {str(a.details.get("connectorId", "")).lower(): a for a in plan.alerts}
     groups: list[list[object]] = []
-    for status in plan.statuses:
-        key = status.id.lower()
-        group: list[object] = [status]
-        group += [x for x in (by_finding.get(key), by_alert.get(key)) if x is not None]
-        groups.append(group)
+    heads: list[ConnectorStatus | heartbeat.RemovedConnector] = [*plan.statuses, *plan.removed]
+    for head in heads:
+        key = head.id.lower()
+        groups.append([head, *(x for x in (by_finding.get(key), by_alert.get(key)) if x is not None)])
     if access_finding is not None:
         groups.append([x for x in (access_finding, access_alert) if x is not None])
     return groups

@@ -32,7 +32,7 @@ from azure.data.tables import TableClient, TableServiceClient, TransactionOperat
 
 from shared.alerts import Alert
 from shared.findings import Finding
-from shared.heartbeat import ConnectorStatus
+from shared.heartbeat import ConnectorStatus, RemovedConnector
 
 if TYPE_CHECKING:
     from shared.settings import Settings
@@ -278,6 +278,9 @@ class StateStore:
             self._submit(batch)
 
     def _upsert_op(self, tenant_id: str, obj: Any) -> tuple[Any, ...]:
+        if isinstance(obj, RemovedConnector):
+            key = {"PartitionKey": tenant_id, "RowKey": f"connector|{obj.id.lower()}"}
+            return (TransactionOperation.DELETE, key)
         entity = encode(obj, tenant_id, _row_key(obj))
         if isinstance(obj, Alert):
             entity["pending"] = bool(obj.pending_channels)

@@ -347,3 +347,24 @@ def test_history_keeps_every_observation_within_the_retention_only(
     kept = [o.checked_at for o in s.store.history(tenant_id, LOOKOUT)]
     assert kept == [now - timedelta(days=10), now - timedelta(days=20)]
     assert len(s.store.history(tenant_id, DEFENDER)) == 2
+
+
+def test_a_connector_deleted_in_intune_is_said_once_and_leaves_the_list(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
+) -> None:
+    env(ALERT_WEBHOOK_URL=receiver.url)
+    load(graph, tenant_id, connector(DEFENDER, "now-5m"), connector(LOOKOUT, "now-9d"))
+    sweep(host)
+    load(graph, tenant_id, connector(DEFENDER, "now-5m"))
+    sweep(host)
+    sweep(host)
+    removal = receiver.payloads()[-1]
+    assert [p["health"] for p in receiver.payloads()] == ["unresponsive", "removed"]
+    assert (removal["partner"], removal["previousHealth"], removal["severity"]) == (
+        "Lookout for Work",
+        "unresponsive",
+        "warning",
+    )
+    assert "no longer exists in Intune" in removal["reason"]
+    listed = body(host.http("connectors_list", "GET", "/api/connectors"))
+    assert [c["id"] for c in listed["connectors"]] == [DEFENDER]
