@@ -210,7 +210,7 @@ def plan_removal(
     """A connector deleted in Intune: MTD data from that partner stops counting. Said once."""
     reason = (
         f"the {gone.partner} connector no longer exists in Intune (last seen "
-        f"{gone.checked_at:%Y-%m-%d %H:%M} UTC): devices are no longer evaluated with this partner's risk data"
+        f"{gone.checked_at:%Y-%m-%d %H:%M} UTC): devices are no longer judged with this partner's risk data"
     )
     closed = resolve(finding, message=reason, now=now) if finding is not None and finding.is_active else None
     alert = new_alert(
