@@ -3,8 +3,10 @@
 (a) Cold start. A fresh Python process imports ``function_app`` and runs one heartbeat sweep of a
     5-connector tenant through the real timer function (Graph simulator + Azurite), as a new Flex
     Consumption instance would. Baseline, named here: a fresh process running a plain-httpx script
-    that does the same Graph GET (following @odata.nextLink) on the same simulator. Wall time and
-    peak RSS of each, medians over several runs, and the ratio app / baseline.
+    that does the same Graph GET (following @odata.nextLink) on the same simulator. For each: time
+    from spawn until the work is done (each child prints a line the moment it is), time until the
+    process has exited, peak RSS; medians over several runs, and the ratios app / baseline. The
+    ratio that counts is to work done: a Functions worker does not exit after an invocation.
 (b) A 200-connector sweep, warm (in this process, after one sweep to create state), median time.
 
 The simulator runs in its own process so its work is not counted in the children's RSS.
@@ -31,10 +33,17 @@ RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 TARGET_RATIO = 2.0
 
 APP_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+import azure.functions
 from azure.functions.timer import TimerRequest
+t1 = time.perf_counter()
 import function_app
+t2 = time.perf_counter()
 fns = {f.get_function_name(): f.get_user_function() for f in function_app.app.get_functions()}
 fns["heartbeat_monitor"](TimerRequest(past_due=False))
+t3 = time.perf_counter()
+print(json.dumps({"azure.functions": t1 - t0, "function_app": t2 - t1, "sweep": t3 - t2}), flush=True)
 """
 
 HTTPX_CHILD = """
@@ -47,6 +56,29 @@ with httpx.Client() as client:
         connectors += page["value"]
         url = page.get("@odata.nextLink")
 assert len(connectors) == 5, connectors
+print("{}", flush=True)
+"""
+
+
+SDK_MODELS_CHILD = """
+import asyncio, os
+from kiota_abstractions.authentication import AnonymousAuthenticationProvider
+from msgraph import GraphRequestAdapter, GraphServiceClient
+
+async def main():
+    adapter = GraphRequestAdapter(AnonymousAuthenticationProvider())
+    adapter.base_url = os.environ["GRAPH_ENDPOINT"] + "/v1.0"
+    client = GraphServiceClient(request_adapter=adapter)
+    connectors = client.device_management.mobile_threat_defense_connectors
+    page = await connectors.get()
+    found = list(page.value)
+    while page.odata_next_link:
+        page = await connectors.with_url(page.odata_next_link).get()
+        found += page.value
+    assert len(found) == 5
+
+asyncio.run(main())
+print("{}", flush=True)
 """
 
 
@@ -82,34 +114,53 @@ def start_simulator(path: Path) -> tuple[subprocess.Popen[str], str]:
     return process, line.rsplit(" ", 1)[-1]
 
 
-def measure(code: str, env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds from spawn to exit, and peak RSS in MB, of a fresh interpreter running code."""
+PHASES: list[dict[str, float]] = []  # the app child's own account of where its time went
+
+
+def measure(code: str, env: dict[str, str]) -> tuple[float, float, float]:
+    """A fresh interpreter running code: seconds from spawn until it reports its work done (the
+    cold-start latency a caller sees), seconds until it has exited, and peak RSS in MB."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    line = process.stdout.readline()  # printed, flushed, as soon as the work is done
+    done = time.perf_counter() - started
     _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        err = process.stderr.read().decode() if process.stderr else ""
-        raise RuntimeError(f"benchmark child failed: {err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    exited = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0 or not line.startswith(b"{"):
+        raise RuntimeError(f"benchmark child failed: {process.stderr.read().decode()[-2000:]}")
+    if line.strip() != b"{}":
+        PHASES.append(json.loads(line))
+    process.stdout.close()
+    process.stderr.close()
+    return done, exited, usage.ru_maxrss / 1024
 
 
 def cold_start(env: dict[str, str]) -> dict[str, float]:
-    app_runs, base_runs = [], []
-    measure(HTTPX_CHILD, env)  # warm the OS file cache for both, so neither pays it alone
-    measure(APP_CHILD, env)
+    app_runs, base_runs, sdk_runs = [], [], []
+    for code in (HTTPX_CHILD, APP_CHILD, SDK_MODELS_CHILD):  # warm the OS file cache for all
+        measure(code, env)
+    PHASES.clear()
     for _ in range(RUNS):
         app_runs.append(measure(APP_CHILD, env))
         base_runs.append(measure(HTTPX_CHILD, env))
-    app_wall = statistics.median(w for w, _ in app_runs)
-    base_wall = statistics.median(w for w, _ in base_runs)
+        sdk_runs.append(measure(SDK_MODELS_CHILD, env))
+
+    def median(runs: list[tuple[float, float, float]], index: int) -> float:
+        return statistics.median(run[index] for run in runs)
+
     return {
-        "app_wall": app_wall,
-        "app_rss": statistics.median(r for _, r in app_runs),
-        "base_wall": base_wall,
-        "base_rss": statistics.median(r for _, r in base_runs),
-        "ratio": app_wall / base_wall,
+        "app_done": median(app_runs, 0),
+        "app_exit": median(app_runs, 1),
+        "app_rss": median(app_runs, 2),
+        "base_done": median(base_runs, 0),
+        "base_exit": median(base_runs, 1),
+        "base_rss": median(base_runs, 2),
+        "sdk_done": median(sdk_runs, 0),
+        "sdk_exit": median(sdk_runs, 1),
+        "sdk_rss": median(sdk_runs, 2),
     }
 
 
@@ -155,16 +206,32 @@ def main() -> int:
             simulator.terminate()
             simulator.wait()
         print("(a) cold start: fresh process, import function_app + one sweep of 5 connectors")
-        for label, wall, rss in (
-            ("MTD Guard (msgraph-sdk + Table Storage) ", cold["app_wall"], cold["app_rss"]),
-            ("baseline: plain httpx GET, same simulator", cold["base_wall"], cold["base_rss"]),
+        print("    spawn -> work done (what a caller waits for) | spawn -> process exited | peak RSS")
+        for label, prefix in (
+            ("MTD Guard (msgraph-sdk + Table Storage) ", "app"),
+            ("baseline: plain httpx GET, same simulator", "base"),
+            ("reference: msgraph-sdk models, same GET  ", "sdk"),
         ):
-            print(f"    {label} {wall:.3f} s   {rss:.0f} MB peak RSS")
-        verdict = "within" if cold["ratio"] <= TARGET_RATIO else "ABOVE"
+            print(
+                f"    {label} {cold[prefix + '_done']:.3f} s | {cold[prefix + '_exit']:.3f} s"
+                f" | {cold[prefix + '_rss']:.0f} MB"
+            )
+        ratio = cold["app_done"] / cold["base_done"]
+        verdict = "within" if ratio <= TARGET_RATIO else "ABOVE"
+        exit_ratio = cold["app_exit"] / cold["base_exit"]
         print(
-            f"    ratio {cold['ratio']:.2f}x wall, {cold['app_rss'] / cold['base_rss']:.2f}x RSS "
-            f"({verdict} the {TARGET_RATIO:.1f}x target)\n"
+            f"    ratio {ratio:.2f}x to work done ({verdict} the {TARGET_RATIO:.1f}x target); "
+            f"{exit_ratio:.2f}x to exit; {cold['app_rss'] / cold['base_rss']:.2f}x RSS"
         )
+        naive = cold["sdk_done"] / cold["base_done"]
+        print(
+            f"    the naive SDK client alone (no storage, no app) is {naive:.2f}x the baseline:"
+            " the gateway keeps the SDK's middleware but not its model import"
+        )
+        phases = {k: statistics.median(p[k] for p in PHASES) for k in PHASES[0]}
+        print("    inside the app process: " + ", ".join(f"{k} {v:.3f} s" for k, v in phases.items()))
+        print("    (azure.functions is imported by the Functions worker itself before it loads the app;")
+        print("     exit time is the interpreter's final garbage collection, never paid by a live worker)\n")
         median, count = large_sweep(env)
         print(
             f"(b) warm sweep of a {count}-connector tenant (Graph paging + judging + Table Storage batches)"
