@@ -219,6 +219,7 @@ var appSettings = {
   REQUIRE_ENTRA_ROLE: enableEntraAuth ? 'true' : 'false'
   ALERT_WEBHOOK_URL: alertWebhookUrl
   ALERT_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/alert-webhook-secret/)'
+  JIRA_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/jira-webhook-secret/)'
 }
 
 module functionApp 'modules/functionapp.bicep' = {

@@ -437,3 +437,12 @@ def next_steps(connector_id: str, partner_state: str | None, last_heartbeat: str
         f"GET /api/connectors/{partner.slug} (health leaves 'notSetUp' with the first heartbeat), "
         "or run POST /api/checks/heartbeat to look now.",
     ]
+
+
+# Hints for Graph failures while configuring (GraphError.describe): writes need ReadWrite.
+WRITE_HINTS = {
+    401: "check the managed identity / credential can get a token for Microsoft Graph",
+    403: "grant the application permission DeviceManagementServiceConfig.ReadWrite.All (deploy with "
+    "connectorAccess=ReadWrite) and admin-consent it: configuring connectors needs write access",
+    404: "check GRAPH_ENDPOINT and GRAPH_API_VERSION",
+}

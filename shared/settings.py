@@ -171,6 +171,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         ),
     ),
     SettingSpec(
+        "JIRA_WEBHOOK_SECRET",
+        "Set: every POST /api/hooks/jira must carry X-Hub-Signature: sha256=<HMAC-SHA256 of the raw "
+        "body> with this secret (Jira admin webhooks sign so), else 401. Unset: no signature check "
+        "(function key and Entra role still apply).",
+        secret=True,
+    ),
+    SettingSpec(
         "ALERT_WEBHOOK_URL",
         "Where alerts are POSTed as JSON. Unset: alerts stay recorded in the outbox only.",
         validate=_url("ALERT_WEBHOOK_URL", allow_loopback_http=True),
@@ -230,6 +237,7 @@ class Settings:
     storage_connection_string: str | None
     table_service_uri: str | None
     managed_identity_client_id: str | None
+    jira_webhook_secret: str | None = None  # never logged or returned
 
     @property
     def graph_is_loopback(self) -> bool:
@@ -260,4 +268,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         storage_connection_string=raw("AzureWebJobsStorage", env),
         table_service_uri=raw("AzureWebJobsStorage__tableServiceUri", env),
         managed_identity_client_id=raw("AZURE_CLIENT_ID", env),
+        jira_webhook_secret=raw("JIRA_WEBHOOK_SECRET", env),
     )

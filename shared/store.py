@@ -195,6 +195,11 @@ class StateStore:
             self._created.add(key)
         return self._service.get_table_client(name)
 
+    def table(self, name: str) -> TableClient:
+        """A table of this account, created on first use (for modules that own their own rows,
+        e.g. shared/change_store.py); raises StoreError when storage is unreachable."""
+        return self._table(name)
+
     def _query(self, table: str, flt: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
         try:
             pages = self._table(table).query_entities(flt, results_per_page=min(limit or 1000, 1000))

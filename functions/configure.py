@@ -1,0 +1,102 @@
+"""Configure a connector from the HTTP API: PUT /api/connectors/{partner} (?dryRun=true)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import azure.functions as func
+
+from functions.http import Problem, endpoint, json_response, problem_response
+from functions.replay import KEY_HEADERS, body_json, idempotent
+from shared import principal
+from shared.configurator import Caller, Outcome, Refused, configure
+from shared.context import services
+from shared.principal import Role
+
+bp = func.Blueprint()
+TICKET_HEADER = "X-Ticket-Reference"
+_MAX_TICKET = 200
+
+
+def query_bool(req: func.HttpRequest, name: str) -> bool:
+    raw = (req.params.get(name) or "").strip().lower()
+    if raw in ("", "false", "0"):
+        return False
+    if raw in ("true", "1"):
+        return True
+    raise Problem(400, "Invalid query parameter", f"{name} must be true or false, got {raw!r}")
+
+
+def clean_ticket(value: Any, where: str) -> str | None:
+    """A ticket reference as given (e.g. OPS-123, CHG0031234); 400 when it cannot be one."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > _MAX_TICKET or not value.isprintable():
+        raise Problem(
+            400,
+            "Invalid ticket reference",
+            f"{where} must be text of at most {_MAX_TICKET} printable characters.",
+        )
+    return value.strip() or None
+
+
+def caller_for(req: func.HttpRequest, via: str, ticket: str | None, anonymous: str) -> Caller:
+    """Who is calling: the Entra principal Easy Auth vouches for, else ``anonymous``."""
+    who = principal.from_headers(req.headers)
+    key = next((v for h in KEY_HEADERS if (v := req.headers.get(h))), None)
+    return Caller(
+        who=who.display if who else anonymous,
+        via=via,
+        principal_id=who.id if who else None,
+        ticket=ticket,
+        idempotency_key=key,
+    )
+
+
+def refused_response(req: func.HttpRequest, refused: Refused, **extra: Any) -> func.HttpResponse:
+    response = problem_response(
+        Problem(refused.status, refused.title, refused.detail, refused.kind, **refused.extra, **extra),
+        urlsplit(req.url).path,
+    )
+    if refused.retry_after is not None:
+        response.headers["Retry-After"] = str(refused.retry_after)
+    return response
+
+
+def outcome_view(outcome: Outcome, ticket: str | None) -> dict[str, Any]:
+    return {
+        "connectorId": outcome.connector_id,
+        "partner": outcome.partner,
+        "ticket": ticket,
+        "dryRun": outcome.dry_run,
+        "applied": outcome.applied,
+        "action": outcome.action.value,
+        "before": outcome.before,
+        "after": outcome.after,
+        "changes": [c.view() for c in outcome.changes],
+        "partnerState": outcome.partner_state,
+        "lastHeartbeatDateTime": outcome.last_heartbeat,
+        "nextSteps": outcome.next_steps,
+        "notes": outcome.notes,
+        "auditId": outcome.audit_id,
+    }
+
+
+@bp.function_name("connector_configure")
+@bp.route(route="connectors/{partner}", methods=["PUT"])
+@endpoint(Role.OPERATOR)
+def connector_configure(req: func.HttpRequest) -> func.HttpResponse:
+    def run() -> func.HttpResponse:
+        dry_run = query_bool(req, "dryRun")
+        ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
+        body = body_json(req)
+        caller = caller_for(req, "api", ticket, anonymous="function key caller")
+        partner = req.route_params.get("partner", "")
+        try:
+            outcome = configure(services(), partner, body, dry_run=dry_run, caller=caller)
+        except Refused as refused:
+            return refused_response(req, refused, ticket=ticket)
+        return json_response(outcome_view(outcome, ticket))
+
+    return idempotent(req, "api", run)

@@ -1,0 +1,18 @@
+"""GET /api/openapi.json: the OpenAPI 3 description of every route (functions/openapi_doc.py)."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions import openapi_doc
+from functions.http import endpoint, json_response
+from shared.principal import Role
+
+bp = func.Blueprint()
+
+
+@bp.function_name("openapi")
+@bp.route(route="openapi.json", methods=["GET"])
+@endpoint(Role.READER)
+def openapi(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(openapi_doc.document())

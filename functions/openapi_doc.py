@@ -1,0 +1,564 @@
+"""The OpenAPI 3.1 document of MTD Guard's HTTP API, served at GET /api/openapi.json.
+
+One ``Operation`` per HTTP function, keyed by the function's name; a test checks that every HTTP
+function registered in function_app.py is described here with the same method and route, and that
+the served document validates. To describe a new route, add ONE entry to ``OPERATIONS``::
+
+    Operation("findings_list", "get", "/findings", "List findings", tag="findings",
+              role=Role.READER, parameters=(query("kind", {"type": "string"}),),
+              responses={200: "FindingPage"}),
+
+and, if its answer has a new shape, its JSON Schema to ``SCHEMAS`` under that name (or give the
+schema inline: ``responses={200: {"type": "object"}}``). Every operation automatically documents
+the problem+json answers all routes share (401, 403, 500, 503 and ``default``); list any other
+problem statuses the route raises in ``problems``.
+
+The connector-settings schema is generated from shared/connector_config.FIELDS, so the body the
+configure route accepts and the one it documents cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared import catalog, connector_config
+from shared.audit import AuditAction, Result
+from shared.health import Health
+from shared.hooks import HookSource
+from shared.principal import Role
+
+Schema = dict[str, Any]
+PROBLEM_TYPE = "application/problem+json"
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: dict[str, Schema], *, required: list[str] | None = None, description: str = "") -> Schema:
+    """An answer object: every listed property present; more may be added in later versions."""
+    schema: Schema = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+STRING: Schema = {"type": "string"}
+BOOL: Schema = {"type": "boolean"}
+INT: Schema = {"type": "integer"}
+TIME: Schema = {"type": "string", "format": "date-time"}
+STRINGS: Schema = {"type": "array", "items": STRING}
+
+
+def query(name: str, schema: Schema, description: str = "", *, required: bool = False) -> Schema:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+def header(name: str, description: str, schema: Schema | None = None) -> Schema:
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "schema": schema or STRING,
+        "description": description,
+    }
+
+
+def path_param(name: str, schema: Schema, description: str) -> Schema:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+@dataclass(frozen=True)
+class Operation:
+    function: str  # the name given to @bp.function_name
+    method: str  # lower case, as in OpenAPI
+    path: str  # the @bp.route route with a leading "/", without the "api" prefix
+    summary: str
+    tag: str
+    role: Role | None  # None: anonymous (no function key, no Entra role)
+    description: str = ""
+    parameters: tuple[Schema, ...] = ()
+    request: str | Schema | None = None  # JSON request body: a SCHEMAS name or an inline schema
+    responses: dict[int, str | Schema | None] = field(default_factory=lambda: {200: None})
+    problems: tuple[int, ...] = ()  # problem+json statuses beyond the shared ones
+
+
+# -- schemas -------------------------------------------------------------------------------------
+
+
+def _field_schema(spec: connector_config.Field) -> Schema:
+    notes = f"{spec.label}. Graph property `{spec.graph}`."
+    if spec.beta_only:
+        notes += " Beta only: accepted when GRAPH_API_VERSION=beta, else refused with 422."
+    if spec.mam:
+        notes += " Intune allows it on for only one partner per platform (409 names the holder)."
+    if spec.integer:
+        low, high = connector_config.THRESHOLD_RANGE
+        return {"type": "integer", "minimum": low, "maximum": high, "description": notes}
+    return {"type": "boolean", "description": notes}
+
+
+def settings_schema() -> Schema:
+    """The configure body, generated from connector_config.FIELDS (strict: unknown fields are 400)."""
+    platforms: dict[str, Schema] = {}
+    top: dict[str, Schema] = {}
+    for spec in connector_config.FIELDS:
+        parts = spec.pointer.strip("/").split("/")
+        if len(parts) == 2:
+            platform = platforms.setdefault(
+                parts[0], {"type": "object", "additionalProperties": False, "properties": {}}
+            )
+            platform["properties"][parts[1]] = _field_schema(spec)
+        else:
+            top[parts[0]] = _field_schema(spec)
+    return {
+        "type": "object",
+        "description": "Desired connector settings in the Intune admin center's terms. Only the fields "
+        "given are managed; everything left out stays as it is in Intune.",
+        "additionalProperties": False,
+        "minProperties": 1,
+        "properties": {**platforms, **top},
+        "example": {
+            "android": {"complianceEvaluation": True, "blockOnMissingPartnerData": False},
+            "ios": {"complianceEvaluation": True, "appProtectionEvaluation": True},
+            "appSync": True,
+            "unresponsiveThresholdDays": 7,
+        },
+    }
+
+
+_PROBLEM: Schema = {
+    "type": "object",
+    "description": "RFC 9457 problem details. Routes add members such as errors[] (each with a JSON "
+    "pointer), ticket, requiredRole, heldBy or incident.",
+    "properties": {
+        "type": {"type": "string", "description": "urn:mtd-guard:problem:<kind>"},
+        "title": STRING,
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": STRING,
+        "instance": STRING,
+        "ticket": nullable(STRING),
+        "errors": {
+            "type": "array",
+            "items": obj({"pointer": STRING, "detail": STRING}),
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+_CONNECTOR_STATUS = obj(
+    {
+        "id": STRING,
+        "partner": STRING,
+        "partnerKnown": BOOL,
+        "partnerState": nullable(STRING),
+        "lastHeartbeatDateTime": nullable(STRING),
+        "thresholdDays": INT,
+        "thresholdSource": {"enum": ["connector", "default"]},
+        "heartbeatAgeHours": nullable({"type": "number"}),
+        "health": {"enum": [h.value for h in Health]},
+        "severity": {"enum": ["high", "warning", "info"]},
+        "reason": STRING,
+        "healthSince": TIME,
+        "checkedAt": TIME,
+    }
+)
+
+_OBSERVATION = obj(
+    {
+        "checkedAt": TIME,
+        "health": {"enum": [h.value for h in Health]},
+        "partnerState": nullable(STRING),
+        "lastHeartbeatDateTime": nullable(STRING),
+        "heartbeatAgeHours": nullable({"type": "number"}),
+        "thresholdDays": INT,
+        "reason": STRING,
+    }
+)
+
+_CHANGE = obj(
+    {
+        "field": {"type": "string", "description": "JSON pointer into the settings body"},
+        "property": {"type": "string", "description": "the Graph property"},
+        "label": STRING,
+        "from": {"type": ["boolean", "integer", "null"]},
+        "to": {"type": ["boolean", "integer"]},
+    }
+)
+
+_CONFIGURE_RESULT = obj(
+    {
+        "connectorId": STRING,
+        "partner": STRING,
+        "ticket": nullable(STRING),
+        "dryRun": BOOL,
+        "applied": {"type": "boolean", "description": "true when Graph was written"},
+        "action": {"enum": [a.value for a in connector_config.Action]},
+        "before": nullable(ref("ConnectorSettingsView")),
+        "after": ref("ConnectorSettingsView"),
+        "changes": {"type": "array", "items": ref("Change")},
+        "partnerState": nullable(STRING),
+        "lastHeartbeatDateTime": nullable(STRING),
+        "nextSteps": {**STRINGS, "description": "what is left to do, e.g. finish the partner's side"},
+        "notes": STRINGS,
+        "auditId": STRING,
+    },
+    description="The plan (dry run) or what was applied; before/after are read from Graph.",
+)
+
+_SWEEP = obj(
+    {
+        "tenantId": STRING,
+        "checkedAt": TIME,
+        "ok": BOOL,
+        "recorded": BOOL,
+        "problems": STRINGS,
+        "connectors": {"type": "array", "items": ref("ConnectorStatus")},
+        "alertsRaised": {"type": "array", "items": ref("Alert")},
+        "delivery": {"type": "object"},
+    }
+)
+
+_FINDING = obj(
+    {
+        "id": STRING,
+        "kind": STRING,
+        "resourceId": STRING,
+        "resourceName": STRING,
+        "severity": {"enum": ["high", "warning", "info"]},
+        "status": {"enum": ["open", "acknowledged", "resolved"]},
+        "message": STRING,
+        "note": nullable(STRING),
+        "acknowledgedBy": nullable(STRING),
+        "acknowledgedAt": nullable(TIME),
+    },
+    required=["id", "kind", "severity", "status"],
+)
+
+_AUDIT_ENTRY = obj(
+    {
+        "id": STRING,
+        "at": TIME,
+        "who": STRING,
+        "principalId": nullable(STRING),
+        "via": {"enum": ["api", *[s.value for s in HookSource]]},
+        "action": {"enum": [a.value for a in AuditAction]},
+        "target": STRING,
+        "targetName": STRING,
+        "ticket": nullable(STRING),
+        "result": {"enum": [r.value for r in Result]},
+        "status": INT,
+        "detail": STRING,
+        "before": nullable({"type": "object"}),
+        "after": nullable({"type": "object"}),
+        "changes": {"type": "array", "items": {"type": "object"}},
+        "idempotencyKey": nullable(STRING),
+    }
+)
+
+_HOOK_PAYLOAD: Schema = {
+    "type": "object",
+    "description": "One vocabulary for all sources. generic is strict (only these fields); jira reads "
+    "the ticket from issue.key and servicenow from number (else sys_id), ignore other fields of "
+    "their payloads, and accept settings as JSON text and dryRun as 'true'/'false'.",
+    "properties": {
+        "action": {"enum": ["configure", "check", "acknowledge", "ack"]},
+        "ticket": {"type": "string", "maxLength": 200},
+        "partner": STRING,
+        "settings": {"anyOf": [ref("ConnectorSettings"), STRING]},
+        "dryRun": {"anyOf": [BOOL, {"enum": ["true", "false"]}]},
+        "findingId": STRING,
+        "note": {"type": "string", "maxLength": 2000},
+        "issue": {"type": "object", "properties": {"key": STRING}, "description": "jira"},
+        "number": {"type": "string", "description": "servicenow"},
+        "sys_id": {"type": "string", "description": "servicenow"},
+    },
+    "example": {
+        "action": "configure",
+        "ticket": "CHG0031234",
+        "partner": "lookout",
+        "dryRun": True,
+        "settings": {"ios": {"complianceEvaluation": True}},
+    },
+}
+
+SCHEMAS: dict[str, Schema] = {
+    "Problem": _PROBLEM,
+    "ConnectorSettings": settings_schema(),
+    "ConnectorSettingsView": {
+        **{k: v for k, v in settings_schema().items() if k not in ("minProperties", "example")},
+        "description": "Connector settings as Graph reports them, in the configure body's terms.",
+    },
+    "Change": _CHANGE,
+    "ConfigureResult": _CONFIGURE_RESULT,
+    "ConnectorStatus": _CONNECTOR_STATUS,
+    "Observation": _OBSERVATION,
+    "ConnectorList": obj(
+        {
+            "tenantId": STRING,
+            "checkedAt": nullable(TIME),
+            "problems": STRINGS,
+            "connectors": {"type": "array", "items": ref("ConnectorStatus")},
+        }
+    ),
+    "ConnectorDetail": {
+        "allOf": [
+            ref("ConnectorStatus"),
+            obj({"history": {"type": "array", "items": ref("Observation"), "description": "newest first"}}),
+        ]
+    },
+    "Alert": {"type": "object", "required": ["alertId"], "properties": {"alertId": STRING}},
+    "SweepResult": _SWEEP,
+    "Finding": _FINDING,
+    "HookPayload": _HOOK_PAYLOAD,
+    "HookReply": obj(
+        {
+            "source": {"enum": [s.value for s in HookSource]},
+            "ticket": nullable(STRING),
+            "action": {"enum": [a.value for a in AuditAction]},
+            "result": {"anyOf": [ref("ConfigureResult"), ref("SweepResult"), ref("Finding")]},
+        }
+    ),
+    "AuditEntry": _AUDIT_ENTRY,
+    "AuditPage": obj(
+        {
+            "tenantId": STRING,
+            "entries": {"type": "array", "items": ref("AuditEntry")},
+            "continuationToken": nullable(
+                {"type": "string", "description": "pass back as ?continuationToken= for the next page"}
+            ),
+        }
+    ),
+    "Health": obj({"status": {"enum": ["ok", "misconfigured"]}, "configurationProblems": INT}),
+}
+
+# -- parameters shared by several routes ---------------------------------------------------------
+
+_GUID = "^[0-9a-fA-F]{7,8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
+PARTNER = path_param(
+    "partner",
+    {"anyOf": [{"enum": [p.slug for p in catalog.partners()]}, {"type": "string", "pattern": _GUID}]},
+    "A partner name (catalog slug such as lookout or defender) or a connector id.",
+)
+IDEMPOTENCY = header(
+    "Idempotency-Key",
+    "Same key within 24 h: the first response is returned again (Idempotent-Replayed: true) and "
+    "nothing runs twice. The same key with another request is 422.",
+    {"type": "string", "minLength": 1, "maxLength": 255},
+)
+_WRITE_PROBLEMS = (400, 404, 409, 422, 502)
+
+# -- every HTTP route --------------------------------------------------------------------------------
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "health",
+        "get",
+        "/health",
+        "Liveness (anonymous; touches no dependency)",
+        tag="operations",
+        role=None,
+        responses={200: "Health"},
+    ),
+    Operation(
+        "connectors_list",
+        "get",
+        "/connectors",
+        "Every connector's health from the last sweep (no live Graph call)",
+        tag="connectors",
+        role=Role.READER,
+        responses={200: "ConnectorList"},
+    ),
+    Operation(
+        "connector_get",
+        "get",
+        "/connectors/{partner}",
+        "One connector's health and recent history",
+        tag="connectors",
+        role=Role.READER,
+        parameters=(PARTNER, query("historyLimit", {"type": "integer", "minimum": 1, "maximum": 1000})),
+        responses={200: "ConnectorDetail"},
+        problems=(400, 404),
+    ),
+    Operation(
+        "connector_configure",
+        "put",
+        "/connectors/{partner}",
+        "Enable and configure a connector (desired settings; dry run; audited)",
+        tag="connectors",
+        role=Role.OPERATOR,
+        description="Reads the connector, checks Intune's rules, and writes only what differs: POST "
+        "when it does not exist, PATCH of the changed properties, nothing when already as desired. "
+        "Answers what Graph holds afterwards. Needs DeviceManagementServiceConfig.ReadWrite.All.",
+        parameters=(
+            PARTNER,
+            query("dryRun", BOOL, "true: return the plan and write nothing to Graph"),
+            IDEMPOTENCY,
+            header("X-Ticket-Reference", "The change ticket this is done for; kept in the audit trail."),
+        ),
+        request="ConnectorSettings",
+        responses={200: "ConfigureResult"},
+        problems=_WRITE_PROBLEMS,
+    ),
+    Operation(
+        "checks_run",
+        "post",
+        "/checks/heartbeat",
+        "Run a heartbeat sweep now",
+        tag="checks",
+        role=Role.OPERATOR,
+        responses={200: "SweepResult"},
+    ),
+    Operation(
+        "hook_receive",
+        "post",
+        "/hooks/{source}",
+        "Ticketing webhook: configure, check now, or acknowledge a finding",
+        tag="webhooks",
+        role=Role.OPERATOR,
+        description="Jira deliveries must carry X-Hub-Signature when JIRA_WEBHOOK_SECRET is set. "
+        "Every answer, problems included, carries the ticket reference.",
+        parameters=(
+            path_param("source", {"enum": [s.value for s in HookSource]}, "Who is calling."),
+            query(
+                "action",
+                {"enum": ["configure", "check", "acknowledge", "ack"]},
+                "jira: when the body has none",
+            ),
+            IDEMPOTENCY,
+            header(
+                "X-Atlassian-Webhook-Identifier",
+                "Jira's delivery id (stable across retries); used as the key.",
+            ),
+            header("X-Hub-Signature", "jira: sha256=<hex HMAC-SHA256 of the raw body>"),
+        ),
+        request="HookPayload",
+        responses={200: "HookReply"},
+        problems=(*_WRITE_PROBLEMS, 401),
+    ),
+    Operation(
+        "audit_list",
+        "get",
+        "/audit",
+        "The audit trail of writes and refused writes, newest first",
+        tag="audit",
+        role=Role.READER,
+        parameters=(
+            query(
+                "connector", STRING, "partner name or connector id (also a finding id for acknowledgements)"
+            ),
+            query("result", {"enum": [r.value for r in Result]}),
+            query("action", {"enum": [a.value for a in AuditAction]}),
+            query("ticket", STRING),
+            query("since", TIME, "inclusive"),
+            query("until", TIME, "exclusive"),
+            query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+            query("continuationToken", STRING, "from the previous page; keep the same filters"),
+        ),
+        responses={200: "AuditPage"},
+        problems=(400,),
+    ),
+    Operation(
+        "openapi",
+        "get",
+        "/openapi.json",
+        "This document",
+        tag="operations",
+        role=Role.READER,
+        responses={200: {"type": "object"}},
+    ),
+)
+
+
+# -- the document ----------------------------------------------------------------------------------
+
+
+def _content(schema: str | Schema) -> dict[str, Any]:
+    return {"application/json": {"schema": ref(schema) if isinstance(schema, str) else schema}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_TYPE: {"schema": ref("Problem")}}}
+
+
+_PROBLEM_TEXT = {
+    400: "Invalid request (problem names the field)",
+    401: "Not authenticated (missing function key: empty body from the host; no Entra principal or a "
+    "bad signature: problem+json)",
+    403: "The Entra principal lacks the required app role",
+    404: "Not found",
+    409: "Conflicts with another connector or with a request still running (Retry-After when retrying helps)",
+    422: "Cannot be done as asked (beta-only field, partner capability, reused idempotency key)",
+    500: "Unexpected fault; the problem carries an incident id",
+    502: "Microsoft Graph refused the call (the detail says what to grant or fix)",
+    503: "Misconfigured, storage unavailable, or Graph throttled/unavailable (Retry-After)",
+}
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, schema in op.responses.items():
+        entry: dict[str, Any] = {"description": "OK"}
+        if schema is not None:
+            entry["content"] = _content(schema)
+        responses[str(status)] = entry
+    shared = (500, 503) if op.role is None else (401, 403, 500, 503)
+    for status in sorted({*op.problems, *shared}):
+        responses[str(status)] = _problem(_PROBLEM_TEXT.get(status, "Problem"))
+    responses["default"] = _problem("Problem details")
+    role = (
+        "anonymous" if op.role is None else f"Entra app role {op.role.value} (when REQUIRE_ENTRA_ROLE=true)"
+    )
+    doc: dict[str, Any] = {
+        "operationId": op.function,
+        "summary": op.summary,
+        "description": (op.description + "\n\n" if op.description else "") + f"Access: {role}.",
+        "tags": [op.tag],
+        "responses": responses,
+        "x-mtdguard-role": op.role.value if op.role else None,
+    }
+    if op.parameters:
+        doc["parameters"] = list(op.parameters)
+    if op.request is not None:
+        doc["requestBody"] = {"required": True, "content": _content(op.request)}
+    if op.role is None:
+        doc["security"] = []
+    return doc
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "MTD Guard",
+            "version": "1",
+            "description": "Keeps Intune Mobile Threat Defense connectors healthy. Every route but "
+            "/health needs a function key (x-functions-key header or ?code=); with "
+            "REQUIRE_ENTRA_ROLE=true also an Entra app role (MtdGuard.Reader or MtdGuard.Operator) "
+            "via App Service authentication. Errors are RFC 9457 problem+json.",
+        },
+        "servers": [{"url": "/api"}],
+        "security": [{"functionKey": []}, {"functionKeyQuery": []}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+                "functionKeyQuery": {"type": "apiKey", "in": "query", "name": "code"},
+            },
+        },
+    }

@@ -1,0 +1,129 @@
+"""Idempotent HTTP writes: the same key within 24 h gets the first response, and runs once.
+
+The key is the ``Idempotency-Key`` header, else Jira's ``X-Atlassian-Webhook-Identifier`` (stable
+across Jira's retries). The first delivery claims the key by inserting its row (Table Storage
+refuses a second insert), runs, and keeps its response; a replay answers that response with
+``Idempotent-Replayed: true``. A delivery that arrives while the first still runs waits for it
+briefly, then gets 409 with ``Retry-After``. The same key with a different request (method, path
+or body) is refused with 422. A 5xx, or an answer with ``Retry-After`` (busy, throttled), is not
+kept: the claim is released so a retry runs again, which is safe because a configure request is
+desired state (a re-run only writes what differs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import azure.functions as func
+
+from functions.http import Problem, problem_response
+from shared.change_store import ChangeStore, ClaimState, StoredResponse, key_row
+from shared.context import services
+from shared.monitor import now_utc
+
+KEY_HEADERS = ("Idempotency-Key", "X-Atlassian-Webhook-Identifier")
+REPLAYED_HEADER = "Idempotent-Replayed"
+WAIT_SECONDS = 10.0
+_POLL_SECONDS = 0.2
+_MAX_KEY = 255
+
+
+def idempotency_key(req: func.HttpRequest) -> str | None:
+    for name in KEY_HEADERS:
+        raw = req.headers.get(name)
+        if raw is None:
+            continue
+        key = str(raw).strip()
+        if not key or len(key) > _MAX_KEY or not key.isprintable():
+            raise Problem(
+                400,
+                "Invalid idempotency key",
+                f"{name} must be 1 to {_MAX_KEY} printable characters.",
+            )
+        return key
+    return None
+
+
+def run_as_problem(req: func.HttpRequest, run: Callable[[], func.HttpResponse]) -> func.HttpResponse:
+    """The handler's answer, with a raised Problem turned into its problem+json response."""
+    try:
+        return run()
+    except Problem as problem:
+        return problem_response(problem, urlsplit(req.url).path)
+
+
+def idempotent(req: func.HttpRequest, scope: str, run: Callable[[], func.HttpResponse]) -> func.HttpResponse:
+    key = idempotency_key(req)
+    if key is None:
+        return run()
+    s = services()
+    store = ChangeStore(s.store)
+    tenant = s.settings.tenant_id
+    row = key_row(scope, key)
+    fingerprint = hashlib.sha256(
+        b"\n".join([req.method.upper().encode(), urlsplit(req.url).path.encode(), req.get_body()])
+    ).hexdigest()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        claim = store.claim(tenant, row, fingerprint, now_utc())
+        if claim.state is ClaimState.CLAIMED:
+            break
+        if claim.state is ClaimState.DONE and claim.response is not None:
+            return _replay(claim.response)
+        if claim.state is ClaimState.MISMATCH:
+            raise Problem(
+                422,
+                "Idempotency key reused",
+                "This idempotency key was already used within 24 hours for a different request "
+                "(another method, path or body). Use a new key for a new request.",
+            )
+        if time.monotonic() >= deadline:
+            response = problem_response(
+                Problem(
+                    409,
+                    "Request in progress",
+                    "An earlier delivery with this idempotency key is still being processed; "
+                    "retry shortly to get its result.",
+                ),
+                urlsplit(req.url).path,
+            )
+            response.headers["Retry-After"] = "2"
+            return response
+        time.sleep(_POLL_SECONDS)
+    try:
+        response = run_as_problem(req, run)
+    except BaseException:
+        store.release(tenant, row)
+        raise
+    if response.status_code >= 500 or "Retry-After" in response.headers:
+        store.release(tenant, row)  # transient: a retry with the same key runs again
+        return response
+    store.complete(
+        tenant,
+        row,
+        StoredResponse(response.status_code, response.get_body(), response.mimetype or "application/json"),
+        now_utc(),
+    )
+    return response
+
+
+def _replay(stored: StoredResponse) -> func.HttpResponse:
+    return func.HttpResponse(
+        stored.body,
+        status_code=stored.status,
+        mimetype=stored.content_type,
+        charset="utf-8",
+        headers={**stored.headers, REPLAYED_HEADER: "true"},
+    )
+
+
+def body_json(req: func.HttpRequest) -> object:
+    """The request's JSON body; 400 problem when it is not JSON."""
+    try:
+        return json.loads(req.get_body() or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(400, "Invalid JSON", "The request body must be a JSON object.") from None

@@ -1,0 +1,62 @@
+"""The audit trail of changes: one entry per write MTD Guard made, refused or tried.
+
+Pure data. Every configure request that got past authentication leaves one entry, whether it
+changed Intune (``applied``), found nothing to change (``unchanged``), only previewed
+(``dryRun``), was refused before any write (``refused``: invalid body, Intune rule, concurrent
+change) or failed at Graph (``failed``). Webhook actions (run a check, acknowledge a finding) are
+recorded the same way. Stored by shared/change_store.py; read through ``GET /api/audit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Result(StrEnum):
+    APPLIED = "applied"  # Intune (or MTD Guard's state) was changed
+    UNCHANGED = "unchanged"  # already as desired: nothing was written
+    DRY_RUN = "dryRun"  # a preview: nothing was written
+    REFUSED = "refused"  # refused before any write (400/409/422)
+    FAILED = "failed"  # Graph or storage failed (a write may not have happened)
+
+
+class AuditAction(StrEnum):
+    CONFIGURE = "configure"
+    CHECK = "check"
+    ACKNOWLEDGE = "acknowledge"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: str
+    tenant_id: str
+    at: datetime
+    who: str  # the Entra principal, else "<source> webhook" / "function key caller"
+    via: str  # api | jira | servicenow | generic
+    action: AuditAction
+    target: str  # connector id, finding id, or "heartbeat" for a check
+    target_name: str  # the partner's name, the finding's resource, ...
+    result: Result
+    status: int  # the HTTP status answered
+    detail: str  # one readable sentence: what happened or why not
+    ticket: str | None = None
+    principal_id: str | None = None  # Entra object id when an Entra principal called
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters of GET /api/audit; each None means "any"."""
+
+    target: str | None = None
+    result: Result | None = None
+    ticket: str | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+    action: AuditAction | None = None

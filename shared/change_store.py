@@ -1,0 +1,302 @@
+"""Table Storage for changes: the audit trail, idempotency records and the configure lease.
+
+Table ``mtdguardchanges``, partition = tenant id (like ``mtdguardstate``), one row kind per RowKey
+prefix:
+
+``audit|<inverted ticks>|<entry id>``
+    One ``AuditEntry`` (shared/audit.py): when (``at``), who, via, action, target, result, HTTP
+    status, detail, ticket, before/after/changes (JSON text), idempotency key. Inverted ticks make
+    the newest sort first, so ``GET /api/audit`` pages newest-first and a time window is a RowKey
+    range (no scan).
+``idem|<sha256 of source and key>``
+    An idempotency record: ``state`` pending|done, ``fingerprint`` (sha256 of method, path and
+    body: the same key with another request is refused), ``claimedAt``, ``expiresAt`` (24 h),
+    and once done the first response: ``status``, ``contentType``, ``headers`` (JSON) and
+    ``body0``..``bodyN`` (zlib-compressed, split into binary properties of at most 60,000 bytes).
+    The row's creation is the claim: Table Storage answers 409 to a second insert of the same
+    key, so of two concurrent deliveries exactly one runs.
+``lock|configure``
+    The tenant's configure lease: ``holder`` (a random id per request), ``heldUntil``, ``version``
+    (counts every acquisition). Taken and released only with ETag-conditional writes (If-Match),
+    so two writers can never both believe they hold it; an expired lease (a crashed holder) is
+    taken over the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import uuid
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.audit import AuditEntry, AuditQuery
+from shared.store import (
+    StateStore,
+    StoreError,
+    _brief,
+    _inverted_ticks,
+    _prefix_filter,
+    _quote,
+    decode,
+    encode,
+)
+
+CHANGES_TABLE = "mtdguardchanges"
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+_CHUNK = 60_000  # binary property limit is 64 KiB
+_MAX_CHUNKS = 15  # entity limit is 1 MiB
+LOCK_ROW = "lock|configure"
+
+
+class ClaimState(StrEnum):
+    CLAIMED = "claimed"  # this caller runs the request
+    DONE = "done"  # an earlier delivery finished: replay its response
+    PENDING = "pending"  # an earlier delivery is still running
+    MISMATCH = "mismatch"  # the key was used for a different request
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: bytes
+    content_type: str
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Claim:
+    state: ClaimState
+    response: StoredResponse | None = None
+
+
+def key_row(source: str, key: str) -> str:
+    digest = hashlib.sha256(f"{source}\n{key}".encode()).hexdigest()
+    return f"idem|{digest}"
+
+
+class ChangeStore:
+    def __init__(self, state: StateStore) -> None:
+        self._state = state
+
+    def _table(self) -> TableClient:
+        return self._state.table(CHANGES_TABLE)
+
+    # -- audit ---------------------------------------------------------------------------
+
+    def append(self, entry: AuditEntry) -> None:
+        row = f"audit|{_inverted_ticks(entry.at)}|{entry.id}"
+        try:
+            self._table().create_entity(encode(entry, entry.tenant_id, row))
+        except AzureError as exc:
+            raise StoreError(
+                f"state storage unavailable: could not record the audit entry ({_brief(exc)})"
+            ) from exc
+
+    def audit(
+        self, tenant_id: str, query: AuditQuery, limit: int, after: str | None = None
+    ) -> tuple[list[AuditEntry], str | None]:
+        """Newest first; ``after`` is the RowKey the previous page ended with. Returns the page and
+        the RowKey to continue after (None on the last page)."""
+        clauses = [f"PartitionKey eq '{_quote(tenant_id)}'", _prefix_filter("audit")]
+        if query.until is not None:  # newer rows have smaller keys
+            clauses.append(f"RowKey gt 'audit|{_inverted_ticks(query.until)}|~'")
+        if query.since is not None:
+            clauses.append(f"RowKey le 'audit|{_inverted_ticks(query.since)}|~'")
+        if after is not None:
+            clauses.append(f"RowKey gt '{_quote(after)}'")
+        for name, value in (
+            ("target", query.target),
+            ("result", query.result),
+            ("ticket", query.ticket),
+            ("action", query.action),
+        ):
+            if value is not None:
+                clauses.append(f"{name} eq '{_quote(str(value))}'")
+        entries: list[AuditEntry] = []
+        last: str | None = None
+        try:
+            pages = self._table().query_entities(" and ".join(clauses), results_per_page=min(limit + 1, 1000))
+            for entity in pages:
+                if len(entries) == limit:
+                    return entries, last
+                entries.append(decode(AuditEntry, dict(entity)))
+                last = str(entity["RowKey"])
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        return entries, None
+
+    # -- idempotency ---------------------------------------------------------------------
+
+    def claim(self, tenant_id: str, row: str, fingerprint: str, now: datetime) -> Claim:
+        """Insert-if-absent the key's row; otherwise say what the earlier delivery left."""
+        entity = {
+            "PartitionKey": tenant_id,
+            "RowKey": row,
+            "state": "pending",
+            "fingerprint": fingerprint,
+            "claimedAt": now,
+            "expiresAt": now + IDEMPOTENCY_WINDOW,
+        }
+        table = self._table()
+        try:
+            table.create_entity(entity)
+            return Claim(ClaimState.CLAIMED)
+        except ResourceExistsError:
+            pass
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        try:
+            existing = table.get_entity(tenant_id, row)
+        except ResourceNotFoundError:  # released in between: try once more
+            return self._claim_again(table, entity)
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        expires = existing.get("expiresAt")
+        if isinstance(expires, datetime) and expires <= now:  # an old delivery: the key is free again
+            return self._take_over(table, entity, str(existing.metadata["etag"]))
+        if existing.get("fingerprint") != fingerprint:
+            return Claim(ClaimState.MISMATCH)
+        if existing.get("state") == "done":
+            return Claim(ClaimState.DONE, _response(existing))
+        return Claim(ClaimState.PENDING)
+
+    def _claim_again(self, table: TableClient, entity: dict[str, Any]) -> Claim:
+        try:
+            table.create_entity(entity)
+        except ResourceExistsError:
+            return Claim(ClaimState.PENDING)
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        return Claim(ClaimState.CLAIMED)
+
+    def _take_over(self, table: TableClient, entity: dict[str, Any], etag: str) -> Claim:
+        try:
+            table.update_entity(
+                entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
+            )
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return Claim(ClaimState.PENDING)  # another delivery took it first
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        return Claim(ClaimState.CLAIMED)
+
+    def complete(self, tenant_id: str, row: str, response: StoredResponse, now: datetime) -> None:
+        """Keep the first response for replays (merged into the claimed row)."""
+        compressed = zlib.compress(response.body)
+        chunks = [compressed[i : i + _CHUNK] for i in range(0, len(compressed), _CHUNK)] or [b""]
+        if len(chunks) > _MAX_CHUNKS:  # too large to keep: a replay then runs the request again
+            self.release(tenant_id, row)
+            return
+        entity: dict[str, Any] = {
+            "PartitionKey": tenant_id,
+            "RowKey": row,
+            "state": "done",
+            "completedAt": now,
+            "status": response.status,
+            "contentType": response.content_type,
+            "headers": json.dumps(response.headers),
+            "chunks": len(chunks),
+            **{f"body{i}": chunk for i, chunk in enumerate(chunks)},
+        }
+        try:
+            self._table().update_entity(entity, mode=UpdateMode.MERGE)
+        except AzureError as exc:
+            raise StoreError(
+                f"state storage unavailable: could not keep the response ({_brief(exc)})"
+            ) from exc
+
+    def release(self, tenant_id: str, row: str) -> None:
+        """Forget a claim whose request failed transiently, so a retry runs it again."""
+        try:
+            self._table().delete_entity(tenant_id, row)
+        except ResourceNotFoundError:
+            pass
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+
+    # -- the configure lease -------------------------------------------------------------
+
+    def acquire(self, tenant_id: str, now: datetime, lease: timedelta) -> str | None:
+        """Take the tenant's configure lease; the holder id, or None while someone else holds it."""
+        holder = str(uuid.uuid4())
+        table = self._table()
+        try:
+            current = table.get_entity(tenant_id, LOCK_ROW)
+        except ResourceNotFoundError:
+            current = None
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        entity: dict[str, Any] = {
+            "PartitionKey": tenant_id,
+            "RowKey": LOCK_ROW,
+            "holder": holder,
+            "heldUntil": now + lease,
+        }
+        try:
+            if current is None:
+                table.create_entity({**entity, "version": 1})
+                return holder
+            held_until = current.get("heldUntil")
+            if current.get("holder") and isinstance(held_until, datetime) and held_until > now:
+                return None
+            entity["version"] = int(current.get("version") or 0) + 1
+            table.update_entity(
+                entity,
+                mode=UpdateMode.REPLACE,
+                etag=current.metadata["etag"],
+                match_condition=MatchConditions.IfNotModified,
+            )
+        except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
+            return None  # someone else got there between our read and our write
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        return holder
+
+    def release_lease(self, tenant_id: str, holder: str) -> None:
+        """Give the lease back, only if we still hold it (ETag-guarded)."""
+        table = self._table()
+        try:
+            current = table.get_entity(tenant_id, LOCK_ROW)
+            if current.get("holder") != holder:
+                return
+            table.update_entity(
+                {
+                    "PartitionKey": tenant_id,
+                    "RowKey": LOCK_ROW,
+                    "holder": "",
+                    "version": current.get("version"),
+                },
+                mode=UpdateMode.REPLACE,
+                etag=current.metadata["etag"],
+                match_condition=MatchConditions.IfNotModified,
+            )
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+
+
+def _response(entity: Any) -> StoredResponse:
+    count = int(entity.get("chunks") or 0)
+    compressed = b"".join(bytes(entity.get(f"body{i}") or b"") for i in range(count))
+    headers = json.loads(entity.get("headers") or "{}")
+    return StoredResponse(
+        status=int(entity["status"]),
+        body=zlib.decompress(compressed) if compressed else b"",
+        content_type=str(entity.get("contentType") or "application/json"),
+        headers={str(k): str(v) for k, v in headers.items()},
+    )
