@@ -1,0 +1,114 @@
+"""Ticketing webhooks: POST /api/hooks/{source} for jira, servicenow and generic callers.
+
+Each payload maps to one action (shared/hooks.py): configure a connector (same rules and dry run
+as PUT /api/connectors/{partner}), run a heartbeat check now, or acknowledge a finding. Every
+answer, problems included, carries the caller's ticket reference so the ticket can record the
+outcome. Jira deliveries must be signed when JIRA_WEBHOOK_SECRET is set; ServiceNow cannot sign
+(no HMAC in outbound REST messages): it authenticates with the function key and, with Entra
+authentication on, an OAuth token carrying the MtdGuard.Operator role.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.functions as func
+
+from functions import views
+from functions.configure import caller_for, outcome_view, refused_response
+from functions.http import Problem, endpoint, json_response
+from functions.replay import body_json, idempotent
+from shared import hooks
+from shared.configurator import Refused, configure
+from shared.connector_config import InvalidSettings
+from shared.context import services
+from shared.findings import Finding
+from shared.hooks import HookSource
+from shared.principal import Role
+from shared.ticket_actions import acknowledge_finding, run_check
+
+bp = func.Blueprint()
+SIGNATURE_HEADER = "X-Hub-Signature"
+
+
+def _source(req: func.HttpRequest) -> HookSource:
+    raw = req.route_params.get("source", "")
+    try:
+        return HookSource(raw.lower())
+    except ValueError:
+        known = ", ".join(s.value for s in HookSource)
+        raise Problem(404, "Unknown webhook source", f"No webhook {raw!r}; known sources: {known}.") from None
+
+
+def _check_signature(req: func.HttpRequest, source: HookSource) -> None:
+    if source is not HookSource.JIRA:
+        return
+    secret = services().settings.jira_webhook_secret
+    if not secret:
+        return
+    header = req.headers.get(SIGNATURE_HEADER)
+    if not hooks.signature_valid(secret, req.get_body(), header):
+        what = "is missing" if not header else "does not match the body"
+        raise Problem(
+            401,
+            "Invalid signature",
+            f"{SIGNATURE_HEADER} {what}: Jira deliveries must be signed with the shared secret "
+            "(sha256=<hex HMAC-SHA256 of the raw body>).",
+        )
+
+
+@bp.function_name("hook_receive")
+@bp.route(route="hooks/{source}", methods=["POST"])
+@endpoint(Role.OPERATOR)
+def hook_receive(req: func.HttpRequest) -> func.HttpResponse:
+    source = _source(req)
+    _check_signature(req, source)  # before anything is claimed, read or written
+    return idempotent(req, f"hooks/{source.value}", lambda: _handle(req, source))
+
+
+def _handle(req: func.HttpRequest, source: HookSource) -> func.HttpResponse:
+    payload = body_json(req)
+    ticket = hooks.ticket_of(source, payload)
+    try:
+        hook = hooks.parse(source, payload, req.params.get("action"))
+    except InvalidSettings as exc:
+        errors = [{"pointer": e.pointer, "detail": e.detail} for e in exc.errors]
+        detail = "The webhook payload is not valid: " + "; ".join(
+            f"{e.pointer or '/'} {e.detail}" for e in exc.errors
+        )
+        raise Problem(
+            400, "Invalid webhook payload", detail, errors=errors, ticket=ticket, source=source.value
+        ) from None
+    caller = caller_for(req, source.value, ticket, anonymous=f"{source.value} webhook")
+    s = services()
+    reply: dict[str, Any] = {"source": source.value, "ticket": ticket, "action": hook.action.value}
+    try:
+        if hook.action == "configure":
+            assert hook.partner is not None
+            outcome = configure(
+                s, hook.partner, hook.settings, dry_run=hook.dry_run, caller=caller, pointer_base="/settings"
+            )
+            reply["result"] = outcome_view(outcome, ticket)
+        elif hook.action == "check":
+            reply["result"] = views.sweep(run_check(s, caller))
+        else:
+            assert hook.finding_id is not None
+            reply["result"] = _finding(acknowledge_finding(s, hook.finding_id, hook.note, caller))
+    except Refused as refused:
+        return refused_response(req, refused, ticket=ticket, source=source.value)
+    return json_response(reply)
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "kind": f.kind,
+        "resourceId": f.resource_id,
+        "resourceName": f.resource_name,
+        "severity": f.severity,
+        "status": f.status,
+        "message": f.message,
+        "note": f.note,
+        "acknowledgedBy": f.acknowledged_by,
+        "acknowledgedAt": f.acknowledged_at,
+    }
