@@ -6,10 +6,12 @@ Graph matches URL segments case-insensitively, so lookups use lower-cased paths.
 
 from __future__ import annotations
 
+from graphsim.conditional_access import CONDITIONAL_ACCESS_POLICIES
+from graphsim.directory_audits import DIRECTORY_AUDITS
 from graphsim.mtd_connectors import MTD_CONNECTORS
 from graphsim.resources import ResourceType
 
-RESOURCE_TYPES: tuple[ResourceType, ...] = (MTD_CONNECTORS,)
+RESOURCE_TYPES: tuple[ResourceType, ...] = (MTD_CONNECTORS, DIRECTORY_AUDITS, CONDITIONAL_ACCESS_POLICIES)
 
 BY_PATH: dict[str, ResourceType] = {rt.collection_path.lower(): rt for rt in RESOURCE_TYPES}
 BY_SCENARIO_KEY: dict[str, ResourceType] = {rt.scenario_key: rt for rt in RESOURCE_TYPES}

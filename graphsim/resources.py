@@ -102,6 +102,12 @@ class ResourceType:
     properties: tuple[Property, ...]
     collection_methods: frozenset[str] = frozenset({"GET", "POST"})
     item_methods: frozenset[str] = frozenset({"GET", "PATCH", "DELETE"})
+    # Query options beyond $top/$skiptoken/$select, only where Graph documents them (see
+    # querying.py): property path -> $filter operators; properties $orderby accepts; the
+    # order a list has when the client asks for none, as (property, descending) pairs.
+    filterable: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    orderable: frozenset[str] = frozenset()
+    default_order: tuple[tuple[str, bool], ...] = ()
     _by_name: dict[str, Property] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

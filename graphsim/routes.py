@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
+from graphsim import querying
 from graphsim.odata import GraphError, Reply, decode_skiptoken, encode_skiptoken, json_reply
 from graphsim.registry import BY_PATH
 from graphsim.resources import ResourceType
@@ -25,7 +26,8 @@ BAD_JSON_MESSAGE = (
 )
 # System query options we implement; any other "$option" is refused loudly (400) rather
 # than ignored, so a consumer relying on, say, $filter cannot pass against the simulator
-# and then behave differently against Graph.
+# and then behave differently against Graph. $filter/$orderby only where a collection declares
+# them (ResourceType.filterable / orderable), as Graph supports them per collection.
 _SUPPORTED_OPTIONS = {"$top", "$skiptoken", "$select"}
 
 
@@ -74,7 +76,7 @@ class GraphApi:
                 f"The HTTP method '{request.method}' is not allowed on this resource.",
                 headers={"Allow": ", ".join(sorted(allowed))},
             )
-        _check_query_options(request.query)
+        _check_query_options(request.query, target.resource_type)
         if target.item_id is None:
             if request.method == "GET":
                 return self._list(request, target.resource_type)
@@ -91,7 +93,12 @@ class GraphApi:
         size = self.page_size if top is None else min(top, self.page_size)
         token = _single(request.query, "$skiptoken")
         offset = 0 if token is None else decode_skiptoken(token)
-        entities = self.store.list_all(rt.collection_path)
+        entities = querying.apply(
+            rt,
+            self.store.list_all(rt.collection_path),
+            _single(request.query, "$filter"),
+            _single(request.query, "$orderby"),
+        )
         page = entities[offset : offset + size]
         payload: dict[str, Any] = {}
         # No "@odata.context": msgraph-sdk's collection models have no field for it, so it
@@ -177,9 +184,14 @@ def _parse_body(body: bytes) -> Any:
         raise GraphError(400, BAD_JSON_MESSAGE) from exc
 
 
-def _check_query_options(query: dict[str, list[str]]) -> None:
+def _check_query_options(query: dict[str, list[str]], rt: ResourceType) -> None:
+    supported = set(_SUPPORTED_OPTIONS)
+    if rt.filterable:
+        supported.add("$filter")
+    if rt.orderable:
+        supported.add("$orderby")
     for name in query:
-        if name.startswith("$") and name.lower() not in _SUPPORTED_OPTIONS:
+        if name.startswith("$") and name.lower() not in supported:
             raise GraphError(400, f"Query option '{name}' is not supported by graphsim.")
 
 

@@ -76,7 +76,7 @@ def test_simulator_serves_heartbeats_relative_to_load_time() -> None:
 
 def test_demo_scenario_loads() -> None:
     loaded = load_scenario(DEMO_SCENARIO)
-    (connectors,) = loaded.entities.values()
+    connectors = loaded.entities["/deviceManagement/mobileThreatDefenseConnectors"]
     assert len(connectors) == 7
     assert loaded.page_size == 3
     assert loaded.tenant_id == "00000000-0000-0000-0000-0000000000aa"
