@@ -86,4 +86,4 @@ bench: bootstrap
 	@$(BIN)/python -m scripts.bench
 
 clean:
-	rm -rf $(VENV) tools/azurite/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .venv-pycep tools/azurite/node_modules .pytest_cache .mypy_cache .ruff_cache
