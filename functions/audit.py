@@ -45,10 +45,10 @@ def entry_view(e: AuditEntry) -> dict[str, Any]:
 
 def _moment(req: func.HttpRequest, name: str) -> datetime | None:
     raw = req.params.get(name)
-    if not raw:
+    if raw is None:
         return None
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))
     except ValueError:
         raise Problem(
             400, "Invalid query parameter", f"{name} must be an ISO 8601 time such as 2026-01-31T08:00:00Z"
@@ -58,7 +58,7 @@ def _moment(req: func.HttpRequest, name: str) -> datetime | None:
 
 def _choice(req: func.HttpRequest, name: str, enum: type[Result] | type[AuditAction]) -> Any:
     raw = req.params.get(name)
-    if not raw:
+    if raw is None:
         return None
     try:
         return enum(raw)
@@ -111,6 +111,8 @@ def decode_token(token: str, query: AuditQuery) -> str:
 @endpoint(Role.READER)
 def audit_list(req: func.HttpRequest) -> func.HttpResponse:
     query = _query(req)
+    if req.params.get("limit") == "":
+        raise Problem(400, "Invalid query parameter", "limit must be a whole number, got ''")
     limit = query_int(req, "limit", default=50, low=1, high=500)
     token = req.params.get(TOKEN_PARAM)
     after = decode_token(token, query) if token else None

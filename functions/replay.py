@@ -4,8 +4,8 @@ The key is the ``Idempotency-Key`` header, else Jira's ``X-Atlassian-Webhook-Ide
 across Jira's retries). The first delivery claims the key by inserting its row (Table Storage
 refuses a second insert), runs, and keeps its response; a replay answers that response with
 ``Idempotent-Replayed: true``. A delivery that arrives while the first still runs waits for it
-briefly, then gets 409 with ``Retry-After``. The same key with a different request (method, path
-or body) is refused with 422. A 5xx, or an answer with ``Retry-After`` (busy, throttled), is not
+briefly, then gets 409 with ``Retry-After``. The same key with a different request (method, path,
+query or body) is refused with 422. A 5xx, or an answer with ``Retry-After`` (busy, throttled), is not
 kept: the claim is released so a retry runs again, which is safe because a configure request is
 desired state (a re-run only writes what differs).
 """
@@ -64,8 +64,11 @@ def idempotent(req: func.HttpRequest, scope: str, run: Callable[[], func.HttpRes
     store = ChangeStore(s.store)
     tenant = s.settings.tenant_id
     row = key_row(scope, key)
+    query = json.dumps(sorted(req.params.items()))
     fingerprint = hashlib.sha256(
-        b"\n".join([req.method.upper().encode(), urlsplit(req.url).path.encode(), req.get_body()])
+        b"\n".join(
+            [req.method.upper().encode(), urlsplit(req.url).path.encode(), query.encode(), req.get_body()]
+        )
     ).hexdigest()
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
@@ -79,7 +82,7 @@ def idempotent(req: func.HttpRequest, scope: str, run: Callable[[], func.HttpRes
                 422,
                 "Idempotency key reused",
                 "This idempotency key was already used within 24 hours for a different request "
-                "(another method, path or body). Use a new key for a new request.",
+                "(another method, path, query or body). Use a new key for a new request.",
             )
         if time.monotonic() >= deadline:
             response = problem_response(

@@ -81,6 +81,10 @@ def parse(source: HookSource, payload: Any, query_action: str | None = None) -> 
     if source is HookSource.GENERIC:
         errors += [FieldError(f"/{k}", _unknown_field()) for k in payload if k not in _GENERIC_FIELDS]
     lenient = source is not HookSource.GENERIC
+    if query_action is not None and query_action.strip().lower() not in _ACTIONS:
+        errors.append(
+            FieldError("?action", f"must be one of configure, check, acknowledge; got {query_action!r}")
+        )
     raw_action = payload.get("action", query_action if lenient else None)
     action = _ACTIONS.get(raw_action.strip().lower()) if isinstance(raw_action, str) else None
     if action is None:

@@ -1,0 +1,167 @@
+"""GET /api/openapi.json describes every HTTP route, and the API keeps to it under fuzzing.
+
+The fuzzing test serves the real functions over HTTP (tests/support/api_server.py, standing in for
+the Functions host) with Azurite and the Graph simulator behind them, and runs schemathesis
+against the served document: no 5xx, no answer that breaks its own schema, every status,
+content type and header documented, and invalid input rejected with a 4xx.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from functions import openapi_doc
+from graphsim import GraphSimulator
+from tests.conftest import DEFENDER, LOOKOUT, Host, body
+from tests.support.api_server import FUNCTION_KEY, ApiServer
+
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+        "negative_data_rejection",
+    ]
+)
+MAX_EXAMPLES = 30  # per operation in the fuzzing phase; the whole run stays well under a minute
+
+
+def http_routes(functions: dict[str, Any]) -> dict[str, tuple[set[str], str]]:
+    """function name -> (methods, route) for every HTTP function, as the host indexes them."""
+    found: dict[str, tuple[set[str], str]] = {}
+    for name, fn in functions.items():
+        for binding in json.loads(fn.get_function_json())["bindings"]:
+            if binding.get("type") == "httpTrigger":
+                methods = {m.lower() for m in binding.get("methods") or ["get", "post"]}
+                found[name] = (methods, "/" + (binding.get("route") or name).strip("/"))
+    return found
+
+
+def test_every_registered_http_function_is_described(functions: dict[str, Any]) -> None:
+    described: dict[str, list[openapi_doc.Operation]] = {}
+    for op in openapi_doc.OPERATIONS:
+        described.setdefault(op.function, []).append(op)
+    problems = []
+    for name, (methods, route) in sorted(http_routes(functions).items()):
+        ops = described.pop(name, [])
+        if not ops:
+            method = sorted(methods)[0]
+            problems.append(
+                f"HTTP function {name!r} ({'/'.join(sorted(m.upper() for m in methods))} /api{route}) is not "
+                "described in the OpenAPI document. Add to OPERATIONS in functions/openapi_doc.py:\n"
+                f'    Operation("{name}", "{method}", "{route}", "<summary>", tag="<tag>", '
+                "role=Role.READER or Role.OPERATOR (None if anonymous), parameters=(...), "
+                'request="<schema>" if it takes a body, responses={200: "<schema in SCHEMAS>"}, '
+                "problems=(<other problem statuses>,)),"
+            )
+            continue
+        for op in ops:
+            if op.path != route or op.method not in methods:
+                problems.append(
+                    f"{name}: openapi_doc says {op.method.upper()} {op.path}, the function is "
+                    f"{'/'.join(sorted(m.upper() for m in methods))} {route}: make the Operation match "
+                    "the @bp.route decorator."
+                )
+        if {op.method for op in ops} != methods:
+            problems.append(f"{name}: describe every method of the route ({sorted(methods)})")
+    for name in described:
+        problems.append(f"openapi_doc describes {name!r}, but no HTTP function has that name: remove it")
+    assert not problems, "\n".join(problems)
+
+
+def test_anonymous_and_role_of_each_route_agree_with_the_document(functions: dict[str, Any]) -> None:
+    anonymous = set()
+    for name, fn in functions.items():
+        for binding in json.loads(fn.get_function_json())["bindings"]:
+            if binding.get("type") == "httpTrigger" and binding.get("authLevel", "").lower() == "anonymous":
+                anonymous.add(name)
+    assert {op.function for op in openapi_doc.OPERATIONS if op.role is None} == anonymous
+
+
+def test_the_document_is_served_and_every_reference_resolves(host: Host) -> None:
+    response = host.http("openapi", "GET", "/api/openapi.json")
+    assert response.status_code == 200
+    doc = body(response)
+    assert doc["openapi"].startswith("3.1")
+    schemas = doc["components"]["schemas"]
+
+    def refs(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["$ref"]] if "$ref" in node else []
+            return found + [r for v in node.values() for r in refs(v)]
+        if isinstance(node, list):
+            return [r for v in node for r in refs(v)]
+        return []
+
+    missing = {r for r in refs(doc) if r.rsplit("/", 1)[-1] not in schemas}
+    assert not missing, f"unresolved $ref: {sorted(missing)}"
+    settings = schemas["ConnectorSettings"]["properties"]
+    assert settings["mac"]["properties"].keys() == {"complianceEvaluation", "blockOnMissingPartnerData"}
+    assert "ReadWrite.All" in doc["paths"]["/connectors/{partner}"]["put"]["description"]
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(
+    functions: dict[str, Any], host: Host, graph: GraphSimulator, tenant_id: str, tmp_path: Path
+) -> None:
+    graph.load_scenario(
+        {
+            "tenantId": tenant_id,
+            "connectors": [
+                {"id": LOOKOUT, "partnerState": "enabled", "lastHeartbeatDateTime": "now-2h"},
+                {
+                    "id": DEFENDER,
+                    "partnerState": "enabled",
+                    "androidMobileApplicationManagementEnabled": True,
+                },
+            ],
+        }
+    )
+    host.http("checks_run", "POST", "/api/checks/heartbeat")  # so the read routes have data
+    server = ApiServer(functions).start()
+    started = time.monotonic()
+    try:
+        run = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "run",
+                f"{server.url}/api/openapi.json",
+                "--header",
+                f"x-functions-key: {FUNCTION_KEY}",
+                "--checks",
+                CHECKS,
+                "--phases",
+                "examples,coverage,fuzzing",
+                "--max-examples",
+                str(MAX_EXAMPLES),
+                "--seed",
+                "20261123",
+                "--workers",
+                "1",
+                "--generation-database",
+                "none",
+                "--no-color",
+                "--no-shrink",
+                "--report-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+    finally:
+        server.stop()
+    elapsed = time.monotonic() - started
+    summary = run.stdout[-6000:]
+    calls = ", ".join(f"{n} {c:.0f}x {t:.1f}s" for n, (c, t) in sorted(server.stats.items()))
+    assert run.returncode == 0, f"schemathesis found problems:\n{summary}\n{run.stderr[-2000:]}\n{calls}"
+    assert "No issues found" in run.stdout or "passed" in run.stdout, summary
+    calls = ", ".join(f"{n} {c:.0f}x {t:.1f}s" for n, (c, t) in sorted(server.stats.items()))
+    print(f"schemathesis: {elapsed:.1f} s; served {calls}\n{summary[-1500:]}")
