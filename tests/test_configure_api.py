@@ -543,3 +543,33 @@ def test_a_continuation_token_only_works_with_its_own_filters(
         params={"limit": "1", "continuationToken": token, "result": "refused"},
     )
     assert "same filters" in problem(response, 400)["detail"]
+
+
+# -- roles -----------------------------------------------------------------------------------
+
+
+def test_with_entra_roles_required_a_reader_may_read_the_audit_but_not_configure(
+    host: Host, graph: GraphSimulator, tenant_id: str, env: Any
+) -> None:
+    env(REQUIRE_ENTRA_ROLE="true")
+    seed(graph, tenant_id, {"id": LOOKOUT})
+    reader = principal_header("MtdGuard.Reader", name="auditor@contoso.com")
+    refused = problem(put(host, "lookout", {"appSync": True}, headers=reader), 403)
+    assert refused["requiredRole"] == "MtdGuard.Operator"
+    assert problem(put(host, "lookout", {"appSync": True}), 401)  # no principal at all
+    webhook = host.http(
+        "hook_receive",
+        "POST",
+        "/api/hooks/generic",
+        route_params={"source": "generic"},
+        body={"action": "check"},
+        headers=reader,
+    )
+    assert webhook.status_code == 403
+    assert graph.requests == []
+    operator = principal_header("MtdGuard.Operator", name="ops@contoso.com")
+    assert put(host, "lookout", {"appSync": True}, headers=operator).status_code == 200
+    reading = host.http("audit_list", "GET", "/api/audit", headers=reader)
+    assert reading.status_code == 200
+    assert [e["who"] for e in body(reading)["entries"]] == ["ops@contoso.com"]
+    assert host.http("openapi", "GET", "/api/openapi.json", headers=reader).status_code == 200
