@@ -9,8 +9,9 @@ prefix:
     the newest sort first, so ``GET /api/audit`` pages newest-first and a time window is a RowKey
     range (no scan).
 ``idem|<sha256 of source and key>``
-    An idempotency record: ``state`` pending|done, ``fingerprint`` (sha256 of method, path and
-    body: the same key with another request is refused), ``claimedAt``, ``expiresAt`` (24 h),
+    An idempotency record: ``state`` pending|done, ``fingerprint`` (sha256 of method, path, query
+    and body: the same key with another request is refused), ``claimedAt`` (a claim still pending
+    after 5 minutes was abandoned by a crashed delivery and may be taken over), ``expiresAt`` (24 h),
     and once done the first response: ``status``, ``contentType``, ``headers`` (JSON) and
     ``body0``..``bodyN`` (zlib-compressed, split into binary properties of at most 60,000 bytes).
     The row's creation is the claim: Table Storage answers 409 to a second insert of the same
@@ -57,6 +58,9 @@ from shared.store import (
 
 CHANGES_TABLE = "mtdguardchanges"
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+# A claim still pending this long belongs to a delivery whose process died: a retry may take it.
+# Longer than any request can run (Graph retries included), far shorter than the 24 h window.
+ABANDONED_AFTER = timedelta(minutes=5)
 _CHUNK = 60_000  # binary property limit is 64 KiB
 _MAX_CHUNKS = 15  # entity limit is 1 MiB
 LOCK_ROW = "lock|configure"
@@ -165,13 +169,17 @@ class ChangeStore:
             return self._claim_again(table, entity)
         except AzureError as exc:
             raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        etag = str(existing.metadata["etag"])
         expires = existing.get("expiresAt")
         if isinstance(expires, datetime) and expires <= now:  # an old delivery: the key is free again
-            return self._take_over(table, entity, str(existing.metadata["etag"]))
+            return self._take_over(table, entity, etag)
         if existing.get("fingerprint") != fingerprint:
             return Claim(ClaimState.MISMATCH)
         if existing.get("state") == "done":
             return Claim(ClaimState.DONE, _response(existing))
+        claimed = existing.get("claimedAt")
+        if isinstance(claimed, datetime) and claimed + ABANDONED_AFTER <= now:
+            return self._take_over(table, entity, etag)  # its caller died before answering
         return Claim(ClaimState.PENDING)
 
     def _claim_again(self, table: TableClient, entity: dict[str, Any]) -> Claim:

@@ -573,3 +573,55 @@ def test_with_entra_roles_required_a_reader_may_read_the_audit_but_not_configure
     assert reading.status_code == 200
     assert [e["who"] for e in body(reading)["entries"]] == ["ops@contoso.com"]
     assert host.http("openapi", "GET", "/api/openapi.json", headers=reader).status_code == 200
+
+
+def test_a_connector_created_meanwhile_elsewhere_is_patched_instead(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    # Our read says "absent" (someone creates it in the admin center right after): the POST then
+    # meets 409 and only the differences are patched.
+    seed(graph, tenant_id, {"id": LOOKOUT, "androidEnabled": True})
+    graph.add_fault(Fault(kind="status", method="GET", status=404, times=1))
+    response = put(host, "lookout", {"android": {"complianceEvaluation": True}, "appSync": True})
+    assert response.status_code == 200, response.get_body()
+    assert [(m, p) for m, p, _ in writes(graph)] == [("POST", COLLECTION), ("PATCH", ITEM.format(LOOKOUT))]
+    assert writes(graph)[1][2] == {"allowPartnerToCollectIOSApplicationMetadata": True}
+    assert body(response)["notes"] == [
+        "the connector appeared while this request ran; only the differences were patched"
+    ]
+
+
+def test_an_idempotency_key_is_free_again_after_24_hours_or_when_its_first_delivery_died(
+    azurite: Any, env: Any, tenant_id: str
+) -> None:
+    from datetime import timedelta
+
+    from shared.change_store import ClaimState, StoredResponse
+    from shared.monitor import now_utc
+
+    store = ChangeStore(services().store)
+    now = now_utc()
+    assert store.claim(tenant_id, "idem|a", "f1", now).state is ClaimState.CLAIMED
+    store.complete(tenant_id, "idem|a", StoredResponse(200, b'{"ok": true}', "application/json"), now)
+    replay = store.claim(tenant_id, "idem|a", "f1", now + timedelta(hours=23))
+    assert replay.state is ClaimState.DONE and replay.response is not None
+    assert replay.response.body == b'{"ok": true}'
+    assert store.claim(tenant_id, "idem|a", "f1", now + timedelta(hours=25)).state is ClaimState.CLAIMED
+
+    assert store.claim(tenant_id, "idem|b", "f2", now).state is ClaimState.CLAIMED
+    assert store.claim(tenant_id, "idem|b", "f2", now + timedelta(minutes=1)).state is ClaimState.PENDING
+    assert store.claim(tenant_id, "idem|b", "f2", now + timedelta(minutes=6)).state is ClaimState.CLAIMED
+
+
+def test_a_large_first_response_is_kept_whole(azurite: Any, env: Any, tenant_id: str) -> None:
+    import os
+
+    from shared.change_store import ClaimState, StoredResponse
+    from shared.monitor import now_utc
+
+    store = ChangeStore(services().store)
+    big = os.urandom(150_000)  # incompressible: three binary properties
+    assert store.claim(tenant_id, "idem|big", "f", now_utc()).state is ClaimState.CLAIMED
+    store.complete(tenant_id, "idem|big", StoredResponse(200, big, "application/json"), now_utc())
+    replay = store.claim(tenant_id, "idem|big", "f", now_utc())
+    assert replay.response is not None and replay.response.body == big
