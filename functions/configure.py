@@ -9,7 +9,7 @@ import azure.functions as func
 
 from functions.http import Problem, endpoint, json_response, problem_response
 from functions.replay import KEY_HEADERS, body_json, idempotent
-from shared import principal
+from shared import principal, settings
 from shared.configurator import Caller, Outcome, Refused, configure
 from shared.context import services
 from shared.principal import Role
@@ -42,8 +42,13 @@ def clean_ticket(value: Any, where: str) -> str | None:
 
 
 def caller_for(req: func.HttpRequest, via: str, ticket: str | None, anonymous: str) -> Caller:
-    """Who is calling: the Entra principal Easy Auth vouches for, else ``anonymous``."""
-    who = principal.from_headers(req.headers)
+    """Who is calling: the Entra principal Easy Auth vouches for, else ``anonymous``.
+
+    The principal headers are trusted only when REQUIRE_ENTRA_ROLE is on (it is deployed together
+    with App Service authentication, which strips client-sent copies); otherwise any holder of a
+    function key could put another person's name into the audit trail.
+    """
+    who = principal.from_headers(req.headers) if settings.require_entra_role() else None
     key = next((v for h in KEY_HEADERS if (v := req.headers.get(h))), None)
     return Caller(
         who=who.display if who else anonymous,

@@ -63,8 +63,11 @@ def seed(graph: GraphSimulator, tenant_id: str, *connectors: dict[str, Any]) -> 
     graph.clear_requests()
 
 
+READER = principal_header("MtdGuard.Reader", name="auditor@contoso.com")
+
+
 def audit(host: Host, **params: str) -> dict[str, Any]:
-    response = host.http("audit_list", "GET", "/api/audit", params=params)
+    response = host.http("audit_list", "GET", "/api/audit", params=params, headers=READER)
     assert response.status_code == 200, response.get_body()
     result: dict[str, Any] = body(response)
     return result
@@ -261,8 +264,10 @@ def test_a_body_that_is_not_json_and_an_unknown_partner_are_problems(
 
 
 def test_app_protection_held_by_another_partner_is_a_409_naming_it(
-    host: Host, graph: GraphSimulator, tenant_id: str
+    host: Host, graph: GraphSimulator, tenant_id: str, env: Any
 ) -> None:
+    env(REQUIRE_ENTRA_ROLE="true")
+    operator = principal_header("MtdGuard.Operator", name="ops@contoso.com")
     seed(
         graph,
         tenant_id,
@@ -273,7 +278,7 @@ def test_app_protection_held_by_another_partner_is_a_409_naming_it(
         host,
         "lookout",
         {"android": {"appProtectionEvaluation": True}},
-        headers=principal_header("MtdGuard.Operator", name="ops@contoso.com"),
+        headers=operator,
     )
     found = problem(response, 409)
     assert found["type"] == "urn:mtd-guard:problem:app-protection-taken"
@@ -281,8 +286,12 @@ def test_app_protection_held_by_another_partner_is_a_409_naming_it(
     assert found["heldBy"] == [{"id": DEFENDER, "partner": "Microsoft Defender for Endpoint"}]
     assert writes(graph) == []
     # iOS is free: the same partner may take app protection there.
-    assert put(host, "lookout", {"ios": {"appProtectionEvaluation": True}}).status_code == 200
-    refused = audit(host, result="refused")["entries"]
+    assert (
+        put(host, "lookout", {"ios": {"appProtectionEvaluation": True}}, headers=operator).status_code == 200
+    )
+    refused = body(
+        host.http("audit_list", "GET", "/api/audit", params={"result": "refused"}, headers=operator)
+    )["entries"]
     assert len(refused) == 1
     assert refused[0]["who"] == "ops@contoso.com" and refused[0]["status"] == 409
     assert refused[0]["before"]["android"]["appProtectionEvaluation"] is False
@@ -477,16 +486,18 @@ def test_two_concurrent_deliveries_with_one_key_write_once_and_answer_alike(
 
 
 def test_audit_trail_records_who_ticket_before_after_and_pages(
-    host: Host, graph: GraphSimulator, tenant_id: str
+    host: Host, graph: GraphSimulator, tenant_id: str, env: Any
 ) -> None:
+    env(REQUIRE_ENTRA_ROLE="true")
     seed(graph, tenant_id, {"id": LOOKOUT}, {"id": DEFENDER})
+    bob = principal_header("MtdGuard.Operator", name="bob@contoso.com")
     operator = {
         **principal_header("MtdGuard.Operator", name="alice@contoso.com"),
         "X-Ticket-Reference": "OPS-7",
     }
     put(host, "lookout", {"appSync": True}, headers=operator)
     put(host, "lookout", {"appSync": "yes"}, headers=operator)  # refused: 400
-    put(host, "defender", {"ios": {"complianceEvaluation": True}})
+    put(host, "defender", {"ios": {"complianceEvaluation": True}}, headers=bob)
 
     everything = audit(host)
     assert [(e["targetName"], e["result"]) for e in everything["entries"]] == [
@@ -499,7 +510,7 @@ def test_audit_trail_records_who_ticket_before_after_and_pages(
     assert applied["via"] == "api" and applied["ticket"] == "OPS-7" and applied["status"] == 200
     assert applied["before"]["appSync"] is False and applied["after"]["appSync"] is True
     assert applied["changes"][0]["property"] == "allowPartnerToCollectIOSApplicationMetadata"
-    assert everything["entries"][0]["who"] == "function key caller"
+    assert everything["entries"][0]["who"] == "bob@contoso.com"
 
     assert [e["result"] for e in audit(host, connector="lookout")["entries"]] == ["refused", "applied"]
     assert [e["status"] for e in audit(host, result="refused")["entries"]] == [400]
@@ -625,3 +636,13 @@ def test_a_large_first_response_is_kept_whole(azurite: Any, env: Any, tenant_id:
     store.complete(tenant_id, "idem|big", StoredResponse(200, big, "application/json"), now_utc())
     replay = store.claim(tenant_id, "idem|big", "f", now_utc())
     assert replay.response is not None and replay.response.body == big
+
+
+def test_without_entra_authentication_a_client_sent_principal_is_not_believed(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    seed(graph, tenant_id, {"id": LOOKOUT})
+    forged = principal_header("MtdGuard.Operator", name="ceo@contoso.com")
+    assert put(host, "lookout", {"appSync": True}, headers=forged).status_code == 200
+    entry = audit(host)["entries"][0]
+    assert entry["who"] == "function key caller" and entry["principalId"] is None

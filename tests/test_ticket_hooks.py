@@ -228,9 +228,13 @@ def test_check_now_runs_the_heartbeat_sweep_and_is_audited(
     assert entry["ticket"] == "INC-5" and "1 not healthy" in entry["detail"]
 
 
-def test_acknowledge_a_finding_from_a_ticket(host: Host, graph: GraphSimulator, tenant_id: str) -> None:
+def test_acknowledge_a_finding_from_a_ticket(
+    host: Host, graph: GraphSimulator, tenant_id: str, env: Any
+) -> None:
     seed(graph, tenant_id, {"id": LOOKOUT, "partnerState": "enabled", "lastHeartbeatDateTime": "now-9d"})
     host.http("checks_run", "POST", "/api/checks/heartbeat")
+    env(REQUIRE_ENTRA_ROLE="true")  # the principal is believed only behind App Service authentication
+    snow = principal_header("MtdGuard.Operator", name="snow-int")
     finding_id = f"heartbeat.{LOOKOUT}"
     payload = {
         "number": "INC0010042",
@@ -238,9 +242,7 @@ def test_acknowledge_a_finding_from_a_ticket(host: Host, graph: GraphSimulator, 
         "findingId": finding_id,
         "note": "Lookout outage, vendor ticket 7731",
     }
-    response = hook(
-        host, "servicenow", payload, headers=principal_header("MtdGuard.Operator", name="snow-int")
-    )
+    response = hook(host, "servicenow", payload, headers=snow)
     assert response.status_code == 200, response.get_body()
     result = body(response)["result"]
     assert result["status"] == "acknowledged" and result["acknowledgedBy"] == "snow-int"
@@ -251,7 +253,7 @@ def test_acknowledge_a_finding_from_a_ticket(host: Host, graph: GraphSimulator, 
     assert entry["before"]["status"] == "open" and entry["after"]["status"] == "acknowledged"
     assert entry["ticket"] == "INC0010042"
 
-    missing = problem(hook(host, "servicenow", {**payload, "findingId": "heartbeat.nope"}), 404)
+    missing = problem(hook(host, "servicenow", {**payload, "findingId": "heartbeat.nope"}, headers=snow), 404)
     assert missing["ticket"] == "INC0010042"
 
 
