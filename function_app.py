@@ -6,7 +6,7 @@ import logging
 
 import azure.functions as func
 
-from functions import audit, configure, connectors, health, heartbeat, hooks, openapi
+from functions import alerts, audit, configure, connectors, health, heartbeat, hooks, openapi
 from shared import settings
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -15,6 +15,8 @@ for blueprint in (heartbeat.bp, connectors.bp, health.bp):
 # Configure API, ticketing webhooks, audit trail and the OpenAPI document (issue 3).
 for blueprint in (configure.bp, hooks.bp, audit.bp, openapi.bp):
     app.register_functions(blueprint)
+# Alert outbox timer, GET /api/alerts, redelivery (issue 6).
+app.register_functions(alerts.bp)
 
 # Validate settings once at start: one clear log line per problem, never a traceback. The app still
 # loads so /api/health can say "misconfigured" and the other routes answer problem+json.

@@ -229,6 +229,40 @@ _SWEEP = obj(
     }
 )
 
+_DELIVERY_STATUS: Schema = {"enum": ["pending", "held", "delivered", "skipped", "digested", "dead"]}
+
+_ALERT_DELIVERY = obj(
+    {
+        "status": _DELIVERY_STATUS,
+        "attempts": INT,
+        "lastError": nullable(STRING),
+        "deliveredAt": nullable(TIME),
+        "nextAttemptAt": nullable({**TIME, "description": "not before: backoff, or the end of quiet hours"}),
+        "note": nullable({"type": "string", "description": "why it was skipped or held"}),
+        "ticket": nullable({"type": "string", "description": "ServiceNow number or Jira key it went to"}),
+        "digestId": nullable({"type": "string", "description": "the digest alert that carried it"}),
+    },
+    required=["status", "attempts"],
+)
+
+_ALERT = obj(
+    {
+        "alertId": STRING,
+        "tenantId": STRING,
+        "kind": STRING,
+        "findingId": STRING,
+        "severity": {"enum": ["high", "warning", "info"]},
+        "title": STRING,
+        "reason": STRING,
+        "detectedAt": TIME,
+        "resolvesFinding": BOOL,
+        "deliveries": {"type": "object", "additionalProperties": ref("AlertDelivery")},
+    },
+    required=["alertId", "kind", "findingId", "severity", "title", "detectedAt"],
+    description="The webhook payload (common fields plus the kind's own details) and, in API answers, "
+    "how far it got on each channel.",
+)
+
 _FINDING = obj(
     {
         "id": STRING,
@@ -317,7 +351,44 @@ SCHEMAS: dict[str, Schema] = {
             obj({"history": {"type": "array", "items": ref("Observation"), "description": "newest first"}}),
         ]
     },
-    "Alert": {"type": "object", "required": ["alertId"], "properties": {"alertId": STRING}},
+    "Alert": _ALERT,
+    "AlertDelivery": _ALERT_DELIVERY,
+    "AlertPage": obj(
+        {
+            "tenantId": STRING,
+            "channels": {
+                "type": "array",
+                "description": "the enabled channels and their routing",
+                "items": obj(
+                    {
+                        "name": STRING,
+                        "minSeverity": {"enum": ["high", "warning", "info"]},
+                        "kinds": {"anyOf": [{"const": "*"}, STRINGS]},
+                        "quietHours": nullable(STRING),
+                        "tickets": BOOL,
+                        "maxAttempts": INT,
+                    }
+                ),
+            },
+            "counts": {
+                "type": "object",
+                "description": "per channel, deliveries by status, over the alerts matching kind, severity, "
+                "findingId and since",
+                "additionalProperties": {"type": "object", "additionalProperties": INT},
+            },
+            "alerts": {"type": "array", "items": ref("Alert"), "description": "newest first"},
+            "continuationToken": nullable(
+                {"type": "string", "description": "pass back as ?continuationToken= for the next page"}
+            ),
+        }
+    ),
+    "AlertRedelivery": obj(
+        {
+            "queued": {**STRINGS, "description": "the channels queued again"},
+            "detail": STRING,
+            "alert": ref("Alert"),
+        }
+    ),
     "SweepResult": _SWEEP,
     "Finding": _FINDING,
     "HookPayload": _HOOK_PAYLOAD,
@@ -467,6 +538,51 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         responses={200: "AuditPage"},
         problems=(400,),
+    ),
+    Operation(
+        "alerts_list",
+        "get",
+        "/alerts",
+        "Alerts and their delivery per channel (pending, held, delivered, skipped, digested, dead)",
+        tag="alerts",
+        role=Role.READER,
+        description="Newest first. status and channel filter on the deliveries: status alone matches "
+        "alerts with any channel in that status, channel alone alerts routed to that channel.",
+        parameters=(
+            query("status", _DELIVERY_STATUS),
+            query("channel", {"type": "string", "minLength": 1}, "webhook, teams, servicenow or jira"),
+            query(
+                "kind",
+                {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{0,63}$"},
+                "finding kind, e.g. heartbeat",
+            ),
+            query("severity", {"enum": ["high", "warning", "info"]}),
+            query("findingId", {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}$"}),
+            query("since", TIME, "detected at or after"),
+            query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+            query(
+                "continuationToken",
+                {"type": "string", "minLength": 1},
+                "from the previous page; keep the same filters",
+            ),
+        ),
+        responses={200: "AlertPage"},
+        problems=(400,),
+    ),
+    Operation(
+        "alert_redeliver",
+        "post",
+        "/alerts/{alertId}/redeliver",
+        "Queue an alert again on its dead channels (or on one named channel)",
+        tag="alerts",
+        role=Role.OPERATOR,
+        description="Resets attempts; the outbox sends it on its next run, with the same alert id.",
+        parameters=(
+            path_param("alertId", STRING, "from GET /api/alerts"),
+            query("channel", STRING, "only this channel, whatever its delivery ended as"),
+        ),
+        responses={202: "AlertRedelivery"},
+        problems=(404, 409),
     ),
     Operation(
         "openapi",

@@ -47,7 +47,16 @@ def alert(a: Alert) -> dict[str, Any]:
     return {
         **a.payload(),
         "deliveries": {
-            name: {"status": d.status, "attempts": d.attempts, "lastError": d.last_error}
+            name: {
+                "status": d.status,
+                "attempts": d.attempts,
+                "lastError": d.last_error,
+                "deliveredAt": d.delivered_at,
+                "nextAttemptAt": d.next_attempt_at,
+                "note": d.note,
+                "ticket": d.ticket,
+                "digestId": d.digest_id,
+            }
             for name, d in a.deliveries.items()
         },
     }

@@ -122,6 +122,106 @@ param historyRetentionDays int = 90
 @description('ALERT_WEBHOOK_URL: https URL alerts are POSTed to as JSON. Empty: alerts stay in the outbox only. Its signing key is the Key Vault secret alert-webhook-secret.')
 param alertWebhookUrl string = ''
 
+// Alert delivery and channels (README: Alerts). Channel secrets are Key Vault secrets, never
+// parameters: teams-webhook-url, servicenow-password, servicenow-client-secret, jira-api-token.
+// A channel whose secret is not in the vault is simply off.
+
+@description('ALERT_OUTBOX_SCHEDULE: NCRONTAB schedule of the alert outbox (retries with backoff, digests after quiet hours).')
+param alertOutboxSchedule string = '0 */5 * * * *'
+
+@description('ALERT_MAX_ATTEMPTS: attempts per alert and channel before it is dead-lettered (raising an alertDelivery finding).')
+@minValue(1)
+@maxValue(100)
+param alertMaxAttempts int = 10
+
+@description('ALERT_RETRY_BASE_MINUTES: a failed alert is retried on the next run, then after this many minutes, doubling up to 6 hours.')
+@minValue(1)
+@maxValue(360)
+param alertRetryBaseMinutes int = 5
+
+@description('ALERT_TIMEZONE: IANA time zone of the quiet hours, e.g. Europe/Berlin.')
+param alertTimezone string = 'UTC'
+
+@description('ALERT_WEBHOOK_MIN_SEVERITY: lowest severity that opens a conversation on the generic webhook; later alerts on the same finding always follow.')
+@allowed([
+  'high'
+  'warning'
+  'info'
+])
+param alertWebhookMinSeverity string = 'info'
+
+@description('ALERT_WEBHOOK_KINDS: finding kinds sent to the generic webhook, * or a comma-separated list (heartbeat, graphAccess, alertDelivery, ...).')
+param alertWebhookKinds string = '*'
+
+@description('ALERT_WEBHOOK_QUIET_HOURS: daily window HH:MM-HH:MM (in alertTimezone) when info alerts to the generic webhook are held and then sent as one digest. Empty: none.')
+param alertWebhookQuietHours string = ''
+
+@description('TEAMS_MIN_SEVERITY: lowest severity that opens a conversation on Teams; later alerts on the same finding always follow.')
+@allowed([
+  'high'
+  'warning'
+  'info'
+])
+param teamsMinSeverity string = 'info'
+
+@description('TEAMS_KINDS: finding kinds sent to Teams, * or a comma-separated list (heartbeat, graphAccess, alertDelivery, ...).')
+param teamsKinds string = '*'
+
+@description('TEAMS_QUIET_HOURS: daily window HH:MM-HH:MM (in alertTimezone) when info alerts to Teams are held and then sent as one digest. Empty: none.')
+param teamsQuietHours string = ''
+
+@description('SERVICENOW_INSTANCE_URL: ServiceNow instance such as https://contoso.service-now.com; set to open, work-note and resolve incidents. Empty: off.')
+param serviceNowInstanceUrl string = ''
+
+@description('SERVICENOW_USERNAME: integration user for basic auth (password: Key Vault secret servicenow-password).')
+param serviceNowUsername string = ''
+
+@description('SERVICENOW_CLIENT_ID: OAuth client id for the client credentials grant, used instead of basic auth when set (secret: servicenow-client-secret).')
+param serviceNowClientId string = ''
+
+@description('SERVICENOW_ASSIGNMENT_GROUP: assignment group (name or sys_id) of new incidents. Empty: the instance\'s assignment rules decide.')
+param serviceNowAssignmentGroup string = ''
+
+@description('SERVICENOW_CLOSE_CODE: resolution code set when a finding recovers (a choice of the incident close_code field).')
+param serviceNowCloseCode string = 'Solution provided'
+
+@description('SERVICENOW_MIN_SEVERITY: lowest severity that opens a conversation on ServiceNow; later alerts on the same finding always follow.')
+@allowed([
+  'high'
+  'warning'
+  'info'
+])
+param serviceNowMinSeverity string = 'warning'
+
+@description('SERVICENOW_KINDS: finding kinds sent to ServiceNow, * or a comma-separated list (heartbeat, graphAccess, alertDelivery, ...).')
+param serviceNowKinds string = '*'
+
+@description('JIRA_BASE_URL: Jira Cloud site (https://contoso.atlassian.net), or https://api.atlassian.com/ex/jira/<cloudId> for a scoped API token (Key Vault secret jira-api-token). Empty: off.')
+param jiraBaseUrl string = ''
+
+@description('JIRA_EMAIL: Atlassian account email of the API token\'s owner.')
+param jiraEmail string = ''
+
+@description('JIRA_PROJECT_KEY: key of the project issues are created in, e.g. SEC.')
+param jiraProjectKey string = ''
+
+@description('JIRA_ISSUE_TYPE: issue type name of new issues.')
+param jiraIssueType string = 'Task'
+
+@description('JIRA_DONE_TRANSITION: name of the workflow transition applied when a finding recovers.')
+param jiraDoneTransition string = 'Done'
+
+@description('JIRA_MIN_SEVERITY: lowest severity that opens a conversation on Jira; later alerts on the same finding always follow.')
+@allowed([
+  'high'
+  'warning'
+  'info'
+])
+param jiraMinSeverity string = 'warning'
+
+@description('JIRA_KINDS: finding kinds sent to Jira, * or a comma-separated list (heartbeat, graphAccess, alertDelivery, ...).')
+param jiraKinds string = '*'
+
 // ---------------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------------
@@ -220,6 +320,34 @@ var appSettings = {
   ALERT_WEBHOOK_URL: alertWebhookUrl
   ALERT_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/alert-webhook-secret/)'
   JIRA_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/jira-webhook-secret/)'
+  ALERT_OUTBOX_SCHEDULE: alertOutboxSchedule
+  ALERT_MAX_ATTEMPTS: string(alertMaxAttempts)
+  ALERT_RETRY_BASE_MINUTES: string(alertRetryBaseMinutes)
+  ALERT_TIMEZONE: alertTimezone
+  ALERT_WEBHOOK_MIN_SEVERITY: alertWebhookMinSeverity
+  ALERT_WEBHOOK_KINDS: alertWebhookKinds
+  ALERT_WEBHOOK_QUIET_HOURS: alertWebhookQuietHours
+  TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/teams-webhook-url/)'
+  TEAMS_MIN_SEVERITY: teamsMinSeverity
+  TEAMS_KINDS: teamsKinds
+  TEAMS_QUIET_HOURS: teamsQuietHours
+  SERVICENOW_INSTANCE_URL: serviceNowInstanceUrl
+  SERVICENOW_USERNAME: serviceNowUsername
+  SERVICENOW_PASSWORD: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/servicenow-password/)'
+  SERVICENOW_CLIENT_ID: serviceNowClientId
+  SERVICENOW_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/servicenow-client-secret/)'
+  SERVICENOW_ASSIGNMENT_GROUP: serviceNowAssignmentGroup
+  SERVICENOW_CLOSE_CODE: serviceNowCloseCode
+  SERVICENOW_MIN_SEVERITY: serviceNowMinSeverity
+  SERVICENOW_KINDS: serviceNowKinds
+  JIRA_BASE_URL: jiraBaseUrl
+  JIRA_EMAIL: jiraEmail
+  JIRA_API_TOKEN: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/jira-api-token/)'
+  JIRA_PROJECT_KEY: jiraProjectKey
+  JIRA_ISSUE_TYPE: jiraIssueType
+  JIRA_DONE_TRANSITION: jiraDoneTransition
+  JIRA_MIN_SEVERITY: jiraMinSeverity
+  JIRA_KINDS: jiraKinds
 }
 
 module functionApp 'modules/functionapp.bicep' = {

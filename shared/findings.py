@@ -27,6 +27,7 @@ class FindingStatus(StrEnum):
 class FindingKind(StrEnum):
     HEARTBEAT = "heartbeat"
     GRAPH_ACCESS = "graphAccess"
+    ALERT_DELIVERY = "alertDelivery"  # an alert channel gave up on an alert (dead letter)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def run_heartbeat_sweep(
         log.error("heartbeat sweep for %s not recorded: %s", tenant, exc)
     # Deliver even when this sweep failed: earlier alerts may still be waiting.
     try:
-        result.delivery = deliver_pending(store, channels, now)
+        result.delivery = deliver_pending(store, channels, now, tenant_id=tenant)
     except StoreError as exc:
         result.problems.append(f"alerts not delivered this run: {exc}")
     return result

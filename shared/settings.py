@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import ip_address
 from urllib.parse import urlsplit
+
+from shared import alert_settings, routing
 
 Validator = Callable[[str], str | None]  # returns a problem sentence, or None when the value is fine
 
@@ -25,6 +27,9 @@ class SettingSpec:
     secret: bool = False  # a secret: Key Vault reference in Azure, never logged or returned
     validate: Validator | None = None
     host: bool = False  # also read by the Functions host / Azure SDK itself, not only by our code
+    # A secret whose feature is simply off when the vault has no such secret (an optional alert
+    # channel): an unresolved Key Vault reference then counts as unset instead of as a problem.
+    absent_if_unresolved: bool = False
 
 
 class SettingsError(Exception):
@@ -96,6 +101,47 @@ def _int_range(name: str, low: int, high: int) -> Validator:
         return None
 
     return check
+
+
+def _secret_url(name: str) -> Validator:
+    """Like _url, but never repeats the value: a webhook URL with a token in it is a secret."""
+
+    def check(value: str) -> str | None:
+        problem = _url(name, allow_loopback_http=True)(value)
+        if problem is None:
+            return None
+        return f"{name} is not an absolute https:// URL (the value is a secret and is not shown)"
+
+    return check
+
+
+def _channel_routing(prefix: str, channel: str, min_severity: str, *, quiet: bool) -> tuple[SettingSpec, ...]:
+    """The routing settings every alert channel has: minimum severity, kinds, quiet hours."""
+    specs: tuple[SettingSpec, ...] = (
+        SettingSpec(
+            f"{prefix}_MIN_SEVERITY",
+            f"Lowest severity that opens a conversation on {channel} (high, warning or info). Later "
+            "alerts on the same finding always follow, so a recovery reaches where the problem went.",
+            default=min_severity,
+            validate=lambda v: routing.severity_problem(f"{prefix}_MIN_SEVERITY", v),
+        ),
+        SettingSpec(
+            f"{prefix}_KINDS",
+            f"Finding kinds sent to {channel}: '*' or a comma-separated list (heartbeat, graphAccess, ...).",
+            default="*",
+            validate=lambda v: routing.kinds_problem(f"{prefix}_KINDS", v),
+        ),
+    )
+    if quiet:
+        specs += (
+            SettingSpec(
+                f"{prefix}_QUIET_HOURS",
+                f"Daily window HH:MM-HH:MM (ALERT_TIMEZONE) in which info alerts to {channel} are held "
+                "and then sent as one digest. Unset: none.",
+                validate=lambda v: routing.quiet_hours_problem(f"{prefix}_QUIET_HOURS", v),
+            ),
+        )
+    return specs
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -187,6 +233,104 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Key for the HMAC-SHA256 X-MtdGuard-Signature header of webhook alerts.",
         secret=True,
     ),
+    # -- alert delivery and channels (README: Alerts) --
+    SettingSpec(
+        "ALERT_OUTBOX_SCHEDULE",
+        "NCRONTAB schedule of the alert outbox: retries, digests after quiet hours (read by the host).",
+        default="0 */5 * * * *",
+        validate=_ncrontab("ALERT_OUTBOX_SCHEDULE"),
+    ),
+    SettingSpec(
+        "ALERT_MAX_ATTEMPTS",
+        "Attempts per alert and channel before it is dead-lettered (which raises an alertDelivery finding).",
+        default="10",
+        validate=_int_range("ALERT_MAX_ATTEMPTS", 1, 100),
+    ),
+    SettingSpec(
+        "ALERT_RETRY_BASE_MINUTES",
+        "Backoff: a failed alert is retried on the next run, then after this many minutes, doubling "
+        "each time up to 6 hours.",
+        default="5",
+        validate=_int_range("ALERT_RETRY_BASE_MINUTES", 1, 360),
+    ),
+    SettingSpec(
+        "ALERT_TIMEZONE",
+        "IANA time zone of the quiet hours, e.g. Europe/Berlin.",
+        default="UTC",
+        validate=lambda v: routing.zone_problem("ALERT_TIMEZONE", v),
+    ),
+    *_channel_routing("ALERT_WEBHOOK", "the generic webhook", "info", quiet=True),
+    SettingSpec(
+        "TEAMS_WEBHOOK_URL",
+        "Microsoft Teams: the HTTP URL of a Workflows 'When a Teams webhook request is received' "
+        "trigger (it embeds a signature). Unset: no Teams alerts.",
+        secret=True,
+        absent_if_unresolved=True,
+        validate=_secret_url("TEAMS_WEBHOOK_URL"),
+    ),
+    *_channel_routing("TEAMS", "Teams", "info", quiet=True),
+    SettingSpec(
+        "SERVICENOW_INSTANCE_URL",
+        "ServiceNow instance, e.g. https://contoso.service-now.com. Set: incidents are opened, "
+        "work-noted and resolved through the Table API.",
+        validate=_url("SERVICENOW_INSTANCE_URL", allow_loopback_http=True),
+    ),
+    SettingSpec("SERVICENOW_USERNAME", "ServiceNow integration user (basic auth)."),
+    SettingSpec(
+        "SERVICENOW_PASSWORD",
+        "Password of SERVICENOW_USERNAME.",
+        secret=True,
+        absent_if_unresolved=True,
+    ),
+    SettingSpec(
+        "SERVICENOW_CLIENT_ID",
+        "OAuth client id (Application Registry, client credentials grant); set: used instead of basic auth.",
+    ),
+    SettingSpec(
+        "SERVICENOW_CLIENT_SECRET",
+        "OAuth client secret of SERVICENOW_CLIENT_ID.",
+        secret=True,
+        absent_if_unresolved=True,
+    ),
+    SettingSpec(
+        "SERVICENOW_ASSIGNMENT_GROUP",
+        "Assignment group (name or sys_id) of new incidents. Unset: the instance's assignment rules decide.",
+    ),
+    SettingSpec(
+        "SERVICENOW_CLOSE_CODE",
+        "Resolution code set when a finding recovers (a choice of the incident close_code field).",
+        default="Solution provided",
+    ),
+    *_channel_routing("SERVICENOW", "ServiceNow", "warning", quiet=False),
+    SettingSpec(
+        "JIRA_BASE_URL",
+        "Jira Cloud site (https://contoso.atlassian.net) or, for a scoped API token, "
+        "https://api.atlassian.com/ex/jira/<cloudId>. Set: issues are opened, commented and transitioned.",
+        validate=_url("JIRA_BASE_URL", allow_loopback_http=True),
+    ),
+    SettingSpec("JIRA_EMAIL", "Atlassian account email of the API token's owner."),
+    SettingSpec(
+        "JIRA_API_TOKEN",
+        "Atlassian API token (basic auth with JIRA_EMAIL).",
+        secret=True,
+        absent_if_unresolved=True,
+    ),
+    SettingSpec(
+        "JIRA_PROJECT_KEY",
+        "Key of the project issues are created in, e.g. SEC.",
+        validate=lambda v: (
+            None
+            if re.fullmatch(r"[A-Z][A-Z0-9_]{1,9}", v)
+            else f"JIRA_PROJECT_KEY {v!r} is not a Jira project key (upper-case letters and digits, e.g. SEC)"
+        ),
+    ),
+    SettingSpec("JIRA_ISSUE_TYPE", "Issue type name of new issues.", default="Task"),
+    SettingSpec(
+        "JIRA_DONE_TRANSITION",
+        "Name of the workflow transition applied when a finding recovers.",
+        default="Done",
+    ),
+    *_channel_routing("JIRA", "Jira", "warning", quiet=False),
 )
 
 _BY_NAME = {spec.name: spec for spec in SETTINGS}
@@ -199,6 +343,26 @@ def raw(name: str, env: Mapping[str, str] | None = None) -> str | None:
     return value or spec.default
 
 
+_KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
+
+
+def unresolved_reference(name: str, env: Mapping[str, str] | None = None) -> bool:
+    """A secret still set to its Key Vault reference: App Service could not resolve it (no such
+    secret, or no access) and passed the reference text through instead of the value."""
+    value = raw(name, env)
+    return _BY_NAME[name].secret and value is not None and value.startswith(_KEY_VAULT_REFERENCE)
+
+
+def secret(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """A secret setting's value; an unresolved Key Vault reference counts as unset (problems()
+    reports it unless the spec is ``absent_if_unresolved``)."""
+    return None if unresolved_reference(name, env) else raw(name, env)
+
+
+def _alert_reader(env: Mapping[str, str] | None) -> alert_settings.Get:
+    return lambda name: secret(name, env) if _BY_NAME[name].secret else raw(name, env)
+
+
 def problems(env: Mapping[str, str] | None = None) -> list[str]:
     """Every problem with the current settings, one readable sentence each."""
     found: list[str] = []
@@ -208,8 +372,11 @@ def problems(env: Mapping[str, str] | None = None) -> list[str]:
             if spec.required:
                 found.append(f"{spec.name} is not set: {spec.description}")
             continue
+        if spec.absent_if_unresolved and unresolved_reference(spec.name, env):
+            continue  # counts as unset; alert_settings.problems says so where it matters
         if spec.validate and (problem := spec.validate(value)):
             found.append(problem)
+    found += alert_settings.problems(_alert_reader(env), lambda name: unresolved_reference(name, env))
     if not raw("AzureWebJobsStorage", env) and not raw("AzureWebJobsStorage__tableServiceUri", env):
         found.append(
             "No state storage: set AzureWebJobsStorage (a connection string, e.g. Azurite's) "
@@ -238,6 +405,7 @@ class Settings:
     table_service_uri: str | None
     managed_identity_client_id: str | None
     jira_webhook_secret: str | None = None  # never logged or returned
+    alerting: alert_settings.AlertSettings = field(default_factory=alert_settings.AlertSettings)
 
     @property
     def graph_is_loopback(self) -> bool:
@@ -264,9 +432,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         early_warning_hours=int(get("EARLY_WARNING_HOURS")),
         history_retention_days=int(get("HISTORY_RETENTION_DAYS")),
         alert_webhook_url=raw("ALERT_WEBHOOK_URL", env),
-        alert_webhook_secret=raw("ALERT_WEBHOOK_SECRET", env),
+        alert_webhook_secret=secret("ALERT_WEBHOOK_SECRET", env),
         storage_connection_string=raw("AzureWebJobsStorage", env),
         table_service_uri=raw("AzureWebJobsStorage__tableServiceUri", env),
         managed_identity_client_id=raw("AZURE_CLIENT_ID", env),
         jira_webhook_secret=raw("JIRA_WEBHOOK_SECRET", env),
+        alerting=alert_settings.load(_alert_reader(env)),
     )

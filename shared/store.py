@@ -3,6 +3,8 @@
 Table ``mtdguardstate``, partition = tenant id, one row kind per RowKey prefix:
   ``connector|<id>``  latest status of a connector      ``finding|<id>``  a finding
   ``alert|<id>``      an alert and its deliveries         ``sweep|<name>``  the last sweep's summary
+  ``thread|<channel>|<finding id>``  what one alert channel was told about one finding, with the
+                      ServiceNow incident / Jira issue it went to (so later alerts update that ticket)
 They share the tenant's partition on purpose: a connector's new status, its finding and its alert
 are written in ONE batch transaction, so a crash can never record a change without its alert (or
 the reverse). Table ``mtdguardhistory`` keeps every observation, partition = tenant id, RowKey
@@ -28,9 +30,15 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.data.tables import TableClient, TableServiceClient, TransactionOperation, UpdateMode
+from azure.data.tables import (
+    TableClient,
+    TableServiceClient,
+    TableTransactionError,
+    TransactionOperation,
+    UpdateMode,
+)
 
-from shared.alerts import Alert
+from shared.alerts import Alert, Thread
 from shared.findings import Finding
 from shared.heartbeat import ConnectorStatus, RemovedConnector
 
@@ -236,9 +244,44 @@ class StateStore:
             flt = f"PartitionKey eq '{_quote(tenant_id)}' and {flt}"
         return [decode(Alert, e) for e in self._query(STATE_TABLE, flt)]
 
-    def pending_alerts(self) -> list[tuple[Alert, str]]:
-        """Alerts with any channel still to deliver, across tenants, with their ETags."""
+    def query_alerts(
+        self,
+        tenant_id: str,
+        *,
+        kind: str | None = None,
+        severity: str | None = None,
+        finding_id: str | None = None,
+        since: datetime | None = None,
+    ) -> list[Alert]:
+        """A tenant's alerts, filtered by the server on what the row holds as columns."""
+        flt = f"PartitionKey eq '{_quote(tenant_id)}' and {_prefix_filter('alert')}"
+        if kind:
+            flt += f" and kind eq '{_quote(kind)}'"
+        if severity:
+            flt += f" and severity eq '{_quote(severity)}'"
+        if finding_id:
+            flt += f" and finding_id eq '{_quote(finding_id)}'"
+        if since is not None:
+            flt += f" and detected_at ge datetime'{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}'"
+        return [decode(Alert, e) for e in self._query(STATE_TABLE, flt)]
+
+    def alert_with_etag(self, tenant_id: str, alert_id: str) -> tuple[Alert, str] | None:
+        try:
+            entity = self._table(STATE_TABLE).get_entity(tenant_id, f"alert|{alert_id}")
+        except ResourceNotFoundError:
+            return None
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        return decode(Alert, dict(entity)), str(entity.metadata["etag"])
+
+    def thread(self, tenant_id: str, channel: str, finding_id: str) -> Thread | None:
+        return self._get(STATE_TABLE, tenant_id, f"thread|{channel}|{finding_id}", Thread)
+
+    def pending_alerts(self, tenant_id: str | None = None) -> list[tuple[Alert, str]]:
+        """Alerts with any channel still to deliver (of one tenant, or across tenants), with ETags."""
         flt = f"{_prefix_filter('alert')} and pending eq true"
+        if tenant_id:
+            flt = f"PartitionKey eq '{_quote(tenant_id)}' and {flt}"
         return [(decode(Alert, e), e["__etag"]) for e in self._raw_with_etag(flt)]
 
     def _raw_with_etag(self, flt: str) -> Iterator[dict[str, Any]]:
@@ -340,6 +383,52 @@ class StateStore:
             raise StoreError(f"state storage unavailable: could not prune history ({_brief(exc)})") from exc
         return removed
 
+    def transact(
+        self,
+        tenant_id: str,
+        *,
+        replace: Iterable[tuple[Alert, str]] = (),
+        create: Iterable[Alert] = (),
+        upsert: Iterable[Any] = (),
+    ) -> dict[str, str] | None:
+        """One atomic batch in the tenant's partition: alerts replaced only if unchanged since their
+        ETag, alerts created only if new, any other rows (threads, findings) upserted. Returns the
+        new ETag of every replaced or created alert by id, or None when another run changed one of
+        them first (then nothing at all was written)."""
+        ops: list[Any] = []
+        ids: list[str | None] = []
+        for alert, etag in replace:
+            entity = encode(alert, tenant_id, _row_key(alert))
+            entity["pending"] = bool(alert.pending_channels)
+            conditional = {
+                "mode": UpdateMode.REPLACE,
+                "etag": etag,
+                "match_condition": MatchConditions.IfNotModified,
+            }
+            ops.append((TransactionOperation.UPDATE, entity, conditional))
+            ids.append(alert.alert_id)
+        for alert in create:
+            entity = encode(alert, tenant_id, _row_key(alert))
+            entity["pending"] = bool(alert.pending_channels)
+            ops.append((TransactionOperation.CREATE, entity))
+            ids.append(alert.alert_id)
+        for obj in upsert:
+            ops.append(self._upsert_op(tenant_id, obj))
+            ids.append(None)
+        if len(ops) > _BATCH_LIMIT:
+            raise ValueError(f"{len(ops)} operations exceed one transaction ({_BATCH_LIMIT})")
+        if not ops:
+            return {}
+        try:
+            results = self._table(STATE_TABLE).submit_transaction(ops)
+        except TableTransactionError as exc:
+            if exc.status_code in (409, 412):
+                return None
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
+        return {i: str(r["etag"]) for i, r in zip(ids, results, strict=True) if i is not None}
+
     def save_alert(self, alert: Alert, etag: str | None) -> str | None:
         """Replace an alert row only if nobody changed it since ``etag``; returns the new ETag,
         or None when another run got there first (it now owns the delivery)."""
@@ -372,6 +461,8 @@ def _row_key(obj: Any) -> str:
         return f"alert|{obj.alert_id}"
     if isinstance(obj, SweepRecord):
         return f"sweep|{obj.name}"
+    if isinstance(obj, Thread):
+        return f"thread|{obj.channel}|{obj.finding_id}"
     raise TypeError(f"no row kind for {type(obj).__name__}")
 
 
