@@ -436,6 +436,6 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         storage_connection_string=raw("AzureWebJobsStorage", env),
         table_service_uri=raw("AzureWebJobsStorage__tableServiceUri", env),
         managed_identity_client_id=raw("AZURE_CLIENT_ID", env),
-        jira_webhook_secret=raw("JIRA_WEBHOOK_SECRET", env),
+        jira_webhook_secret=secret("JIRA_WEBHOOK_SECRET", env),
         alerting=alert_settings.load(_alert_reader(env)),
     )
