@@ -10,6 +10,7 @@ authentication on, an OAuth token carrying the MtdGuard.Operator role.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import azure.functions as func
@@ -18,7 +19,7 @@ from functions import views
 from functions.configure import caller_for, outcome_view, refused_response
 from functions.http import Problem, endpoint, json_response
 from functions.replay import body_json, idempotent
-from shared import hooks
+from shared import hooks, settings
 from shared.configurator import Refused, configure
 from shared.connector_config import InvalidSettings
 from shared.context import services
@@ -28,6 +29,7 @@ from shared.principal import Role
 from shared.ticket_actions import acknowledge_finding, run_check
 
 bp = func.Blueprint()
+log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Hub-Signature"
 
 
@@ -45,6 +47,11 @@ def _check_signature(req: func.HttpRequest, source: HookSource) -> None:
         return
     secret = services().settings.jira_webhook_secret
     if not secret:
+        if settings.unresolved_reference("JIRA_WEBHOOK_SECRET"):
+            log.warning(
+                "JIRA_WEBHOOK_SECRET is a Key Vault reference that did not resolve: Jira deliveries "
+                "are accepted WITHOUT a signature check until the secret jira-webhook-secret exists"
+            )
         return
     header = req.headers.get(SIGNATURE_HEADER)
     if not hooks.signature_valid(secret, req.get_body(), header):

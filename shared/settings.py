@@ -222,6 +222,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "body> with this secret (Jira admin webhooks sign so), else 401. Unset: no signature check "
         "(function key and Entra role still apply).",
         secret=True,
+        absent_if_unresolved=True,  # optional: a deployment without Jira has no such secret
     ),
     SettingSpec(
         "ALERT_WEBHOOK_URL",

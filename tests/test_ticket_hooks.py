@@ -168,10 +168,17 @@ def test_jira_signature_good_bad_and_missing(
 
 
 def test_without_a_secret_jira_deliveries_need_no_signature(
-    host: Host, graph: GraphSimulator, tenant_id: str
+    host: Host, graph: GraphSimulator, tenant_id: str, env: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     seed(graph, tenant_id, {"id": LOOKOUT})
     assert hook(host, "jira", JIRA_CONFIGURE).status_code == 200
+    assert "WITHOUT a signature" not in caplog.text
+    # In Azure the setting is a Key Vault reference; one that did not resolve is said out loud.
+    env(
+        JIRA_WEBHOOK_SECRET="@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/jira-webhook-secret/)"
+    )
+    assert hook(host, "jira", JIRA_CONFIGURE).status_code == 200
+    assert "WITHOUT a signature check" in caplog.text
 
 
 # -- replays ----------------------------------------------------------------------------------
