@@ -217,17 +217,17 @@ def test_every_param_is_described():
 def test_a_new_setting_fails_until_bicep_sets_it(found):
     specs = (
         *registry.SETTINGS,
-        SettingSpec("CA_DRIFT_SCHEDULE", "x", default="0 0 * * * *"),
-        SettingSpec("JIRA_WEBHOOK_SECRET", "x", secret=True),
+        SettingSpec("EXAMPLE_NEW_SCHEDULE", "x", default="0 0 * * * *"),
+        SettingSpec("EXAMPLE_NEW_SECRET", "x", secret=True),
     )
     problems = missing_in_bicep(specs, found)
     real = missing_in_bicep(registry.SETTINGS, found)
     added = [p for p in problems if p not in real]
     assert len(added) == 2
-    assert added[0].startswith("CA_DRIFT_SCHEDULE is read by the code")
+    assert added[0].startswith("EXAMPLE_NEW_SCHEDULE is read by the code")
     assert "default '0 0 * * * *'" in added[0]
-    assert added[1].startswith("JIRA_WEBHOOK_SECRET is read by the code")
-    assert "secret 'jira-webhook-secret'" in added[1]
+    assert added[1].startswith("EXAMPLE_NEW_SECRET is read by the code")
+    assert "secret 'example-new-secret'" in added[1]
 
 
 def test_a_setting_the_code_dropped_fails(found):
