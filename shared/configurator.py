@@ -160,6 +160,15 @@ def _run(
     api_version = services.settings.graph_api_version
     try:
         current = graph.get_connector(connector_id)
+        if current is None and not catalog.by_id(connector_id).known:
+            detail = (
+                f"No connector {connector_id} exists, and it is not the id of a partner MTD Guard "
+                "knows, so it is not created: what Intune does with a connector for an unknown id is "
+                "undocumented. Use a partner name (GET /api/openapi.json lists them) or the id of an "
+                "existing connector."
+            )
+            audit.refused(422, detail)
+            raise Refused(422, "unknown-partner-id", "Unknown partner id", detail)
         others: dict[str, list[str]] = {}
         if any(desired.get(f.graph) is True for f in connector_config.FIELDS if f.mam):
             readings = graph.list_connectors().readings

@@ -646,3 +646,18 @@ def test_without_entra_authentication_a_client_sent_principal_is_not_believed(
     assert put(host, "lookout", {"appSync": True}, headers=forged).status_code == 200
     entry = audit(host)["entries"][0]
     assert entry["who"] == "function key caller" and entry["principalId"] is None
+
+
+def test_an_unknown_id_is_configured_only_if_the_connector_exists(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    unknown = "7d9a6c1e-0000-4000-8000-00000000beef"
+    seed(graph, tenant_id)
+    found = problem(put(host, unknown, {"appSync": True}), 422)
+    assert found["type"] == "urn:mtd-guard:problem:unknown-partner-id"
+    assert writes(graph) == []
+    seed(graph, tenant_id, {"id": unknown})  # a partner newer than the catalog, already connected
+    assert put(host, unknown, {"appSync": True}).status_code == 200
+    assert writes(graph) == [
+        ("PATCH", ITEM.format(unknown), {"allowPartnerToCollectIOSApplicationMetadata": True})
+    ]
