@@ -6,7 +6,18 @@ import logging
 
 import azure.functions as func
 
-from functions import alerts, audit, configure, connectors, health, heartbeat, hooks, openapi
+from functions import (
+    alerts,
+    audit,
+    ca_drift,
+    configure,
+    connectors,
+    findings,
+    health,
+    heartbeat,
+    hooks,
+    openapi,
+)
 from shared import settings
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -17,6 +28,9 @@ for blueprint in (configure.bp, hooks.bp, audit.bp, openapi.bp):
     app.register_functions(blueprint)
 # Alert outbox timer, GET /api/alerts, redelivery (issue 6).
 app.register_functions(alerts.bp)
+# Conditional Access drift, GET /api/findings and acknowledgement (issue 4).
+for blueprint in (ca_drift.bp, findings.bp):
+    app.register_functions(blueprint)
 
 # Validate settings once at start: one clear log line per problem, never a traceback. The app still
 # loads so /api/health can say "misconfigured" and the other routes answer problem+json.

@@ -23,7 +23,6 @@ from shared import hooks, settings
 from shared.configurator import Refused, configure
 from shared.connector_config import InvalidSettings
 from shared.context import services
-from shared.findings import Finding
 from shared.hooks import HookSource
 from shared.principal import Role
 from shared.ticket_actions import acknowledge_finding, run_check
@@ -100,22 +99,7 @@ def _handle(req: func.HttpRequest, source: HookSource) -> func.HttpResponse:
             reply["result"] = views.sweep(run_check(s, caller))
         else:
             assert hook.finding_id is not None
-            reply["result"] = _finding(acknowledge_finding(s, hook.finding_id, hook.note, caller))
+            reply["result"] = views.finding(acknowledge_finding(s, hook.finding_id, hook.note, caller))
     except Refused as refused:
         return refused_response(req, refused, ticket=ticket, source=source.value)
     return json_response(reply)
-
-
-def _finding(f: Finding) -> dict[str, Any]:
-    return {
-        "id": f.id,
-        "kind": f.kind,
-        "resourceId": f.resource_id,
-        "resourceName": f.resource_name,
-        "severity": f.severity,
-        "status": f.status,
-        "message": f.message,
-        "note": f.note,
-        "acknowledgedBy": f.acknowledged_by,
-        "acknowledgedAt": f.acknowledged_at,
-    }

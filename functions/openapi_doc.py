@@ -89,6 +89,7 @@ class Operation:
     description: str = ""
     parameters: tuple[Schema, ...] = ()
     request: str | Schema | None = None  # JSON request body: a SCHEMAS name or an inline schema
+    request_required: bool = True  # False: the body may be left out
     responses: dict[int, str | Schema | None] = field(default_factory=lambda: {200: None})
     problems: tuple[int, ...] = ()  # problem+json statuses beyond the shared ones
 
@@ -275,6 +276,10 @@ _FINDING = obj(
         "note": nullable(STRING),
         "acknowledgedBy": nullable(STRING),
         "acknowledgedAt": nullable(TIME),
+        "remediation": STRING,
+        "firstSeen": TIME,
+        "lastSeen": TIME,
+        "resolvedAt": nullable(TIME),
     },
     required=["id", "kind", "severity", "status"],
 )
@@ -325,6 +330,146 @@ _HOOK_PAYLOAD: Schema = {
         "settings": {"ios": {"complianceEvaluation": True}},
     },
 }
+
+# -- Conditional Access drift (issue 4) --
+
+_NULLABLE_TIME = nullable(TIME)
+_CLASSIC_CHANGE = obj(
+    {
+        "drift": {"enum": ["added", "modified", "disabled", "deleted"]},
+        "policyId": nullable(STRING),
+        "displayName": STRING,
+        "at": TIME,
+        "by": nullable(STRING),
+        "source": {"enum": ["audit", "import"]},
+        "auditEventId": nullable(STRING),
+        "evidence": STRING,
+    }
+)
+_CLASSIC_POLICY = obj(
+    {
+        "key": STRING,
+        "policyId": nullable(STRING),
+        "displayName": STRING,
+        "state": {"enum": ["enabled", "disabled", "deleted", "unknown"]},
+        "partnerId": nullable(STRING),
+        "partner": nullable(STRING),
+        "contentHash": nullable(STRING),
+        "source": {"enum": ["audit", "import"]},
+        "firstSeen": TIME,
+        "updatedAt": TIME,
+        "lastChange": nullable(STRING),
+    }
+)
+_PLANNED_REMOVAL = obj(
+    {
+        "id": STRING,
+        "policyId": nullable(STRING),
+        "displayName": nullable(STRING),
+        "partnerId": nullable(STRING),
+        "partner": nullable(STRING),
+        "ticket": nullable(STRING),
+        "note": nullable(STRING),
+        "announcedBy": STRING,
+        "announcedAt": TIME,
+        "expiresAt": TIME,
+        "usedAt": _NULLABLE_TIME,
+    }
+)
+_OBJECT_ID = {"type": "string", "pattern": "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"}
+_CLASSIC_INVENTORY: Schema = {
+    "type": "object",
+    "description": "Classic CA policies copied from Entra admin center > Protection > Conditional Access "
+    "> Classic policies (no API lists them). README: 'Classic CA policies: what can and cannot be seen'.",
+    "additionalProperties": False,
+    "required": ["policies"],
+    "properties": {
+        "exportedAt": {"type": "string", "format": "date-time", "description": "when you looked"},
+        "exportedBy": {"type": "string", "maxLength": 256},
+        "policies": {
+            "type": "array",
+            "maxItems": 500,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["displayName", "state"],
+                "properties": {
+                    "id": {**_OBJECT_ID, "description": "the policy's object id, when the portal shows it"},
+                    "displayName": {"type": "string", "minLength": 1, "maxLength": 256},
+                    "state": {"enum": ["enabled", "disabled"]},
+                    "partner": {"type": "string", "description": "catalog slug or connector id"},
+                    "details": {"description": "anything else the portal shows; hashed to detect edits"},
+                },
+            },
+        },
+    },
+    "example": {
+        "exportedAt": "2026-11-20T09:00:00Z",
+        "exportedBy": "admin@contoso.onmicrosoft.com",
+        "policies": [
+            {
+                "id": "3f1c2a9e-7b0d-4c55-9e61-0a8b6c1d0001",
+                "displayName": "Lookout for Work MTD policy",
+                "state": "enabled",
+                "partner": "lookout",
+                "details": {"includedGroups": ["All users"], "cloudApps": ["Office 365"]},
+            }
+        ],
+    },
+}
+_PLANNED_REMOVAL_REQUEST: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "anyOf": [{"required": ["policyId"]}, {"required": ["displayName"]}, {"required": ["partner"]}],
+    "properties": {
+        "policyId": _OBJECT_ID,
+        "displayName": {"type": "string", "minLength": 1, "maxLength": 256},
+        "partner": {"type": "string", "description": "every classic policy of this partner (slug or id)"},
+        "ticket": {"type": "string", "minLength": 1, "maxLength": 128},
+        "note": {"type": "string", "minLength": 1, "maxLength": 1000},
+        "expiresInDays": {"type": "integer", "minimum": 1, "maximum": 90, "default": 30},
+    },
+    "example": {"policyId": "3f1c2a9e-7b0d-4c55-9e61-0a8b6c1d0001", "ticket": "CHG0042"},
+}
+_CA_DRIFT_RESULT = obj(
+    {
+        "tenantId": STRING,
+        "checkedAt": TIME,
+        "ok": BOOL,
+        "recorded": BOOL,
+        "problems": STRINGS,
+        "classic": obj(
+            {
+                "source": {"enum": ["audit", "import"]},
+                "knownPolicies": INT,
+                "auditLog": nullable(
+                    obj(
+                        {
+                            "since": TIME,
+                            "until": TIME,
+                            "events": INT,
+                            "matched": INT,
+                            "alreadyProcessed": INT,
+                            "cursor": _NULLABLE_TIME,
+                            "complete": BOOL,
+                        }
+                    )
+                ),
+                "changes": {"type": "array", "items": ref("ClassicChange")},
+            }
+        ),
+        "modern": obj(
+            {
+                "policies": nullable(INT),
+                "requiringCompliantDevice": STRINGS,
+                "drifted": STRINGS,
+                "coverage": {"type": "object", "additionalProperties": BOOL},
+            }
+        ),
+        "alertsRaised": {"type": "array", "items": ref("Alert")},
+        "delivery": obj({"delivered": INT, "failed": INT, "errors": STRINGS}),
+    }
+)
 
 SCHEMAS: dict[str, Schema] = {
     "Problem": _PROBLEM,
@@ -411,6 +556,50 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Health": obj({"status": {"enum": ["ok", "misconfigured"]}, "configurationProblems": INT}),
+    "FindingPage": obj(
+        {
+            "tenantId": STRING,
+            "findings": {"type": "array", "items": ref("Finding")},
+            "continuationToken": nullable(
+                {"type": "string", "description": "pass back as ?continuationToken= for the next page"}
+            ),
+        }
+    ),
+    "FindingAcknowledgement": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"note": {"type": "string", "maxLength": 1000}},
+    },
+    "CaDriftResult": _CA_DRIFT_RESULT,
+    "ClassicChange": _CLASSIC_CHANGE,
+    "ClassicPolicy": _CLASSIC_POLICY,
+    "ClassicInventory": _CLASSIC_INVENTORY,
+    "ClassicImportResult": obj(
+        {
+            "tenantId": STRING,
+            "importedAt": TIME,
+            "firstImport": BOOL,
+            "policies": {"type": "array", "items": ref("ClassicPolicy")},
+            "changes": {"type": "array", "items": ref("ClassicChange")},
+            "resolvedFindings": STRINGS,
+            "alertsRaised": {"type": "array", "items": ref("Alert")},
+            "problems": STRINGS,
+        }
+    ),
+    "ClassicBaseline": obj(
+        {
+            "tenantId": STRING,
+            "source": {"enum": ["audit", "import"]},
+            "policies": {"type": "array", "items": ref("ClassicPolicy")},
+            "lastImport": nullable(
+                obj({"importedAt": TIME, "importedBy": STRING, "policies": INT, "exportedAt": _NULLABLE_TIME})
+            ),
+            "auditLog": obj({"readUpTo": _NULLABLE_TIME, "retentionDays": INT}),
+            "plannedRemovals": {"type": "array", "items": ref("PlannedRemoval")},
+        }
+    ),
+    "PlannedRemovalRequest": _PLANNED_REMOVAL_REQUEST,
+    "PlannedRemoval": _PLANNED_REMOVAL,
 }
 
 # -- parameters shared by several routes ---------------------------------------------------------
@@ -593,6 +782,89 @@ OPERATIONS: tuple[Operation, ...] = (
         role=Role.READER,
         responses={200: {"type": "object"}},
     ),
+    # -- findings and Conditional Access drift (issue 4) --
+    Operation(
+        "findings_list",
+        "get",
+        "/findings",
+        "Findings of every kind, what needs attention first",
+        tag="findings",
+        role=Role.READER,
+        description="Open before acknowledged before resolved; high before warning before info; most "
+        "recently seen first. Filters take comma-separated values.",
+        parameters=(
+            query(
+                "kind", STRING, "e.g. heartbeat, graphAccess, classicPolicyDrift, caPolicyDrift, caCoverage"
+            ),
+            query("severity", STRING, "high, warning, info"),
+            query("status", STRING, "open, acknowledged, resolved"),
+            query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+            query("continuationToken", STRING, "from the previous page; keep the same filters"),
+        ),
+        responses={200: "FindingPage"},
+        problems=(400,),
+    ),
+    Operation(
+        "finding_acknowledge",
+        "post",
+        "/findings/{id}/ack",
+        "Acknowledge a finding: no more alerts while it lasts (audited)",
+        tag="findings",
+        role=Role.OPERATOR,
+        description="Who: the Entra principal (App Service authentication), else 'function key caller'. "
+        "A resolved finding cannot be acknowledged (409).",
+        parameters=(path_param("id", STRING, "The finding id, from GET /api/findings."),),
+        request="FindingAcknowledgement",
+        request_required=False,
+        responses={200: "Finding"},
+        problems=(400, 404, 409),
+    ),
+    Operation(
+        "checks_ca_drift",
+        "post",
+        "/checks/ca-drift",
+        "Run the Conditional Access drift check now",
+        tag="checks",
+        role=Role.OPERATOR,
+        description="Reads the directory audit log from its cursor (AuditLog.Read.All), the modern "
+        "Conditional Access policies (Policy.Read.All) and the connectors; records drift as findings.",
+        responses={200: "CaDriftResult"},
+    ),
+    Operation(
+        "classic_baseline_import",
+        "put",
+        "/ca/classic-baseline",
+        "Import the classic CA policy inventory copied from the Entra portal",
+        tag="conditional-access",
+        role=Role.OPERATOR,
+        description="The first import sets the baseline; later ones are compared with it (deleted, "
+        "disabled, modified, added) and accept earlier drift (its findings resolve).",
+        request="ClassicInventory",
+        responses={200: "ClassicImportResult"},
+        problems=(400, 413),
+    ),
+    Operation(
+        "classic_baseline_get",
+        "get",
+        "/ca/classic-baseline",
+        "What MTD Guard knows of the classic CA policies",
+        tag="conditional-access",
+        role=Role.READER,
+        responses={200: "ClassicBaseline"},
+    ),
+    Operation(
+        "planned_removal_create",
+        "post",
+        "/ca/planned-removals",
+        "Announce the removal of classic CA policies beforehand",
+        tag="conditional-access",
+        role=Role.OPERATOR,
+        description="A deletion it covers that happens after the announcement and before it expires is "
+        "info ('cleanup as Microsoft now recommends') instead of high.",
+        request="PlannedRemovalRequest",
+        responses={201: "PlannedRemoval"},
+        problems=(400, 413),
+    ),
 )
 
 
@@ -646,7 +918,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.parameters:
         doc["parameters"] = list(op.parameters)
     if op.request is not None:
-        doc["requestBody"] = {"required": True, "content": _content(op.request)}
+        doc["requestBody"] = {"required": op.request_required, "content": _content(op.request)}
     if op.role is None:
         doc["security"] = []
     return doc

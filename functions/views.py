@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared import catalog
 from shared.alerts import Alert
+from shared.ca_drift import CaDriftResult, ImportResult
+from shared.classic_policies import ClassicChange, ClassicPolicy, PlannedRemoval
+from shared.findings import Finding
 from shared.health import SEVERITY
 from shared.heartbeat import ConnectorStatus
 from shared.monitor import SweepResult
+from shared.outbox import DeliveryReport
 from shared.store import Observation
 
 
@@ -71,9 +76,124 @@ def sweep(result: SweepResult) -> dict[str, Any]:
         "problems": result.problems,
         "connectors": [connector(s) for s in sorted(result.statuses, key=lambda s: s.partner.lower())],
         "alertsRaised": [alert(a) for a in result.alerts],
-        "delivery": {
-            "delivered": result.delivery.delivered,
-            "failed": result.delivery.failed,
-            "errors": result.delivery.errors,
+        "delivery": delivery(result.delivery),
+    }
+
+
+def delivery(report: DeliveryReport) -> dict[str, Any]:
+    return {"delivered": report.delivered, "failed": report.failed, "errors": report.errors}
+
+
+def finding(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "kind": f.kind,
+        "resourceId": f.resource_id,
+        "resourceName": f.resource_name,
+        "severity": f.severity,
+        "status": f.status,
+        "message": f.message,
+        "remediation": f.remediation,
+        "firstSeen": f.first_seen,
+        "lastSeen": f.last_seen,
+        "resolvedAt": f.resolved_at,
+        "note": f.note,
+        "acknowledgedBy": f.acknowledged_by,
+        "acknowledgedAt": f.acknowledged_at,
+    }
+
+
+# -- Conditional Access drift --
+
+
+def classic_policy(p: ClassicPolicy) -> dict[str, Any]:
+    return {
+        "key": p.key,
+        "policyId": p.policy_id,
+        "displayName": p.display_name,
+        "state": p.state,
+        "partnerId": p.partner_id,
+        "partner": p.partner,
+        "contentHash": p.content_hash,
+        "source": p.source,
+        "firstSeen": p.first_seen,
+        "updatedAt": p.updated_at,
+        "lastChange": p.last_change,
+    }
+
+
+def classic_change(c: ClassicChange) -> dict[str, Any]:
+    return {
+        "drift": c.drift,
+        "policyId": c.policy_id,
+        "displayName": c.display_name,
+        "at": c.at,
+        "by": c.by,
+        "source": c.source,
+        "auditEventId": c.event_id,
+        "evidence": c.evidence,
+    }
+
+
+def planned_removal(r: PlannedRemoval) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "policyId": r.policy_id,
+        "displayName": r.display_name,
+        "partnerId": r.partner_id,
+        "partner": catalog.by_id(r.partner_id).name if r.partner_id else None,
+        "ticket": r.ticket,
+        "note": r.note,
+        "announcedBy": r.announced_by,
+        "announcedAt": r.announced_at,
+        "expiresAt": r.expires_at,
+        "usedAt": r.used_at,
+    }
+
+
+def ca_drift(result: CaDriftResult) -> dict[str, Any]:
+    audit = result.audit
+    return {
+        "tenantId": result.tenant_id,
+        "checkedAt": result.checked_at,
+        "ok": result.ok,
+        "recorded": result.recorded,
+        "problems": result.problems,
+        "classic": {
+            "source": result.classic_source,
+            "knownPolicies": result.classic_known,
+            "auditLog": None
+            if audit is None
+            else {
+                "since": audit.since,
+                "until": audit.until,
+                "events": audit.events,
+                "matched": audit.matched,
+                "alreadyProcessed": audit.already_processed,
+                "cursor": audit.cursor,
+                "complete": audit.complete,
+            },
+            "changes": [classic_change(c) for c in result.changes],
         },
+        "modern": {
+            "policies": result.policies,
+            "requiringCompliantDevice": result.watched,
+            "drifted": result.drifted,
+            "coverage": result.coverage,
+        },
+        "alertsRaised": [alert(a) for a in result.alerts],
+        "delivery": delivery(result.delivery),
+    }
+
+
+def classic_import(result: ImportResult) -> dict[str, Any]:
+    return {
+        "tenantId": result.tenant_id,
+        "importedAt": result.imported_at,
+        "firstImport": result.first_import,
+        "policies": [classic_policy(p) for p in result.policies],
+        "changes": [classic_change(c) for c in result.changes],
+        "resolvedFindings": result.resolved,
+        "alertsRaised": [alert(a) for a in result.alerts],
+        "problems": result.problems,
     }

@@ -119,6 +119,49 @@ param earlyWarningHours int = 24
 @maxValue(3650)
 param historyRetentionDays int = 90
 
+// Conditional Access drift (README: Classic CA policies: what can and cannot be seen). How classic
+// policy changes appear in the audit log is not documented by Microsoft: the CA_AUDIT_* and
+// CA_CLASSIC_* matching settings are configurable, with the documented defaults below.
+
+@description('CA_DRIFT_SCHEDULE: NCRONTAB schedule of the Conditional Access drift monitor (hourly by default: a policy that stops enforcing MTD is high severity; a run costs two or three Graph calls).')
+param caDriftSchedule string = '0 7 * * * *'
+
+@description('CA_CLASSIC_SOURCE: audit (read the directory audit log; needs AuditLog.Read.All) or import (only inventories PUT to /api/ca/classic-baseline are compared).')
+@allowed([
+  'audit'
+  'import'
+])
+param caClassicSource string = 'audit'
+
+@description('AUDIT_LOG_RETENTION_DAYS: days Entra ID keeps directory audit events (30 with Entra ID P1/P2, 7 with Free); a monitor that has not read the log for longer reports it may have missed changes.')
+@minValue(1)
+@maxValue(30)
+param auditLogRetentionDays int = 30
+
+@description('CA_AUDIT_OVERLAP_MINUTES: each audit-log read starts this long before the previous one ended, for events logged late (already processed events are skipped by id).')
+@minValue(0)
+@maxValue(1440)
+param caAuditOverlapMinutes int = 60
+
+@description('CA_AUDIT_SERVICES: comma-separated loggedByService values whose audit events can be classic-policy changes (* = any).')
+param caAuditServices string = 'Core Directory'
+
+@description('CA_AUDIT_CATEGORIES: comma-separated audit categories that can hold classic-policy changes (* = any).')
+param caAuditCategories string = 'Policy'
+
+@description('CA_AUDIT_ACTIVITIES: comma-separated activity name=change pairs (change: added, modified, disabled, deleted).')
+param caAuditActivities string = 'Add policy=added, Update policy=modified, Delete policy=deleted'
+
+@description('CA_CLASSIC_NAME_PATTERNS: comma-separated case-insensitive glob patterns of classic MTD policy names; @partners = any MTD partner name, Mobile Threat Defense or MTD.')
+param caClassicNamePatterns string = '@partners'
+
+@description('CA_CLASSIC_POLICY_TYPE: optional Property=value|value marking a classic policy in an audit event (e.g. PolicyType=18). Empty: not used.')
+param caClassicPolicyType string = ''
+
+@description('CA_CLASSIC_DISABLED_WHEN: Property=value|value that, found in an update\'s new values and not its old ones, makes it a disable.')
+param caClassicDisabledWhen string = 'State=Disabled'
+
+
 @description('ALERT_WEBHOOK_URL: https URL alerts are POSTed to as JSON. Empty: alerts stay in the outbox only. Its signing key is the Key Vault secret alert-webhook-secret.')
 param alertWebhookUrl string = ''
 
@@ -316,6 +359,16 @@ var appSettings = {
   DEFAULT_THRESHOLD_DAYS: string(defaultThresholdDays)
   EARLY_WARNING_HOURS: string(earlyWarningHours)
   HISTORY_RETENTION_DAYS: string(historyRetentionDays)
+  CA_DRIFT_SCHEDULE: caDriftSchedule
+  CA_CLASSIC_SOURCE: caClassicSource
+  AUDIT_LOG_RETENTION_DAYS: string(auditLogRetentionDays)
+  CA_AUDIT_OVERLAP_MINUTES: string(caAuditOverlapMinutes)
+  CA_AUDIT_SERVICES: caAuditServices
+  CA_AUDIT_CATEGORIES: caAuditCategories
+  CA_AUDIT_ACTIVITIES: caAuditActivities
+  CA_CLASSIC_NAME_PATTERNS: caClassicNamePatterns
+  CA_CLASSIC_POLICY_TYPE: caClassicPolicyType
+  CA_CLASSIC_DISABLED_WHEN: caClassicDisabledWhen
   REQUIRE_ENTRA_ROLE: enableEntraAuth ? 'true' : 'false'
   ALERT_WEBHOOK_URL: alertWebhookUrl
   ALERT_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/alert-webhook-secret/)'

@@ -27,6 +27,12 @@ class FindingStatus(StrEnum):
 class FindingKind(StrEnum):
     HEARTBEAT = "heartbeat"
     GRAPH_ACCESS = "graphAccess"
+    # Conditional Access drift (shared/classic_policies.py, shared/ca_policies.py)
+    CLASSIC_POLICY_DRIFT = "classicPolicyDrift"  # a classic MTD policy was added/edited/disabled/deleted
+    CLASSIC_POLICY_HYGIENE = "classicPolicyHygiene"  # classic MTD policies still exist (obsolete)
+    AUDIT_LOG_GAP = "auditLogGap"  # the audit log was not read within its retention
+    CA_POLICY_DRIFT = "caPolicyDrift"  # a modern policy requiring compliant devices stopped enforcing
+    CA_COVERAGE = "caCoverage"  # a platform with an enabled connector has no policy requiring compliance
     ALERT_DELIVERY = "alertDelivery"  # an alert channel gave up on an alert (dead letter)
 
 

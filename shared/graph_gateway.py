@@ -19,14 +19,17 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from shared.ca_policies import CaPolicy, MalformedPolicy, policy_from_graph
 from shared.connectors import ConnectorReading, MalformedConnector, reading_from_graph
+from shared.directory_audits import AuditEvent, MalformedAuditEvent, event_from_graph
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -82,6 +85,18 @@ class ConnectorList:
     problems: list[str] = field(default_factory=list)  # entries that were not connectors at all
 
 
+@dataclass(frozen=True)
+class AuditList:
+    events: list[AuditEvent]
+    problems: list[str] = field(default_factory=list)  # entries that were not usable events
+
+
+@dataclass(frozen=True)
+class PolicyList:
+    policies: list[CaPolicy]
+    problems: list[str] = field(default_factory=list)
+
+
 class GraphGateway:
     def __init__(
         self,
@@ -111,25 +126,16 @@ class GraphGateway:
 
     async def _list_connectors(self, adapter: RequestAdapter) -> ConnectorList:
         builder = _connectors_builder(adapter)
-        readings: list[ConnectorReading] = []
-        problems: list[str] = []
-        info = builder.to_get_request_information()
-        for _ in range(_MAX_PAGES):
-            page = await _send_json(adapter, info, "read connectors")
-            values = page.get("value")
-            if not isinstance(values, list):
-                raise GraphError("read connectors", None, "MalformedResponse", "no 'value' array")
-            for position, item in enumerate(values):
-                try:
-                    readings.append(reading_from_graph(item))
-                except MalformedConnector as exc:
-                    problems.append(f"connector entry {len(readings) + len(problems) + 1}: {exc}")
-                    log.warning("skipped a malformed connector entry at position %d: %s", position, exc)
-            next_link = page.get("@odata.nextLink")
-            if not isinstance(next_link, str) or not next_link:
-                return ConnectorList(readings, problems)
-            info = builder.with_url(next_link).to_get_request_information()
-        raise GraphError("read connectors", None, "TooManyPages", f"more than {_MAX_PAGES} pages")
+        readings, problems = await _all_pages(
+            adapter,
+            builder,
+            builder.to_get_request_information(),
+            "read connectors",
+            parse=reading_from_graph,
+            malformed=MalformedConnector,
+            what="connector",
+        )
+        return ConnectorList(readings, problems)
 
     def get_connector(self, connector_id: str) -> dict[str, Any] | None:
         """One connector's JSON object as Graph sent it; None when it does not exist (404)."""
@@ -168,6 +174,58 @@ class GraphGateway:
         info = _connector_builder(adapter, connector_id).to_get_request_information()
         _with_json_body(info, Method.PATCH, changes)
         await adapter.send_no_response_content_async(info, {"XXX": ODataError})
+
+    # -- Conditional Access drift -------------------------------------------------------------
+
+    def list_directory_audits(
+        self, since: datetime, until: datetime, equals: Mapping[str, str] | None = None
+    ) -> AuditList:
+        """Directory audit events with ``since <= activityDateTime <= until`` (and each
+        ``property eq 'value'`` of ``equals``), every page to the end. Needs AuditLog.Read.All."""
+        flt = f"activityDateTime ge {_odata_time(since)} and activityDateTime le {_odata_time(until)}"
+        for name, value in sorted((equals or {}).items()):
+            quoted = value.replace("'", "''")
+            flt += f" and {name} eq '{quoted}'"
+        return self._run("read the directory audit log", functools.partial(self._list_audits, flt))
+
+    async def _list_audits(self, flt: str, adapter: RequestAdapter) -> AuditList:
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.audit_logs.directory_audits import directory_audits_request_builder as m
+
+        builder = m.DirectoryAuditsRequestBuilder(adapter, {})
+        query = m.DirectoryAuditsRequestBuilder.DirectoryAuditsRequestBuilderGetQueryParameters(
+            filter=flt, orderby=["activityDateTime asc"]
+        )
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=query))
+        events, problems = await _all_pages(
+            adapter,
+            builder,
+            info,
+            "read the directory audit log",
+            parse=event_from_graph,
+            malformed=MalformedAuditEvent,
+            what="audit event",
+        )
+        return AuditList(events, problems)
+
+    def list_ca_policies(self) -> PolicyList:
+        """Every modern Conditional Access policy, every page. Needs Policy.Read.All."""
+        return self._run("read Conditional Access policies", self._list_policies)
+
+    async def _list_policies(self, adapter: RequestAdapter) -> PolicyList:
+        from msgraph.generated.identity.conditional_access.policies import policies_request_builder as m
+
+        builder = m.PoliciesRequestBuilder(adapter, {})
+        policies, problems = await _all_pages(
+            adapter,
+            builder,
+            builder.to_get_request_information(),
+            "read Conditional Access policies",
+            parse=policy_from_graph,
+            malformed=MalformedPolicy,
+            what="policy",
+        )
+        return PolicyList(policies, problems)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -234,6 +292,43 @@ def _with_json_body(info: RequestInformation, method: Any, body: dict[str, Any])
     """
     info.http_method = method
     info.set_stream_content(json.dumps(body, separators=(",", ":")).encode(), "application/json")
+
+
+async def _all_pages(
+    adapter: RequestAdapter,
+    builder: Any,
+    info: RequestInformation,
+    operation: str,
+    *,
+    parse: Callable[[Any], T],
+    malformed: type[Exception],
+    what: str,
+) -> tuple[list[T], list[str]]:
+    """Every entry of a collection, following @odata.nextLink to the end; an entry ``parse``
+    rejects (``malformed``) is skipped and named in the problems, never fatal to the others."""
+    items: list[T] = []
+    problems: list[str] = []
+    for _ in range(_MAX_PAGES):
+        page = await _send_json(adapter, info, operation)
+        values = page.get("value")
+        if not isinstance(values, list):
+            raise GraphError(operation, None, "MalformedResponse", "no 'value' array")
+        for position, item in enumerate(values):
+            try:
+                items.append(parse(item))
+            except malformed as exc:
+                problems.append(f"{what} entry {len(items) + len(problems) + 1}: {exc}")
+                log.warning("skipped a malformed %s entry at position %d: %s", what, position, exc)
+        next_link = page.get("@odata.nextLink")
+        if not isinstance(next_link, str) or not next_link:
+            return items, problems
+        info = builder.with_url(next_link).to_get_request_information()
+    raise GraphError(operation, None, "TooManyPages", f"more than {_MAX_PAGES} pages")
+
+
+def _odata_time(moment: datetime) -> str:
+    """An OData DateTimeOffset literal, UTC, whole seconds: 2026-11-20T08:00:00Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def _send_json(adapter: RequestAdapter, info: RequestInformation, operation: str) -> dict[str, Any]:

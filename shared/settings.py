@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
-from shared import alert_settings, routing
+from shared import alert_settings, ca_settings, routing
 
 Validator = Callable[[str], str | None]  # returns a problem sentence, or None when the value is fine
 
@@ -189,6 +189,77 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "How long every observation is kept in the history table.",
         default="90",
         validate=_int_range("HISTORY_RETENTION_DAYS", 1, 3650),
+    ),
+    # -- Conditional Access drift (README: Classic CA policies: what can and cannot be seen) --
+    SettingSpec(
+        "CA_DRIFT_SCHEDULE",
+        "NCRONTAB schedule of the Conditional Access drift monitor (read by the host). Hourly: a "
+        "policy that stops enforcing MTD is high severity, and a run costs two or three Graph calls.",
+        default=ca_settings.DEFAULTS["CA_DRIFT_SCHEDULE"],
+        validate=_ncrontab("CA_DRIFT_SCHEDULE"),
+    ),
+    SettingSpec(
+        "CA_CLASSIC_SOURCE",
+        "Where changes to classic CA policies come from: audit (read the directory audit log; needs "
+        "AuditLog.Read.All) or import (only inventories PUT to /api/ca/classic-baseline are compared).",
+        default=ca_settings.DEFAULTS["CA_CLASSIC_SOURCE"],
+        validate=lambda v: (
+            None if v in ca_settings.SOURCES else f"CA_CLASSIC_SOURCE {v!r} is not one of audit, import"
+        ),
+    ),
+    SettingSpec(
+        "AUDIT_LOG_RETENTION_DAYS",
+        "How many days Entra ID keeps directory audit events (30 with Entra ID P1/P2, 7 with Free). "
+        "A monitor that has not read the log for longer says it may have missed changes.",
+        default=ca_settings.DEFAULTS["AUDIT_LOG_RETENTION_DAYS"],
+        validate=_int_range("AUDIT_LOG_RETENTION_DAYS", 1, 30),
+    ),
+    SettingSpec(
+        "CA_AUDIT_OVERLAP_MINUTES",
+        "Each audit-log read starts this long before the previous one ended, for events Entra ID "
+        "logs late; events already processed are skipped by id.",
+        default=ca_settings.DEFAULTS["CA_AUDIT_OVERLAP_MINUTES"],
+        validate=_int_range("CA_AUDIT_OVERLAP_MINUTES", 0, 1440),
+    ),
+    SettingSpec(
+        "CA_AUDIT_SERVICES",
+        "Comma-separated loggedByService values whose audit events can be classic-policy changes "
+        "(* = any). Unconfirmed by Microsoft: configurable.",
+        default=ca_settings.DEFAULTS["CA_AUDIT_SERVICES"],
+        validate=ca_settings.list_problem("CA_AUDIT_SERVICES"),
+    ),
+    SettingSpec(
+        "CA_AUDIT_CATEGORIES",
+        "Comma-separated audit categories that can hold classic-policy changes (* = any).",
+        default=ca_settings.DEFAULTS["CA_AUDIT_CATEGORIES"],
+        validate=ca_settings.list_problem("CA_AUDIT_CATEGORIES"),
+    ),
+    SettingSpec(
+        "CA_AUDIT_ACTIVITIES",
+        "Comma-separated 'activity name=change' pairs; change is added, modified, disabled or deleted.",
+        default=ca_settings.DEFAULTS["CA_AUDIT_ACTIVITIES"],
+        validate=ca_settings.activities_problem,
+    ),
+    SettingSpec(
+        "CA_CLASSIC_NAME_PATTERNS",
+        "Comma-separated, case-insensitive glob patterns of classic MTD policy names (for policies not "
+        "yet in the baseline); @partners = any MTD partner name, 'Mobile Threat Defense' or 'MTD'.",
+        default=ca_settings.DEFAULTS["CA_CLASSIC_NAME_PATTERNS"],
+        validate=ca_settings.patterns_problem,
+    ),
+    SettingSpec(
+        "CA_CLASSIC_POLICY_TYPE",
+        "Optional 'Property=value|value': a modified property (or key inside its JSON) that marks a "
+        "classic policy, e.g. PolicyType=18. Unset: not used (the value classic policies carry is "
+        "undocumented).",
+        validate=ca_settings.rule_problem("CA_CLASSIC_POLICY_TYPE"),
+    ),
+    SettingSpec(
+        "CA_CLASSIC_DISABLED_WHEN",
+        "'Property=value|value' that, found in an update's new values and not its old ones, makes the "
+        "update a disable (searched inside the modified properties' JSON).",
+        default=ca_settings.DEFAULTS["CA_CLASSIC_DISABLED_WHEN"],
+        validate=ca_settings.rule_problem("CA_CLASSIC_DISABLED_WHEN"),
     ),
     SettingSpec(
         "AzureWebJobsStorage",
@@ -406,6 +477,7 @@ class Settings:
     table_service_uri: str | None
     managed_identity_client_id: str | None
     jira_webhook_secret: str | None = None  # never logged or returned
+    ca: ca_settings.CaDriftSettings = field(default_factory=ca_settings.CaDriftSettings)
     alerting: alert_settings.AlertSettings = field(default_factory=alert_settings.AlertSettings)
 
     @property
@@ -438,5 +510,6 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         table_service_uri=raw("AzureWebJobsStorage__tableServiceUri", env),
         managed_identity_client_id=raw("AZURE_CLIENT_ID", env),
         jira_webhook_secret=secret("JIRA_WEBHOOK_SECRET", env),
+        ca=ca_settings.load(lambda name: raw(name, env)),
         alerting=alert_settings.load(_alert_reader(env)),
     )

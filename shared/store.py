@@ -3,6 +3,13 @@
 Table ``mtdguardstate``, partition = tenant id, one row kind per RowKey prefix:
   ``connector|<id>``  latest status of a connector      ``finding|<id>``  a finding
   ``alert|<id>``      an alert and its deliveries         ``sweep|<name>``  the last sweep's summary
+  Conditional Access drift (shared/classic_policies.py, shared/ca_policies.py):
+  ``classic|<policy id or name-hash>``  baseline of a classic MTD policy (state, partner, content hash)
+  ``capolicy|<policy id>``  baseline of a modern policy that included compliantDevice
+  ``cursor|<name>``   how far the directory audit log has been read (``cursor|directoryAudits``)
+  ``auditevent|<event id>``  an audit event that changed something; INSERTED in the batch of its
+                      changes, so a second run processing the same event fails whole (StoreConflict)
+  ``removal|<id>``    a planned removal of classic policies      ``import|classic``  the last import
   ``thread|<channel>|<finding id>``  what one alert channel was told about one finding, with the
                       ServiceNow incident / Jira issue it went to (so later alerts update that ticket)
 They share the tenant's partition on purpose: a connector's new status, its finding and its alert
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
 import json
 import logging
 import types
@@ -39,6 +47,14 @@ from azure.data.tables import (
 )
 
 from shared.alerts import Alert, Thread
+from shared.ca_policies import ModernPolicy
+from shared.classic_policies import (
+    AuditCursor,
+    BaselineImport,
+    ClassicPolicy,
+    PlannedRemoval,
+    ProcessedEvent,
+)
 from shared.findings import Finding
 from shared.heartbeat import ConnectorStatus, RemovedConnector
 
@@ -56,6 +72,17 @@ _EPOCH_TICKS_MAX = 10**19  # inverted-ticks base: newest history rows sort first
 
 class StoreError(Exception):
     """State storage failed; the message is safe to show (no keys, no connection strings)."""
+
+
+class StoreConflict(StoreError):
+    """A batch inserting a row that already exists: another run recorded the same change first."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RowDelete:
+    """In a commit group: delete this row of the tenant's partition, atomically with the rest."""
+
+    row_key: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -277,6 +304,57 @@ class StateStore:
     def thread(self, tenant_id: str, channel: str, finding_id: str) -> Thread | None:
         return self._get(STATE_TABLE, tenant_id, f"thread|{channel}|{finding_id}", Thread)
 
+    # -- Conditional Access drift --
+
+    def classic_baseline(self, tenant_id: str) -> dict[str, ClassicPolicy]:
+        flt = f"PartitionKey eq '{_quote(tenant_id)}' and {_prefix_filter('classic')}"
+        return {p.key: p for p in (decode(ClassicPolicy, e) for e in self._query(STATE_TABLE, flt))}
+
+    def modern_baseline(self, tenant_id: str) -> dict[str, ModernPolicy]:
+        flt = f"PartitionKey eq '{_quote(tenant_id)}' and {_prefix_filter('capolicy')}"
+        rows = (decode(ModernPolicy, e) for e in self._query(STATE_TABLE, flt))
+        return {p.policy_id.lower(): p for p in rows}
+
+    def audit_cursor(self, tenant_id: str, name: str) -> AuditCursor | None:
+        return self._get(STATE_TABLE, tenant_id, f"cursor|{name}", AuditCursor)
+
+    def baseline_import(self, tenant_id: str, name: str) -> BaselineImport | None:
+        return self._get(STATE_TABLE, tenant_id, f"import|{name}", BaselineImport)
+
+    def planned_removals(self, tenant_id: str) -> list[PlannedRemoval]:
+        flt = f"PartitionKey eq '{_quote(tenant_id)}' and {_prefix_filter('removal')}"
+        return sorted(
+            (decode(PlannedRemoval, e) for e in self._query(STATE_TABLE, flt)), key=lambda r: r.announced_at
+        )
+
+    def processed_events(self, tenant_id: str, since: datetime) -> set[str]:
+        """Ids of the audit events at or after ``since`` that were already processed."""
+        flt = (
+            f"PartitionKey eq '{_quote(tenant_id)}' and {_prefix_filter('auditevent')} "
+            f"and activity_at ge datetime'{_table_time(since)}'"
+        )
+        return {str(e["event_id"]) for e in self._query(STATE_TABLE, flt)}
+
+    def prune_processed_events(self, tenant_id: str, before: datetime) -> int:
+        """Forget processed events older than any future read can return again."""
+        flt = (
+            f"PartitionKey eq '{_quote(tenant_id)}' and {_prefix_filter('auditevent')} "
+            f"and activity_at lt datetime'{_table_time(before)}'"
+        )
+        rows = list(self._query(STATE_TABLE, flt))
+        for start in range(0, len(rows), _BATCH_LIMIT):
+            chunk = rows[start : start + _BATCH_LIMIT]
+            self._submit(
+                [
+                    (TransactionOperation.DELETE, {"PartitionKey": r["PartitionKey"], "RowKey": r["RowKey"]})
+                    for r in chunk
+                ]
+            )
+        return len(rows)
+
+    def finding(self, tenant_id: str, finding_id: str) -> Finding | None:
+        return self._get(STATE_TABLE, tenant_id, f"finding|{finding_id}", Finding)
+
     def pending_alerts(self, tenant_id: str | None = None) -> list[tuple[Alert, str]]:
         """Alerts with any channel still to deliver (of one tenant, or across tenants), with ETags."""
         flt = f"{_prefix_filter('alert')} and pending eq true"
@@ -329,14 +407,24 @@ class StateStore:
         if isinstance(obj, RemovedConnector):
             key = {"PartitionKey": tenant_id, "RowKey": f"connector|{obj.id.lower()}"}
             return (TransactionOperation.DELETE, key)
+        if isinstance(obj, RowDelete):
+            return (TransactionOperation.DELETE, {"PartitionKey": tenant_id, "RowKey": obj.row_key})
         entity = encode(obj, tenant_id, _row_key(obj))
         if isinstance(obj, Alert):
             entity["pending"] = bool(obj.pending_channels)
+        if isinstance(obj, ProcessedEvent):  # insert only: see the module docstring
+            return (TransactionOperation.CREATE, entity)
         return (TransactionOperation.UPSERT, entity, {"mode": UpdateMode.REPLACE})
 
     def _submit(self, ops: list[Any]) -> None:
         try:
             self._table(STATE_TABLE).submit_transaction(ops)
+        except TableTransactionError as exc:
+            if exc.status_code == 409:  # an inserted row exists: another run wrote this change first
+                raise StoreConflict(f"another run recorded this change first ({_brief(exc)})") from exc
+            raise StoreError(
+                f"state storage unavailable: could not record the sweep ({_brief(exc)})"
+            ) from exc
         except AzureError as exc:
             raise StoreError(
                 f"state storage unavailable: could not record the sweep ({_brief(exc)})"
@@ -461,9 +549,37 @@ def _row_key(obj: Any) -> str:
         return f"alert|{obj.alert_id}"
     if isinstance(obj, SweepRecord):
         return f"sweep|{obj.name}"
+    if isinstance(obj, ClassicPolicy):
+        return f"classic|{_safe_key(obj.key)}"
+    if isinstance(obj, ModernPolicy):
+        return f"capolicy|{_safe_key(obj.policy_id.lower())}"
+    if isinstance(obj, AuditCursor):
+        return f"cursor|{obj.name}"
+    if isinstance(obj, ProcessedEvent):
+        return f"auditevent|{_safe_key(obj.event_id)}"
+    if isinstance(obj, PlannedRemoval):
+        return f"removal|{obj.id}"
+    if isinstance(obj, BaselineImport):
+        return f"import|{obj.name}"
     if isinstance(obj, Thread):
         return f"thread|{obj.channel}|{obj.finding_id}"
     raise TypeError(f"no row kind for {type(obj).__name__}")
+
+
+def row_key(obj: Any) -> str:
+    """The RowKey a row object is stored under (to delete one with ``RowDelete``)."""
+    return _row_key(obj)
+
+
+def _safe_key(value: str) -> str:
+    """A RowKey part: kept when plainly safe, else a hash (RowKeys forbid / \\ # ? and controls)."""
+    if value and len(value) <= 200 and all(c.isalnum() or c in "-_.:" for c in value):
+        return value
+    return "h-" + hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _table_time(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}"
 
 
 def _brief(exc: AzureError) -> str:
