@@ -198,7 +198,7 @@ def run_ca_drift(
         result.problems.append(str(exc))
         log.error("CA drift run for %s stopped: %s", settings.tenant_id, exc)
     try:  # deliver even when this run failed: earlier alerts may still be waiting
-        result.delivery = deliver_pending(store, channels, now)
+        result.delivery = deliver_pending(store, channels, now, tenant_id=settings.tenant_id)
     except StoreError as exc:
         result.problems.append(f"alerts not delivered this run: {exc}")
     return result
@@ -402,7 +402,7 @@ def import_classic_baseline(
         alerts=totals.alerts,
     )
     try:
-        result.delivery = deliver_pending(store, channels, now)
+        result.delivery = deliver_pending(store, channels, now, tenant_id=settings.tenant_id)
     except StoreError as exc:
         result.problems.append(f"alerts not delivered yet: {exc}")
     return result

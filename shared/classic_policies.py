@@ -520,6 +520,8 @@ def plan_change(
     )
     if change.drift is Drift.ADDED:
         state = change.new_state or PolicyState.ENABLED
+    elif known is not None and not known.exists and change.drift is not Drift.DELETED:
+        state = PolicyState.DELETED  # an edit logged late, after its deletion: it stays deleted
     policy = ClassicPolicy(
         tenant_id=tenant_id,
         key=key,
@@ -632,6 +634,8 @@ def finding_alert(
         detected_at=now,
         details={"status": finding.status.value, "resourceId": finding.resource_id, **(details or {})},
         channels=channels,
+        resolves=not finding.is_active,
+        remediation=finding.remediation if finding.is_active else None,
     )
 
 

@@ -173,6 +173,8 @@ def test_each_classic_drift_kind_from_audit_events_with_its_severity(
     ]
     deletion = next(a for a in drift_alerts if a["drift"] == "deleted")
     assert deletion["planned"] is False and deletion["partner"] == "Microsoft Defender for Endpoint"
+    assert "re-create the Microsoft Defender for Endpoint connector" in deletion["remediation"]
+    assert deletion["resolvesFinding"] is False and deletion["changedBy"] == "admin@contoso.onmicrosoft.com"
     assert deletion["title"] == f"Classic CA policy '{DEFENDER_NAME}' was deleted without a planned removal"
 
     check(host)
@@ -202,7 +204,7 @@ def test_hygiene_finding_while_classic_policies_exist_resolves_when_none_remain(
     check(host)
     assert by_id(host)["classicPolicyHygiene.classic-policies"]["status"] == "resolved"
     closing = sent(alerts, "classicPolicyHygiene")[-1]
-    assert (closing["status"], closing["severity"]) == ("resolved", "info")
+    assert (closing["status"], closing["severity"], closing["resolvesFinding"]) == ("resolved", "info", True)
 
 
 # -- incremental reading -------------------------------------------------------------------------------
