@@ -304,6 +304,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "ALERT_WEBHOOK_SECRET",
         "Key for the HMAC-SHA256 X-MtdGuard-Signature header of webhook alerts.",
         secret=True,
+        # Bicep always sets its Key Vault reference; with no secret in the vault, alerts go out
+        # unsigned (a verifying receiver refuses them, which shows as a dead letter finding)
+        # rather than the whole app, heartbeat monitoring included, refusing to start.
+        absent_if_unresolved=True,
     ),
     # -- alert delivery and channels (README: Alerts) --
     SettingSpec(
@@ -446,6 +450,14 @@ def problems(env: Mapping[str, str] | None = None) -> list[str]:
             continue
         if spec.absent_if_unresolved and unresolved_reference(spec.name, env):
             continue  # counts as unset; alert_settings.problems says so where it matters
+        if value.startswith("@Microsoft.KeyVault("):
+            # App Service leaves the reference text in place when it cannot resolve it; used as is,
+            # it would become e.g. the HMAC key. The platform never shows resolved values as this.
+            found.append(
+                f"{spec.name} is an unresolved Key Vault reference: create the secret in the vault "
+                "and check the app's identity holds 'Key Vault Secrets User'"
+            )
+            continue
         if spec.validate and (problem := spec.validate(value)):
             found.append(problem)
     found += alert_settings.problems(_alert_reader(env), lambda name: unresolved_reference(name, env))
@@ -476,9 +488,9 @@ class Settings:
     storage_connection_string: str | None
     table_service_uri: str | None
     managed_identity_client_id: str | None
+    alerting: alert_settings.AlertSettings = field(default_factory=alert_settings.AlertSettings)
     jira_webhook_secret: str | None = None  # never logged or returned
     ca: ca_settings.CaDriftSettings = field(default_factory=ca_settings.CaDriftSettings)
-    alerting: alert_settings.AlertSettings = field(default_factory=alert_settings.AlertSettings)
 
     @property
     def graph_is_loopback(self) -> bool:
@@ -509,7 +521,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         storage_connection_string=raw("AzureWebJobsStorage", env),
         table_service_uri=raw("AzureWebJobsStorage__tableServiceUri", env),
         managed_identity_client_id=raw("AZURE_CLIENT_ID", env),
+        alerting=alert_settings.load(_alert_reader(env)),
         jira_webhook_secret=secret("JIRA_WEBHOOK_SECRET", env),
         ca=ca_settings.load(lambda name: raw(name, env)),
-        alerting=alert_settings.load(_alert_reader(env)),
     )

@@ -149,3 +149,11 @@ def test_defaults_and_loopback_detection() -> None:
     with pytest.raises(settings.SettingsError) as raised:
         settings.load({})
     assert len(raised.value.problems) == 2
+
+
+def test_an_unresolved_key_vault_reference_is_never_used_as_a_key() -> None:
+    reference = "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/alert-webhook-secret/)"
+    env = {**BASE, "ALERT_WEBHOOK_SECRET": reference}
+    # An empty vault must not stop heartbeat monitoring: the optional secret counts as unset.
+    assert settings.problems(env) == []
+    assert settings.load(env).alert_webhook_secret is None
