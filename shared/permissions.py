@@ -57,7 +57,8 @@ PERMISSIONS: tuple[GraphPermission, ...] = (
         "b0afded3-3588-46d8-8b3d-9842eff778da",
         feature="Conditional Access drift",
         why="Read the Entra directory audit log (/auditLogs/directoryAudits) for changes to the "
-        "classic and modern Conditional Access policies that enforce MTD.",
+        "classic Conditional Access policies of MTD connectors, which no Graph API lists "
+        "(not needed with CA_CLASSIC_SOURCE=import).",
     ),
     GraphPermission(
         "Policy.Read.All",
