@@ -161,7 +161,6 @@ param caClassicPolicyType string = ''
 @description('CA_CLASSIC_DISABLED_WHEN: Property=value|value that, found in an update\'s new values and not its old ones, makes it a disable.')
 param caClassicDisabledWhen string = 'State=Disabled'
 
-
 @description('ALERT_WEBHOOK_URL: https URL alerts are POSTed to as JSON. Empty: alerts stay in the outbox only. Its signing key is the Key Vault secret alert-webhook-secret.')
 param alertWebhookUrl string = ''
 
@@ -372,7 +371,6 @@ var appSettings = {
   REQUIRE_ENTRA_ROLE: enableEntraAuth ? 'true' : 'false'
   ALERT_WEBHOOK_URL: alertWebhookUrl
   ALERT_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/alert-webhook-secret/)'
-  JIRA_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/jira-webhook-secret/)'
   ALERT_OUTBOX_SCHEDULE: alertOutboxSchedule
   ALERT_MAX_ATTEMPTS: string(alertMaxAttempts)
   ALERT_RETRY_BASE_MINUTES: string(alertRetryBaseMinutes)
@@ -401,6 +399,7 @@ var appSettings = {
   JIRA_DONE_TRANSITION: jiraDoneTransition
   JIRA_MIN_SEVERITY: jiraMinSeverity
   JIRA_KINDS: jiraKinds
+  JIRA_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/jira-webhook-secret/)'
 }
 
 module functionApp 'modules/functionapp.bicep' = {

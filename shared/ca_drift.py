@@ -51,8 +51,8 @@ log = logging.getLogger(__name__)
 
 AUDIT_HINTS = {
     401: "check the managed identity / credential can get a token for Microsoft Graph",
-    403: "grant the application permission AuditLog.Read.All and admin-consent it (Microsoft's "
-    "reference for this call also lists Directory.Read.All), or set CA_CLASSIC_SOURCE=import",
+    403: "grant the application permissions AuditLog.Read.All and Directory.Read.All (Microsoft's "
+    "reference requires both for this call) and admin-consent them, or set CA_CLASSIC_SOURCE=import",
     404: "check GRAPH_ENDPOINT and GRAPH_API_VERSION",
 }
 POLICY_HINTS = {

@@ -61,6 +61,14 @@ PERMISSIONS: tuple[GraphPermission, ...] = (
         "(not needed with CA_CLASSIC_SOURCE=import).",
     ),
     GraphPermission(
+        "Directory.Read.All",
+        "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
+        feature="Conditional Access drift",
+        why="Microsoft's reference for GET /auditLogs/directoryAudits names 'AuditLog.Read.All and "
+        "Directory.Read.All' together as the least-privileged application permission for that call "
+        "(not needed with CA_CLASSIC_SOURCE=import).",
+    ),
+    GraphPermission(
         "Policy.Read.All",
         "246dd0d5-5bd0-4def-940b-0421030a5b68",
         feature="Conditional Access drift",

@@ -29,6 +29,12 @@ var alwaysGranted = [
     id: 'b0afded3-3588-46d8-8b3d-9842eff778da'
   }
   {
+    // Conditional Access drift: Microsoft's reference for listing directory audits requires it
+    // together with AuditLog.Read.All.
+    name: 'Directory.Read.All'
+    id: '7ab1d382-f21e-4acd-a863-ba3e13f7da61'
+  }
+  {
     // Conditional Access drift: read the Conditional Access policies that enforce MTD.
     name: 'Policy.Read.All'
     id: '246dd0d5-5bd0-4def-940b-0421030a5b68'
