@@ -15,6 +15,7 @@ import azure.functions as func
 
 from functions import views
 from functions.http import Problem, endpoint, json_response, query_int
+from functions.jobs import configured_services
 from shared import principal
 from shared.alerts import Alert, DeliveryStatus
 from shared.context import services
@@ -22,7 +23,6 @@ from shared.findings import Severity
 from shared.monitor import now_utc
 from shared.outbox import deliver_pending
 from shared.principal import Role
-from shared.settings import SettingsError
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -35,11 +35,8 @@ _ALERT_ID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 @bp.function_name("alerts_outbox")
 @bp.timer_trigger(arg_name="timer", schedule="%ALERT_OUTBOX_SCHEDULE%", run_on_startup=False)
 def alerts_outbox(timer: func.TimerRequest) -> None:
-    try:
-        s = services()
-    except SettingsError as exc:
-        for problem in exc.problems:
-            log.error("MTD Guard is misconfigured: %s", problem)
+    s = configured_services()
+    if s is None:
         return
     report = deliver_pending(s.store, s.channels, now_utc(), tenant_id=s.settings.tenant_id)
     if report.delivered or report.failed or report.digests:

@@ -12,6 +12,7 @@ import azure.functions as func
 from functions import views
 from functions.configure import caller_for
 from functions.http import Problem, endpoint, json_response
+from functions.jobs import configured_services
 from shared.ca_drift import (
     CaDriftResult,
     announce_removal,
@@ -22,7 +23,6 @@ from shared.ca_drift import (
 from shared.classic_policies import InvalidInventory
 from shared.context import services
 from shared.principal import Role
-from shared.settings import SettingsError
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -37,12 +37,9 @@ def _run() -> CaDriftResult:
 @bp.function_name("ca_drift_monitor")
 @bp.timer_trigger(arg_name="timer", schedule="%CA_DRIFT_SCHEDULE%", run_on_startup=False)
 def ca_drift_monitor(timer: func.TimerRequest) -> None:
-    try:
-        result = _run()
-    except SettingsError as exc:
-        for problem in exc.problems:  # one clear line per problem, no traceback
-            log.error("MTD Guard is misconfigured: %s", problem)
+    if configured_services() is None:
         return
+    result = _run()
     if timer.past_due:
         log.info("Conditional Access drift check ran late (past due)")
     audit = result.audit

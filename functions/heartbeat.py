@@ -8,10 +8,10 @@ import azure.functions as func
 
 from functions import views
 from functions.http import endpoint, json_response
+from functions.jobs import configured_services
 from shared.context import services
 from shared.monitor import SweepResult, run_heartbeat_sweep
 from shared.principal import Role
-from shared.settings import SettingsError
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -25,12 +25,9 @@ def _sweep() -> SweepResult:
 @bp.function_name("heartbeat_monitor")
 @bp.timer_trigger(arg_name="timer", schedule="%HEARTBEAT_SCHEDULE%", run_on_startup=False)
 def heartbeat_monitor(timer: func.TimerRequest) -> None:
-    try:
-        result = _sweep()
-    except SettingsError as exc:
-        for problem in exc.problems:  # one clear line per problem, no traceback
-            log.error("MTD Guard is misconfigured: %s", problem)
+    if configured_services() is None:
         return
+    result = _sweep()
     if timer.past_due:
         log.info("heartbeat sweep ran late (past due)")
     counts: dict[str, int] = {}
