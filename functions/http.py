@@ -22,7 +22,7 @@ import azure.functions as func
 from shared import principal, settings
 from shared.principal import Role
 from shared.settings import SettingsError
-from shared.store import StoreError
+from shared.store import StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 PROBLEM_BASE = "urn:mtd-guard:problem:"  # problem types are documented in the README
@@ -99,6 +99,9 @@ def endpoint(role: Role) -> Callable[[Handler], Handler]:
             except SettingsError as exc:
                 detail = "MTD Guard is not configured: " + "; ".join(exc.problems)
                 return problem_response(Problem(503, "Misconfigured", detail), path)
+            except StoreConflict as exc:
+                detail = f"{exc}; read the current state and try again"
+                return problem_response(Problem(409, "Changed meanwhile", detail), path)
             except StoreError as exc:
                 return problem_response(Problem(503, "Storage unavailable", str(exc)), path)
             except Exception:

@@ -7,7 +7,7 @@ stable id per (kind, resource), so a problem that persists across sweeps is one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -53,6 +53,10 @@ class Finding:
     note: str | None = None  # the acknowledging person's note
     acknowledged_by: str | None = None  # who acknowledged it (Entra principal or webhook source)
     acknowledged_at: datetime | None = None
+    # The stored row's version this finding was read at (None: not stored yet). The store writes a
+    # finding only if its row is still at this version, so a sweep and a person acknowledging the
+    # same finding at the same moment cannot silently undo each other. Not part of its identity.
+    etag: str | None = field(default=None, compare=False, repr=False, metadata={"stored": False})
 
     @property
     def is_active(self) -> bool:
@@ -98,6 +102,7 @@ def observe(
         remediation=remediation,
         first_seen=now,
         last_seen=now,
+        etag=existing.etag if existing is not None else None,  # reopening replaces the stored row
     )
 
 

@@ -22,10 +22,11 @@ from shared.heartbeat import ConnectorStatus
 from shared.notifier import Channel
 from shared.outbox import DeliveryReport, deliver_pending
 from shared.settings import Settings
-from shared.store import Observation, StateStore, StoreError, SweepRecord
+from shared.store import Observation, StateStore, StoreConflict, StoreError, SweepRecord
 
 log = logging.getLogger(__name__)
 SWEEP_NAME = "heartbeat"
+SWEEP_ATTEMPTS = 2  # a second plan when a finding changed under the first one
 PRUNE_EVERY = timedelta(days=1)  # retention is in days: trimming more often only costs reads
 
 
@@ -57,13 +58,22 @@ def run_heartbeat_sweep(
 ) -> SweepResult:
     now = now or now_utc()
     tenant = settings.tenant_id
-    result = SweepResult(tenant_id=tenant, checked_at=now)
     names = [c.name for c in channels]
-    try:
-        _sweep(settings=settings, gateway=gateway, store=store, channels=names, now=now, result=result)
-    except StoreError as exc:
-        result.problems.append(str(exc))
-        log.error("heartbeat sweep for %s not recorded: %s", tenant, exc)
+    for attempt in range(1, SWEEP_ATTEMPTS + 1):
+        result = SweepResult(tenant_id=tenant, checked_at=now)
+        try:
+            _sweep(settings=settings, gateway=gateway, store=store, channels=names, now=now, result=result)
+        except StoreConflict as exc:
+            # Someone acknowledged or another run updated a finding after this sweep read it:
+            # nothing was written for that connector; plan again from what is stored now.
+            if attempt < SWEEP_ATTEMPTS:
+                log.info("heartbeat sweep for %s: state changed meanwhile, planning again", tenant)
+                continue
+            result.problems.append(str(exc))
+        except StoreError as exc:
+            result.problems.append(str(exc))
+            log.error("heartbeat sweep for %s not recorded: %s", tenant, exc)
+        break
     # Deliver even when this sweep failed: earlier alerts may still be waiting.
     try:
         result.delivery = deliver_pending(store, channels, now, tenant_id=tenant)

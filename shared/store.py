@@ -140,7 +140,7 @@ def encode(obj: Any, partition: str, row: str) -> dict[str, Any]:
     entity: dict[str, Any] = {"PartitionKey": partition, "RowKey": row}
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
-        if value is not None:
+        if value is not None and f.metadata.get("stored", True):
             entity[f.name] = _encode_value(value)
     return entity
 
@@ -239,7 +239,7 @@ class StateStore:
         try:
             pages = self._table(table).query_entities(flt, results_per_page=min(limit or 1000, 1000))
             for count, entity in enumerate(pages, start=1):
-                yield dict(entity)
+                yield {**entity, "etag": entity.metadata["etag"]}
                 if limit is not None and count >= limit:
                     return
         except AzureError as exc:
@@ -373,7 +373,8 @@ class StateStore:
 
     def _get(self, table: str, partition: str, row: str, cls: type[T]) -> T | None:
         try:
-            return decode(cls, dict(self._table(table).get_entity(partition, row)))
+            entity = self._table(table).get_entity(partition, row)
+            return decode(cls, {**entity, "etag": entity.metadata["etag"]})
         except ResourceNotFoundError:
             return None
         except AzureError as exc:
@@ -414,13 +415,24 @@ class StateStore:
             entity["pending"] = bool(obj.pending_channels)
         if isinstance(obj, ProcessedEvent):  # insert only: see the module docstring
             return (TransactionOperation.CREATE, entity)
+        if isinstance(obj, Finding):  # only over the version it was read at: see Finding.etag
+            if obj.etag is None:
+                return (TransactionOperation.CREATE, entity)
+            condition = {
+                "mode": UpdateMode.REPLACE,
+                "etag": obj.etag,
+                "match_condition": MatchConditions.IfNotModified,
+            }
+            return (TransactionOperation.UPDATE, entity, condition)
         return (TransactionOperation.UPSERT, entity, {"mode": UpdateMode.REPLACE})
 
     def _submit(self, ops: list[Any]) -> None:
         try:
             self._table(STATE_TABLE).submit_transaction(ops)
         except TableTransactionError as exc:
-            if exc.status_code == 409:  # an inserted row exists: another run wrote this change first
+            # 409: an inserted row exists; 412: a row changed since it was read. Either way another
+            # run (or person) wrote first, and the caller must re-plan against what is there now.
+            if exc.status_code in (409, 412):
                 raise StoreConflict(f"another run recorded this change first ({_brief(exc)})") from exc
             raise StoreError(
                 f"state storage unavailable: could not record the sweep ({_brief(exc)})"

@@ -368,3 +368,50 @@ def test_a_connector_deleted_in_intune_is_said_once_and_leaves_the_list(
     assert "no longer exists in Intune" in removal["reason"]
     listed = body(host.http("connectors_list", "GET", "/api/connectors"))
     assert [c["id"] for c in listed["connectors"]] == [DEFENDER]
+
+
+def test_an_acknowledgement_made_while_a_sweep_runs_is_not_undone(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
+) -> None:
+    from shared.context import services
+    from shared.findings import FindingStatus, acknowledge, finding_id
+    from shared.monitor import run_heartbeat_sweep
+    from shared.store import StateStore
+
+    env(ALERT_WEBHOOK_URL=receiver.url)
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
+    sweep(host)  # Lookout unresponsive: finding open, one alert
+    lookout_finding = finding_id("heartbeat", LOOKOUT)
+
+    class PersonAcksDuringTheSweep(StateStore):
+        """The real store; right after the sweep's first read, a person acknowledges the finding."""
+
+        acked = False
+
+        def findings(self, tenant: str, kind: str | None = None) -> Any:
+            seen = super().findings(tenant, kind)
+            if not self.acked:
+                self.acked = True
+                mine = super().findings(tenant)[lookout_finding]
+                self.commit(
+                    tenant,
+                    [
+                        [
+                            acknowledge(
+                                mine, note="vendor ticket 4711", who="ops@contoso.com", now=mine.last_seen
+                            )
+                        ]
+                    ],
+                )
+            return seen
+
+    s = services()
+    store = PersonAcksDuringTheSweep(s.store._service)
+    load(graph, tenant_id, connector(LOOKOUT, "now-40h"))  # recovering: unresponsive -> warning
+    result = run_heartbeat_sweep(s.settings, s.graph, store, s.channels)
+
+    assert result.ok and result.recorded
+    stored = s.store.findings(tenant_id)[lookout_finding]
+    assert stored.status is FindingStatus.ACKNOWLEDGED and stored.note == "vendor ticket 4711"
+    assert "40.0 hours ago" in stored.message  # the sweep's news still landed, on the acknowledged finding
+    assert [p["health"] for p in receiver.payloads()] == ["unresponsive"]  # acknowledged: no new alert
