@@ -141,6 +141,7 @@ def _sweep(
     if prune_due:
         cutoff = now - timedelta(days=settings.history_retention_days)
         store.prune_history(tenant, [s.id for s in plan.statuses], cutoff)
+        store.prune_alerts(tenant, cutoff)
 
 
 def _groups(

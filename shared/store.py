@@ -529,6 +529,26 @@ class StateStore:
             raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
         return {i: str(r["etag"]) for i, r in zip(ids, results, strict=True) if i is not None}
 
+    def prune_alerts(self, tenant_id: str, older_than: datetime) -> int:
+        """Delete alerts detected before the retention that no channel still has to deliver.
+
+        Pending ones stay whatever their age: nothing detected is dropped before it was told."""
+        cutoff = f"{older_than.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        flt = (
+            f"PartitionKey eq '{_quote(tenant_id)}' and {_prefix_filter('alert')}"
+            f" and pending eq false and detected_at lt datetime'{cutoff}'"
+        )
+        table = self._table(STATE_TABLE)
+        try:
+            rows = list(table.query_entities(flt, select=["PartitionKey", "RowKey"]))
+            for start in range(0, len(rows), _BATCH_LIMIT):
+                table.submit_transaction(
+                    [(TransactionOperation.DELETE, r) for r in rows[start : start + _BATCH_LIMIT]]
+                )
+        except AzureError as exc:
+            raise StoreError(f"state storage unavailable: could not prune alerts ({_brief(exc)})") from exc
+        return len(rows)
+
     def save_alert(self, alert: Alert, etag: str | None) -> str | None:
         """Replace an alert row only if nobody changed it since ``etag``; returns the new ETag,
         or None when another run got there first (it now owns the delivery)."""

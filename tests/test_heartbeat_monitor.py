@@ -338,6 +338,8 @@ def test_history_keeps_every_observation_within_the_retention_only(
     s = services()
     now = now_utc()
     for days_ago in (45, 41, 20, 10):
+        if days_ago == 20:  # Lookout's heartbeat, 5 days old by then: a change, so an alert
+            load(graph, tenant_id, connector(LOOKOUT, "now-25d"), connector(DEFENDER, "now-1h"))
         result = run_heartbeat_sweep(
             s.settings, s.graph, s.store, s.channels, now=now - timedelta(days=days_ago)
         )
@@ -347,6 +349,10 @@ def test_history_keeps_every_observation_within_the_retention_only(
     kept = [o.checked_at for o in s.store.history(tenant_id, LOOKOUT)]
     assert kept == [now - timedelta(days=10), now - timedelta(days=20)]
     assert len(s.store.history(tenant_id, DEFENDER)) == 2
+    # Alerts with nothing left to deliver follow the same retention: the first sightings 45 days
+    # ago are gone, the changes 20 and 10 days ago are kept.
+    kept_alerts = sorted((a.detected_at, a.details["health"]) for a in s.store.query_alerts(tenant_id))
+    assert kept_alerts == [(now - timedelta(days=20), "warning"), (now - timedelta(days=10), "unresponsive")]
 
 
 def test_a_connector_deleted_in_intune_is_said_once_and_leaves_the_list(
