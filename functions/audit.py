@@ -14,9 +14,9 @@ import azure.functions as func
 from functions.http import Problem, endpoint, json_response, query_int
 from shared import catalog
 from shared.audit import AuditAction, AuditEntry, AuditQuery, Result
-from shared.change_store import ChangeStore
 from shared.context import services
 from shared.principal import Role
+from shared.store.changes import ChangeStore
 
 bp = func.Blueprint()
 TOKEN_PARAM = "continuationToken"  # noqa: S105 - a query parameter name, not a secret

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 import azure.functions as func
 
 from functions.http import Problem, problem_response
-from shared.change_store import ChangeStore, ClaimState, StoredResponse, key_row
 from shared.context import services
 from shared.monitor import now_utc
+from shared.store.changes import ChangeStore, ClaimState, StoredResponse, key_row
 
 KEY_HEADERS = ("Idempotency-Key", "X-Atlassian-Webhook-Identifier")
 REPLAYED_HEADER = "Idempotent-Replayed"

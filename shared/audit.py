@@ -4,7 +4,7 @@ Pure data. Every configure request that got past authentication leaves one entry
 changed Intune (``applied``), found nothing to change (``unchanged``), only previewed
 (``dryRun``), was refused before any write (``refused``: invalid body, Intune rule, concurrent
 change) or failed at Graph (``failed``). Webhook actions (run a check, acknowledge a finding) are
-recorded the same way. Stored by shared/change_store.py; read through ``GET /api/audit``.
+recorded the same way. Stored by shared/store/changes.py; read through ``GET /api/audit``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The order is what makes it safe to call from tickets:
   1. the body is validated strictly before anything else (400 naming the field);
-  2. a real run takes the tenant's configure lease (shared/change_store.py, ETag-guarded), so two
+  2. a real run takes the tenant's configure lease (shared/store/changes.py, ETag-guarded), so two
      configure calls never plan against each other's stale state: the second waits for the first
      and then plans against what the first wrote, or gets 409 with Retry-After. One lease per
      tenant rather than per connector, because Intune's MAM rule spans connectors;
@@ -26,11 +26,11 @@ from typing import Any
 
 from shared import catalog, connector_config
 from shared.audit import AuditAction, AuditEntry, Result
-from shared.change_store import ChangeStore
 from shared.connector_config import Action, Change, InvalidSettings, Plan
 from shared.context import Services
 from shared.graph_gateway import GraphError
 from shared.monitor import now_utc
+from shared.store.changes import ChangeStore
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ import uuid
 from datetime import datetime
 
 from shared.audit import AuditAction, AuditEntry, Result
-from shared.change_store import ChangeStore
 from shared.configurator import Caller, Refused
 from shared.context import Services
 from shared.findings import Finding, FindingClosed, acknowledge
 from shared.monitor import SweepResult, now_utc, run_heartbeat_sweep
+from shared.store.changes import ChangeStore
 
 
 def _entry(

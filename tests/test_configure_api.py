@@ -13,8 +13,8 @@ import pytest
 
 from graphsim import Fault, GraphSimulator
 from shared import configurator
-from shared.change_store import ChangeStore
 from shared.context import services
+from shared.store.changes import ChangeStore
 from tests.conftest import DEFENDER, LOOKOUT, Host, body
 from tests.test_authorization import principal_header
 
@@ -610,8 +610,8 @@ def test_an_idempotency_key_is_free_again_after_24_hours_or_when_its_first_deliv
 ) -> None:
     from datetime import timedelta
 
-    from shared.change_store import ClaimState, StoredResponse
     from shared.monitor import now_utc
+    from shared.store.changes import ClaimState, StoredResponse
 
     store = ChangeStore(services().store)
     now = now_utc()
@@ -630,8 +630,8 @@ def test_an_idempotency_key_is_free_again_after_24_hours_or_when_its_first_deliv
 def test_a_large_first_response_is_kept_whole(azurite: Any, env: Any, tenant_id: str) -> None:
     import os
 
-    from shared.change_store import ClaimState, StoredResponse
     from shared.monitor import now_utc
+    from shared.store.changes import ClaimState, StoredResponse
 
     store = ChangeStore(services().store)
     big = os.urandom(150_000)  # incompressible: three binary properties

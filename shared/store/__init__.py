@@ -1,4 +1,5 @@
-"""MTD Guard's state in Azure Table Storage: the one module that reads and writes it.
+"""MTD Guard's state in Azure Table Storage: the one package that reads and writes it (changes.py: the
+audit trail, idempotency records and the configure lease, in their own table).
 
 Table ``mtdguardstate``, partition = tenant id, one row kind per RowKey prefix:
   ``connector|<id>``  latest status of a connector      ``finding|<id>``  a finding
@@ -232,7 +233,7 @@ class StateStore:
 
     def table(self, name: str) -> TableClient:
         """A table of this account, created on first use (for modules that own their own rows,
-        e.g. shared/change_store.py); raises StoreError when storage is unreachable."""
+        e.g. shared/store/changes.py); raises StoreError when storage is unreachable."""
         return self._table(name)
 
     def _query(self, table: str, flt: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
