@@ -40,7 +40,7 @@ from shared.classic_policies import (
     ProcessedEvent,
 )
 from shared.findings import Finding, FindingKind, finding_id
-from shared.graph_gateway import GraphError, GraphGateway
+from shared.graph_gateway import GraphError, GraphGateway, hints
 from shared.heartbeat import GRAPH_HINTS
 from shared.notifier import Channel
 from shared.outbox import DeliveryReport, deliver_pending
@@ -49,17 +49,11 @@ from shared.store import RowDelete, StateStore, StoreConflict, StoreError, row_k
 
 log = logging.getLogger(__name__)
 
-AUDIT_HINTS = {
-    401: "check the managed identity / credential can get a token for Microsoft Graph",
-    403: "grant the application permissions AuditLog.Read.All and Directory.Read.All (Microsoft's "
-    "reference requires both for this call) and admin-consent them, or set CA_CLASSIC_SOURCE=import",
-    404: "check GRAPH_ENDPOINT and GRAPH_API_VERSION",
-}
-POLICY_HINTS = {
-    401: AUDIT_HINTS[401],
-    403: "grant the application permission Policy.Read.All and admin-consent it",
-    404: AUDIT_HINTS[404],
-}
+AUDIT_HINTS = hints(
+    "grant the application permissions AuditLog.Read.All and Directory.Read.All (Microsoft's "
+    "reference requires both for this call) and admin-consent them, or set CA_CLASSIC_SOURCE=import"
+)
+POLICY_HINTS = hints("grant the application permission Policy.Read.All and admin-consent it")
 AUDIT_RESOURCE = "directory-audit-log"
 POLICIES_RESOURCE = "conditional-access-policies"
 

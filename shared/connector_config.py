@@ -35,6 +35,7 @@ from enum import StrEnum
 from typing import Any
 
 from shared import catalog
+from shared.graph_gateway import hints
 
 PLATFORMS = ("android", "ios", "windows", "mac")
 THRESHOLD_RANGE = (1, 365)  # Intune documents no bounds; a year is the longest that makes sense
@@ -440,9 +441,7 @@ def next_steps(connector_id: str, partner_state: str | None, last_heartbeat: str
 
 
 # Hints for Graph failures while configuring (GraphError.describe): writes need ReadWrite.
-WRITE_HINTS = {
-    401: "check the managed identity / credential can get a token for Microsoft Graph",
-    403: "grant the application permission DeviceManagementServiceConfig.ReadWrite.All (deploy with "
-    "connectorAccess=ReadWrite) and admin-consent it: configuring connectors needs write access",
-    404: "check GRAPH_ENDPOINT and GRAPH_API_VERSION",
-}
+WRITE_HINTS = hints(
+    "grant the application permission DeviceManagementServiceConfig.ReadWrite.All (deploy with "
+    "connectorAccess=ReadWrite) and admin-consent it: configuring connectors needs write access"
+)

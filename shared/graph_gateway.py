@@ -46,6 +46,16 @@ _TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _MAX_PAGES = 1000  # a nextLink loop in a broken service must not spin forever
 
 
+def hints(on_403: str) -> dict[int, str]:
+    """What to tell an operator per failing status: the same for every call except the
+    permission a 403 asks for, which the caller names."""
+    return {
+        401: "check the managed identity / credential can get a token for Microsoft Graph",
+        403: on_403,
+        404: "check GRAPH_ENDPOINT and GRAPH_API_VERSION",
+    }
+
+
 class GraphError(Exception):
     """A Graph call that failed, with what an operator needs to fix it."""
 

@@ -19,6 +19,7 @@ from shared.findings import (
     observe,
     resolve,
 )
+from shared.graph_gateway import hints
 from shared.health import Health, HealthPolicy, judge
 
 
@@ -234,11 +235,9 @@ def plan_removal(
     return closed, alert
 
 
-GRAPH_HINTS = {
-    401: "check the managed identity / credential can get a token for Microsoft Graph",
-    403: "grant the application permission DeviceManagementServiceConfig.Read.All and admin-consent it",
-    404: "check GRAPH_ENDPOINT and GRAPH_API_VERSION",
-}
+GRAPH_HINTS = hints(
+    "grant the application permission DeviceManagementServiceConfig.Read.All and admin-consent it"
+)
 
 
 def plan_graph_access(
