@@ -16,6 +16,7 @@ from shared import configurator
 from shared.context import services
 from shared.store.changes import ChangeStore
 from tests.conftest import DEFENDER, LOOKOUT, Host, body
+from tests.support.scenarios import load
 from tests.test_authorization import principal_header
 
 BLACKBERRY = "a447eca6-a986-4d3f-9838-5862bf50776c"
@@ -59,7 +60,8 @@ def writes(graph: GraphSimulator) -> list[tuple[str, str, Any]]:
 
 
 def seed(graph: GraphSimulator, tenant_id: str, *connectors: dict[str, Any]) -> None:
-    graph.load_scenario({"tenantId": tenant_id, "connectors": list(connectors)})
+    """Load the tenant and forget the requests so far: tests assert on the writes that follow."""
+    load(graph, tenant_id, *connectors)
     graph.clear_requests()
 
 

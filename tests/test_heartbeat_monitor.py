@@ -11,29 +11,9 @@ from graphsim.faults import FaultKind
 from shared.notifier import sign
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host, body
 from tests.support.receiver import Receiver
+from tests.support.scenarios import connector, load
 
 UNKNOWN_ID = "7d9a6c1e-0000-4000-8000-00000000beef"
-
-
-def connector(
-    cid: str, heartbeat: str | None, state: str = "enabled", threshold: Any = 7, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "id": cid,
-        "partnerState": state,
-        "lastHeartbeatDateTime": heartbeat,
-        "partnerUnresponsivenessThresholdInDays": threshold,
-        **extra,
-    }
-
-
-def load(
-    graph: GraphSimulator, tenant_id: str, *connectors: dict[str, Any], page_size: int | None = None
-) -> None:
-    scenario: dict[str, Any] = {"tenantId": tenant_id, "connectors": list(connectors)}
-    if page_size:
-        scenario["pageSize"] = page_size
-    graph.load_scenario(scenario)
 
 
 def sweep(host: Host) -> dict[str, Any]:

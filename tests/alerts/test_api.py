@@ -11,8 +11,9 @@ from typing import Any
 
 from graphsim import GraphSimulator
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host, body
-from tests.support.alerting import connector, load, outbox, servicenow_settings, sweep, teams_settings
+from tests.support.alerting import outbox, servicenow_settings, sweep, teams_settings
 from tests.support.fakeapi import FakeServiceNow, FakeTeamsWorkflow
+from tests.support.scenarios import connector, load
 
 Channels = Callable[..., None]
 

@@ -13,15 +13,14 @@ from shared.alerts import DeliveryStatus
 from shared.notifier.render import CONNECTORS_BLADE, DEFENDER_BLADE
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM
 from tests.support.alerting import (
-    connector,
     jira_settings,
-    load,
     servicenow_settings,
     stored,
     sweep,
     teams_settings,
 )
 from tests.support.fakeapi import FakeJira, FakeServiceNow, FakeTeamsWorkflow, adf_text
+from tests.support.scenarios import connector, load
 
 Channels = Callable[..., None]
 

@@ -21,9 +21,7 @@ from shared.notifier.teams import TeamsChannel
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host, body
 from tests.support.alerting import (
     alerts_of,
-    connector,
     jira_settings,
-    load,
     outbox,
     servicenow_settings,
     stored,
@@ -32,6 +30,7 @@ from tests.support.alerting import (
 )
 from tests.support.fakeapi import FakeJira, FakeServiceNow, FakeTeamsWorkflow
 from tests.support.receiver import Receiver
+from tests.support.scenarios import connector, load
 
 Channels = Callable[..., None]
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from graphsim import GraphSimulator
 from shared import context
 from shared.alerts import Alert
 from shared.monitor import SweepResult, run_heartbeat_sweep
@@ -72,19 +70,6 @@ def jira_settings(fake: FakeJira) -> dict[str, str]:
         "JIRA_API_TOKEN": fake.token,
         "JIRA_PROJECT_KEY": fake.project,
     }
-
-
-def connector(cid: str, heartbeat: str | None, state: str = "enabled", threshold: int = 7) -> dict[str, Any]:
-    return {
-        "id": cid,
-        "partnerState": state,
-        "lastHeartbeatDateTime": heartbeat,
-        "partnerUnresponsivenessThresholdInDays": threshold,
-    }
-
-
-def load(graph: GraphSimulator, tenant_id: str, *connectors: dict[str, Any]) -> None:
-    graph.load_scenario({"tenantId": tenant_id, "connectors": list(connectors)})
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
