@@ -122,11 +122,10 @@ class GraphGateway:
         self._credential = credential
 
     @classmethod
-    def from_settings(cls, settings: Settings, credential: TokenCredential | None = None) -> GraphGateway:
-        """Managed identity in Azure; no credential at all for a loopback simulator."""
-        if credential is None and not settings.graph_is_loopback:
-            credential = _default_credential(settings.managed_identity_client_id)
-        return cls(settings.graph_endpoint, api_version=settings.graph_api_version, credential=credential)
+    def from_settings(cls, settings: Settings, credential: Callable[[], TokenCredential]) -> GraphGateway:
+        """The app's credential (managed identity in Azure); none at all for a loopback simulator."""
+        token = None if settings.graph_is_loopback else credential()
+        return cls(settings.graph_endpoint, api_version=settings.graph_api_version, credential=token)
 
     # -- connectors -------------------------------------------------------------------------
 
@@ -369,12 +368,3 @@ def _as_graph_error(operation: str, exc: Exception) -> GraphError:
     if isinstance(exc, httpx.TransportError):
         return GraphError(operation, None, "ConnectionFailed", f"{type(exc).__name__}: {exc}")
     return GraphError(operation, None, type(exc).__name__, str(exc))
-
-
-@functools.cache
-def _default_credential(client_id: str | None) -> TokenCredential:
-    from azure.identity import DefaultAzureCredential
-
-    # AZURE_CLIENT_ID selects the user-assigned managed identity in Azure; locally `az login` works.
-    # Cached per process so its token cache survives from one invocation to the next.
-    return DefaultAzureCredential(managed_identity_client_id=client_id)

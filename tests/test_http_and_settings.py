@@ -157,3 +157,24 @@ def test_an_unresolved_key_vault_reference_is_never_used_as_a_key() -> None:
     # An empty vault must not stop heartbeat monitoring: the optional secret counts as unset.
     assert settings.problems(env) == []
     assert settings.load(env).alert_webhook_secret is None
+
+
+def test_graph_and_storage_share_one_credential_and_local_runs_build_none(
+    monkeypatch: pytest.MonkeyPatch, env: Any
+) -> None:
+    from shared import context
+
+    context._azure_credential.cache_clear()
+    context.services()  # the simulator and Azurite: no Azure credential is needed, none is built
+    assert context._azure_credential.cache_info().currsize == 0
+
+    env(
+        GRAPH_ENDPOINT="https://graph.microsoft.com",
+        AzureWebJobsStorage=None,
+        AzureWebJobsStorage__tableServiceUri="https://stmtd.table.core.windows.net",
+        AZURE_CLIENT_ID="11111111-2222-3333-4444-555555555555",
+    )
+    built = context.services()  # constructing makes no network call; tokens are fetched on use
+    assert built.graph._credential is not None
+    assert built.graph._credential is built.store._service.credential
+    context._azure_credential.cache_clear()

@@ -28,7 +28,7 @@ import json
 import logging
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -60,6 +60,8 @@ from shared.findings import Finding
 from shared.heartbeat import ConnectorStatus, RemovedConnector
 
 if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
     from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -210,14 +212,12 @@ class StateStore:
         self._service = service
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> StateStore:
+    def from_settings(cls, settings: Settings, credential: Callable[[], TokenCredential]) -> StateStore:
+        """A connection string (Azurite) as given; otherwise the app's credential (managed identity)."""
         if settings.storage_connection_string:
             return cls(TableServiceClient.from_connection_string(settings.storage_connection_string))
-        from azure.identity import DefaultAzureCredential
-
         assert settings.table_service_uri is not None  # validated by settings.problems()
-        credential = DefaultAzureCredential(managed_identity_client_id=settings.managed_identity_client_id)
-        return cls(TableServiceClient(endpoint=settings.table_service_uri, credential=credential))
+        return cls(TableServiceClient(endpoint=settings.table_service_uri, credential=credential()))
 
     def _table(self, name: str) -> TableClient:
         key = (self._service.url, name)
