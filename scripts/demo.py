@@ -129,7 +129,8 @@ def main() -> int:
             print(f"\n  problem: {problem}")
 
         print(f"\nAlerts delivered to the webhook ({len(inbox.alerts)}):")
-        for alert in inbox.alerts:
+        severity_first = {"high": 0, "warning": 1, "info": 2}
+        for alert in sorted(inbox.alerts, key=lambda a: (severity_first.get(a["severity"], 3), a["title"])):
             print(f"  [{alert['severity']:>7}] {alert['title']}")
         fns["heartbeat_monitor"](TimerRequest(past_due=False))
         print(f"\nSecond sweep, nothing changed: {len(inbox.alerts)} alert(s) in total, no duplicates.")
