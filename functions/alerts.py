@@ -17,11 +17,11 @@ from functions import views
 from functions.http import Problem, endpoint, json_response, query_int
 from functions.jobs import configured_services
 from shared import principal
-from shared.alerts import Alert, DeliveryStatus
+from shared.alerting.alerts import Alert, DeliveryStatus
+from shared.alerting.outbox import deliver_pending
 from shared.context import services
-from shared.findings import Severity
-from shared.monitor import now_utc
-from shared.outbox import deliver_pending
+from shared.findings.model import Severity
+from shared.heartbeat.sweep import now_utc
 from shared.principal import Role
 
 bp = func.Blueprint()

@@ -13,7 +13,7 @@ import azure.functions as func
 
 from functions.http import Problem, endpoint, json_response, query_int
 from shared import catalog
-from shared.audit import AuditAction, AuditEntry, AuditQuery, Result
+from shared.audit.entries import AuditAction, AuditEntry, AuditQuery, Result
 from shared.context import services
 from shared.principal import Role
 from shared.store.changes import ChangeStore

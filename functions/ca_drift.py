@@ -13,14 +13,14 @@ from functions import views
 from functions.configure import caller_for
 from functions.http import Problem, endpoint, json_response
 from functions.jobs import configured_services
-from shared.ca_drift import (
+from shared.conditional_access.classic import InvalidInventory
+from shared.conditional_access.drift import (
     CaDriftResult,
     announce_removal,
     classic_state,
     import_classic_baseline,
     run_ca_drift,
 )
-from shared.classic_policies import InvalidInventory
 from shared.context import services
 from shared.principal import Role
 

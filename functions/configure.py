@@ -10,7 +10,7 @@ import azure.functions as func
 from functions.http import Problem, endpoint, json_response, problem_response
 from functions.replay import KEY_HEADERS, body_json, idempotent
 from shared import principal, settings
-from shared.configurator import Caller, Outcome, Refused, configure
+from shared.configure.apply import Caller, Outcome, Refused, configure
 from shared.context import services
 from shared.principal import Role
 

@@ -8,7 +8,7 @@ from functions import views
 from functions.http import Problem, endpoint, json_response, query_int
 from shared import catalog
 from shared.context import services
-from shared.monitor import SWEEP_NAME
+from shared.heartbeat.sweep import SWEEP_NAME
 from shared.principal import Role
 
 bp = func.Blueprint()

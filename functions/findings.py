@@ -11,11 +11,11 @@ import azure.functions as func
 from functions import views
 from functions.configure import TICKET_HEADER, caller_for, refused_response
 from functions.http import Problem, endpoint, json_response, query_int
-from shared import finding_query
-from shared.configurator import Refused
+from shared.configure.apply import Refused
 from shared.context import services
+from shared.findings import query as finding_query
 from shared.principal import Role
-from shared.ticket_actions import acknowledge_finding
+from shared.tickets.actions import acknowledge_finding
 
 bp = func.Blueprint()
 MAX_NOTE = 1000

@@ -10,7 +10,7 @@ from functions import views
 from functions.http import endpoint, json_response
 from functions.jobs import configured_services
 from shared.context import services
-from shared.monitor import SweepResult, run_heartbeat_sweep
+from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep
 from shared.principal import Role
 
 bp = func.Blueprint()

@@ -1,6 +1,6 @@
 """Ticketing webhooks: POST /api/hooks/{source} for jira, servicenow and generic callers.
 
-Each payload maps to one action (shared/hooks.py): configure a connector (same rules and dry run
+Each payload maps to one action (shared/tickets/payloads.py): configure a connector (same rules and dry run
 as PUT /api/connectors/{partner}), run a heartbeat check now, or acknowledge a finding. Every
 answer, problems included, carries the caller's ticket reference so the ticket can record the
 outcome. Jira deliveries must be signed when JIRA_WEBHOOK_SECRET is set; ServiceNow cannot sign
@@ -19,13 +19,14 @@ from functions import views
 from functions.configure import caller_for, outcome_view, refused_response
 from functions.http import Problem, endpoint, json_response
 from functions.replay import body_json, idempotent
-from shared import hooks, settings
-from shared.configurator import Refused, configure
-from shared.connector_config import InvalidSettings
+from shared import settings
+from shared.configure.apply import Refused, configure
+from shared.configure.fields import InvalidSettings
 from shared.context import services
-from shared.hooks import HookSource
 from shared.principal import Role
-from shared.ticket_actions import acknowledge_finding, run_check
+from shared.tickets import payloads as hooks
+from shared.tickets.actions import acknowledge_finding, run_check
+from shared.tickets.payloads import HookSource
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)

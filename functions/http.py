@@ -22,7 +22,7 @@ import azure.functions as func
 from shared import principal, settings
 from shared.principal import Role
 from shared.settings import SettingsError
-from shared.store import StoreConflict, StoreError
+from shared.store.state import StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 PROBLEM_BASE = "urn:mtd-guard:problem:"  # problem types are documented in the README

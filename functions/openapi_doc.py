@@ -23,11 +23,12 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared import catalog, connector_config
-from shared.audit import AuditAction, Result
-from shared.health import Health
-from shared.hooks import HookSource
+from shared import catalog
+from shared.audit.entries import AuditAction, Result
+from shared.configure import fields as connector_config
+from shared.heartbeat.health import Health
 from shared.principal import Role
+from shared.tickets.payloads import HookSource
 
 Schema = dict[str, Any]
 PROBLEM_TYPE = "application/problem+json"

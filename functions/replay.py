@@ -22,7 +22,7 @@ import azure.functions as func
 
 from functions.http import Problem, problem_response
 from shared.context import services
-from shared.monitor import now_utc
+from shared.heartbeat.sweep import now_utc
 from shared.store.changes import ChangeStore, ClaimState, StoredResponse, key_row
 
 KEY_HEADERS = ("Idempotency-Key", "X-Atlassian-Webhook-Identifier")

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from shared import catalog
-from shared.alerts import Alert
-from shared.ca_drift import CaDriftResult, ImportResult
-from shared.classic_policies import ClassicChange, ClassicPolicy, PlannedRemoval
-from shared.findings import Finding
-from shared.health import SEVERITY
-from shared.heartbeat import ConnectorStatus
-from shared.monitor import SweepResult
-from shared.outbox import DeliveryReport
-from shared.store import Observation
+from shared.alerting.alerts import Alert
+from shared.alerting.outbox import DeliveryReport
+from shared.conditional_access.classic import ClassicChange, ClassicPolicy, PlannedRemoval
+from shared.conditional_access.drift import CaDriftResult, ImportResult
+from shared.findings.model import Finding
+from shared.heartbeat.health import SEVERITY
+from shared.heartbeat.plan import ConnectorStatus
+from shared.heartbeat.sweep import SweepResult
+from shared.store.state import Observation
 
 
 def connector(status: ConnectorStatus) -> dict[str, Any]:

@@ -167,7 +167,7 @@ def cold_start(env: dict[str, str]) -> dict[str, float]:
 def large_sweep(env: dict[str, str], count: int = 200) -> tuple[float, int]:
     from graphsim import GraphSimulator
     from shared import context
-    from shared.monitor import run_heartbeat_sweep
+    from shared.heartbeat.sweep import run_heartbeat_sweep
 
     with GraphSimulator(scenario=scenario(count)) as graph:
         os.environ.update({**env, "GRAPH_ENDPOINT": graph.base_url, "TENANT_ID": TENANT.replace("be", "bf")})

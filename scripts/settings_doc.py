@@ -1,7 +1,7 @@
 """The README settings table, generated from the registry in shared/settings.py.
 
 `python -m scripts.settings_doc` prints it; `--write` replaces the table in README.md between its
-markers. tests/test_docs.py fails when the README's table and the registry disagree.
+markers. tests/api/test_docs.py fails when the README's table and the registry disagree.
 """
 
 from __future__ import annotations

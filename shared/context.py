@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shared import settings as settings_module
-from shared.graph_gateway import GraphGateway
-from shared.notifier import Channel, channels_from_settings
+from shared.alerting.channels import Channel, channels_from_settings
+from shared.graph.gateway import GraphGateway
 from shared.settings import Settings
-from shared.store import StateStore
+from shared.store.state import StateStore
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
-from shared import alert_settings, ca_settings, routing
+from shared.alerting import routing
+from shared.alerting import settings as alert_settings
+from shared.conditional_access import settings as ca_settings
 
 Validator = Callable[[str], str | None]  # returns a problem sentence, or None when the value is fine
 

@@ -4,7 +4,7 @@ Table ``mtdguardchanges``, partition = tenant id (like ``mtdguardstate``), one r
 prefix:
 
 ``audit|<inverted ticks>|<entry id>``
-    One ``AuditEntry`` (shared/audit.py): when (``at``), who, via, action, target, result, HTTP
+    One ``AuditEntry`` (shared/audit/entries.py): when (``at``), who, via, action, target, result, HTTP
     status, detail, ticket, before/after/changes (JSON text), idempotency key. Inverted ticks make
     the newest sort first, so ``GET /api/audit`` pages newest-first and a time window is a RowKey
     range (no scan).
@@ -44,8 +44,8 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.audit import AuditEntry, AuditQuery
-from shared.store import (
+from shared.audit.entries import AuditEntry, AuditQuery
+from shared.store.state import (
     StateStore,
     StoreError,
     _brief,

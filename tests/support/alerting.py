@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared import context
-from shared.alerts import Alert
-from shared.monitor import SweepResult, run_heartbeat_sweep
-from shared.outbox import DeliveryReport, deliver_pending
+from shared.alerting.alerts import Alert
+from shared.alerting.outbox import DeliveryReport, deliver_pending
+from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep
 from tests.support.fakeapi import FakeJira, FakeServiceNow, FakeTeamsWorkflow
 
 # Every alert-channel setting, unset: a test names only the ones it means.

@@ -1,0 +1,1 @@
+"""Alerting: alerts recorded with their cause, routed, and delivered to every channel."""

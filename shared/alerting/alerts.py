@@ -1,0 +1,156 @@
+"""Alerts: one per change of state, recorded in the outbox before any channel is tried.
+
+An alert is raised when something *changes* (a connector's health, a finding opening or closing),
+never because a sweep ran again and saw the same thing. Its ``alert_id`` is fixed when it is
+recorded, so every retry of a delivery carries the same id and receivers can de-duplicate.
+
+Every configured channel gets a ``Delivery`` when the alert is recorded; whether the channel takes
+it (routing, quiet hours) is decided when it is delivered, by ``shared.alerting.routing``, and written back
+on the delivery (``skipped`` with the reason, ``held`` until quiet hours end), so nothing is ever
+dropped without a trace. A ``Thread`` remembers what one channel was told about one finding: for
+ServiceNow and Jira the ticket, so later alerts on the finding update that ticket.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from shared.findings.model import Severity
+
+DIGEST_KIND = "alertDigest"  # the kind of the one message that carries alerts held in quiet hours
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # to be sent (again) once ``next_attempt_at`` has passed
+    HELD = "held"  # an info alert in the channel's quiet hours: goes out in the digest after them
+    DELIVERED = "delivered"
+    SKIPPED = "skipped"  # the channel's routing rules do not take it (``note`` says why)
+    DIGESTED = "digested"  # went out inside digest alert ``digest_id``
+    DEAD = "dead"  # gave up after too many attempts: raises a finding of its own
+
+    @property
+    def open(self) -> bool:
+        """Still to be worked on by the outbox."""
+        return self in (DeliveryStatus.PENDING, DeliveryStatus.HELD)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How far one alert got on one channel."""
+
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+    next_attempt_at: datetime | None = None  # not before: backoff after a failure, end of quiet hours
+    note: str | None = None  # why it was skipped or held
+    ticket: str | None = None  # the ticket it went to (INC0010001, MTD-42)
+    digest_id: str | None = None  # the digest alert that carried it
+
+
+@dataclass(frozen=True)
+class Alert:
+    alert_id: str
+    tenant_id: str
+    kind: str  # the finding kind it is about, e.g. "heartbeat"
+    finding_id: str
+    severity: Severity
+    title: str
+    reason: str
+    detected_at: datetime
+    details: dict[str, Any] = field(default_factory=dict)  # kind-specific, camelCase keys
+    deliveries: dict[str, Delivery] = field(default_factory=dict)  # channel name -> progress
+    resolves: bool | None = None  # the finding is over with this alert (None: see resolves_finding)
+    remediation: str | None = None  # what to do, when the producer knows it
+
+    @property
+    def resolves_finding(self) -> bool:
+        """Whether this alert closes its finding: tickets are resolved, not opened, by it.
+
+        Producers say so with ``resolves``; for alerts recorded without it, the conventional details
+        tell: a connector back to healthy or removed, or a finding whose status is resolved.
+        """
+        if self.resolves is not None:
+            return self.resolves
+        return (
+            self.details.get("health") in ("healthy", "removed") or self.details.get("status") == "resolved"
+        )
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body receivers get: common fields plus the kind's own details."""
+        body = {
+            "alertId": self.alert_id,
+            "tenantId": self.tenant_id,
+            "kind": self.kind,
+            "findingId": self.finding_id,
+            "severity": self.severity.value,
+            "title": self.title,
+            "reason": self.reason,
+            "detectedAt": self.detected_at.isoformat().replace("+00:00", "Z"),
+            "resolvesFinding": self.resolves_finding,
+            **self.details,
+        }
+        if self.remediation:
+            body["remediation"] = self.remediation
+        return body
+
+    @property
+    def pending_channels(self) -> list[str]:
+        """Channels this alert still has to go to (pending or held for a digest)."""
+        return [n for n, d in self.deliveries.items() if d.status.open]
+
+
+@dataclass(frozen=True)
+class Thread:
+    """What one channel has been told about one finding, across that finding's alerts.
+
+    ``open`` while the finding's current episode is under way on the channel: later alerts on the
+    finding go to the channel even below its minimum severity (a recovery is heard where the problem
+    was), and ticket channels update ``ticket_id`` instead of opening another ticket. Closed by the
+    alert that resolves the finding; the next problem opens a new episode (and a new ticket).
+    """
+
+    tenant_id: str
+    channel: str
+    finding_id: str
+    open: bool
+    opened_at: datetime
+    updated_at: datetime
+    last_alert_id: str
+    ticket_id: str | None = None  # ServiceNow sys_id, Jira issue id
+    ticket_key: str | None = None  # ServiceNow number, Jira issue key
+    ticket_url: str | None = None  # where a person opens it
+
+
+def new_alert(
+    *,
+    tenant_id: str,
+    kind: str,
+    finding_id: str,
+    severity: Severity,
+    title: str,
+    reason: str,
+    detected_at: datetime,
+    details: dict[str, Any],
+    channels: list[str],
+    resolves: bool | None = None,
+    remediation: str | None = None,
+) -> Alert:
+    return Alert(
+        alert_id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        kind=kind,
+        finding_id=finding_id,
+        severity=severity,
+        title=title,
+        reason=reason,
+        detected_at=detected_at,
+        details=details,
+        deliveries={name: Delivery() for name in channels},
+        resolves=resolves,
+        remediation=remediation,
+    )

@@ -1,0 +1,140 @@
+"""What every alert channel is: the ``Channel`` protocol, its error, the ticket it may return, and
+the HTTP plumbing that keeps secrets out of every message.
+
+A channel either delivers an alert or raises ``DeliveryError`` with a message safe to store and
+show: it names the channel and the host, never a URL path or query (Teams workflow URLs carry their
+signature there), a password, token or client secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+if TYPE_CHECKING:
+    from shared.alerting.alerts import Alert, Thread
+    from shared.alerting.routing import ChannelRules
+
+TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+USER_AGENT = "mtd-guard"
+SIGNATURE_HEADER = "X-MtdGuard-Signature"
+
+
+class DeliveryError(Exception):
+    """A channel did not take the alert; it stays pending and is retried with backoff."""
+
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds the receiver asked us to wait (Retry-After)
+        self.status = status  # the receiver's HTTP status, when it answered
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """The ticket an alert went to: kept on the finding's Thread so later alerts update it."""
+
+    id: str  # ServiceNow sys_id, Jira issue id
+    key: str  # ServiceNow number, Jira issue key
+    url: str | None = None
+
+
+class Channel(Protocol):
+    name: str
+    rules: ChannelRules
+
+    def send(self, alert: Alert, thread: Thread | None) -> Ticket | None:
+        """Deliver ``alert``; ``thread`` is what this channel was told about the finding before.
+        Ticket channels return the ticket it went to; message channels return None."""
+        ...
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header value receivers recompute: 'sha256=' + hex HMAC-SHA256 of the body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    from datetime import UTC, datetime
+
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+ErrorDetail = Callable[[Any], str | None]  # a receiver's JSON error body -> its own short message
+
+
+class HttpTarget:
+    """One receiving system: sends requests, turns every failure into a safe DeliveryError."""
+
+    def __init__(
+        self,
+        channel: str,
+        base_url: str,
+        *,
+        secrets: Iterable[str | None] = (),
+        detail: ErrorDetail | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.channel = channel
+        self.base_url = base_url.rstrip("/")
+        self.host = urlsplit(base_url).hostname or "?"  # for messages: the host only
+        self._secrets = [s for s in secrets if s]
+        self._detail = detail
+        self._client = client
+
+    def _redact(self, text: str) -> str:
+        for value in self._secrets:
+            text = text.replace(value, "***")
+        return text
+
+    def request(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
+        """``url`` is absolute or a path under the base URL; ``what`` names the step for messages."""
+        target = url if url.startswith(("http://", "https://")) else self.base_url + url
+        headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
+        try:
+            if self._client is not None:
+                response = self._client.request(method, target, headers=headers, **kwargs)
+            else:
+                with httpx.Client(timeout=TIMEOUT) as client:
+                    response = client.request(method, target, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"{self.channel} {self.host}: {what}: {type(exc).__name__}") from exc
+        if not response.is_success:
+            raise DeliveryError(self._failure(response, what), retry_after(response), response.status_code)
+        return response
+
+    def _failure(self, response: httpx.Response, what: str) -> str:
+        message = f"{self.channel} {self.host}: {what}: HTTP {response.status_code}"
+        detail = None
+        if self._detail is not None:
+            try:
+                detail = self._detail(response.json())
+            except ValueError:
+                detail = None
+        if detail:
+            message += f" ({' '.join(detail.split())[:300]})"
+        return self._redact(message)
+
+    @staticmethod
+    def json(response: httpx.Response, what: str, channel: str) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise DeliveryError(f"{channel}: {what}: the answer is not JSON") from exc

@@ -1,0 +1,171 @@
+"""Jira Cloud issues through REST API v3: one issue per finding episode.
+
+- First alert on a finding: search for the label ``mtdguard-<alert id>`` (a retry after a lost
+  answer finds the issue it already created), else ``POST /rest/api/3/issue`` with an Atlassian
+  Document Format description and the labels ``mtd-guard`` and ``mtdguard-<alert id>``.
+- Later alerts while the finding is open: a comment (``POST /rest/api/3/issue/{key}/comment``).
+- The alert that resolves the finding: the transition named ``JIRA_DONE_TRANSITION`` (its id is
+  looked up, ids differ per workflow), unless the issue already is in a done status; then a comment
+  says why. A missing transition fails with the names that are available.
+
+Authentication: basic auth with the account's email and an API token.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from shared.alerting.channels import render
+from shared.alerting.channels.base import DeliveryError, HttpTarget, Ticket
+
+if TYPE_CHECKING:
+    from shared.alerting.alerts import Alert, Thread
+    from shared.alerting.settings import JiraConfig
+
+API = "/rest/api/3"
+LABEL = "mtd-guard"
+
+
+def alert_label(alert_id: str) -> str:
+    return f"mtdguard-{alert_id}"
+
+
+def _error(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    parts = [str(m) for m in body.get("errorMessages") or []]
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        parts += [f"{field}: {message}" for field, message in errors.items()]
+    return "; ".join(parts) or None
+
+
+# -- Atlassian Document Format ------------------------------------------------------------------
+
+
+def _text(text: str, *marks: dict[str, Any]) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": "text", "text": text}
+    if marks:
+        node["marks"] = list(marks)
+    return node
+
+
+def _paragraph(*nodes: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "paragraph", "content": [n for n in nodes if n.get("text")]}
+
+
+def document(alert: Alert, lead: str | None = None) -> dict[str, Any]:
+    """The alert as an ADF document: lead line, headline, facts as a list, the admin-center link."""
+    strong = {"type": "strong"}
+    content: list[dict[str, Any]] = []
+    if lead:
+        content.append(_paragraph(_text(lead, {"type": "em"})))
+    content.append(_paragraph(_text(render.headline(alert), strong)))
+    content.append(
+        {
+            "type": "bulletList",
+            "content": [
+                {"type": "listItem", "content": [_paragraph(_text(f"{label}: ", strong), _text(value))]}
+                for label, value in render.facts(alert)
+                if value
+            ],
+        }
+    )
+    if link := render.portal_link(alert):
+        content.append(_paragraph(_text(link.label, {"type": "link", "attrs": {"href": link.url}})))
+    return {"type": "doc", "version": 1, "content": content}
+
+
+class JiraChannel:
+    name = "jira"
+
+    def __init__(self, config: JiraConfig, client: httpx.Client | None = None) -> None:
+        self._config = config
+        self.rules = config.rules
+        self._http = HttpTarget(
+            "jira", config.base_url, secrets=[config.api_token], detail=_error, client=client
+        )
+
+    def _call(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
+        headers = {"Accept": "application/json"}
+        if "json" in kwargs:
+            headers["Content-Type"] = "application/json"
+        auth = (self._config.email, self._config.api_token)
+        response = self._http.request(method, API + path, what, headers=headers, auth=auth, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return {}
+        return HttpTarget.json(response, what, self.name)
+
+    def _browse(self, key: str) -> str | None:
+        # A site URL has a browse page; the scoped-token gateway (api.atlassian.com) does not.
+        host = urlsplit(self._config.base_url).hostname or ""
+        return f"{self._config.base_url}/browse/{key}" if host.endswith(".atlassian.net") else None
+
+    def send(self, alert: Alert, thread: Thread | None) -> Ticket:
+        if thread is not None and thread.open and thread.ticket_key:
+            key = thread.ticket_key
+            ticket = Ticket(thread.ticket_id or key, key, thread.ticket_url)
+            if alert.resolves_finding:
+                self._finish(key)
+                self._comment(key, alert, "MTD Guard: the finding is over.")
+            else:
+                self._comment(key, alert, "MTD Guard: the finding changed.")
+            return ticket
+        return self._open(alert)
+
+    def _open(self, alert: Alert) -> Ticket:
+        jql = f'project = "{self._config.project_key}" AND labels = "{alert_label(alert.alert_id)}"'
+        found = self._call(
+            "GET",
+            "/search/jql",
+            "look up the alert id",
+            params={"jql": jql, "fields": "summary", "maxResults": "1"},
+        )
+        issues = found.get("issues") if isinstance(found, dict) else None
+        if issues:
+            issue = issues[0]  # created by an attempt whose answer was lost
+            return Ticket(
+                str(issue.get("id") or issue["key"]), str(issue["key"]), self._browse(str(issue["key"]))
+            )
+        fields = {
+            "project": {"key": self._config.project_key},
+            "issuetype": {"name": self._config.issue_type},
+            "summary": f"MTD Guard: {alert.title}"[:250],
+            "description": document(alert),
+            "labels": [LABEL, alert_label(alert.alert_id)],
+        }
+        created = self._call("POST", "/issue", "create the issue", json={"fields": fields})
+        key = created.get("key") if isinstance(created, dict) else None
+        if not key:
+            raise DeliveryError("jira: the created issue has no key")
+        return Ticket(str(created.get("id") or key), str(key), self._browse(str(key)))
+
+    def _comment(self, key: str, alert: Alert, lead: str) -> None:
+        self._call(
+            "POST", f"/issue/{quote(key)}/comment", "add a comment", json={"body": document(alert, lead)}
+        )
+
+    def _finish(self, key: str) -> None:
+        issue = self._call("GET", f"/issue/{quote(key)}", "read the issue", params={"fields": "status"})
+        status = (issue.get("fields") or {}).get("status") or {}
+        if (status.get("statusCategory") or {}).get("key") == "done":
+            return  # a person got there first
+        listed = self._call("GET", f"/issue/{quote(key)}/transitions", "list transitions")
+        transitions = listed.get("transitions") or []
+        wanted = self._config.done_transition.casefold()
+        match = next((t for t in transitions if str(t.get("name", "")).casefold() == wanted), None)
+        if match is None:
+            names = ", ".join(str(t.get("name")) for t in transitions) or "none"
+            raise DeliveryError(
+                f"jira: {key} has no transition named {self._config.done_transition!r} from status "
+                f"{status.get('name', '?')!r} (available: {names}); set JIRA_DONE_TRANSITION"
+            )
+        self._call(
+            "POST",
+            f"/issue/{quote(key)}/transitions",
+            "transition the issue",
+            json={"transition": {"id": str(match["id"])}},
+        )

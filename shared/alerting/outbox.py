@@ -1,0 +1,391 @@
+"""Delivering recorded alerts: every open delivery of every pending alert, in order, once each.
+
+Alerts are recorded (with the change that caused them) before any delivery is tried. Here, per
+tenant and oldest alert first:
+
+1. Held info alerts whose quiet hours are over become one digest alert per channel, in ONE batch
+   with the members marked ``digested``: a digest is never lost half-made, nor made twice.
+2. Each open delivery is routed (``shared.alerting.routing.decide``): skipped with the reason, held for
+   the digest, or sent. Sending first *claims* the delivery by an ETag-conditional write that counts
+   the attempt and already sets the time of the next one, then sends, then saves the outcome (and
+   the channel's ``Thread``: the ticket it went to) in one batch. Two overlapping runs therefore
+   never send the same alert twice, and a run that dies after its claim leaves the delivery to be
+   retried when that time comes.
+3. A failure is retried with exponential backoff across runs; after the channel's maximum
+   attempts the delivery is dead, which opens (or updates) an ``alertDelivery`` finding for the
+   channel and alerts the other channels. The channel's next success resolves that finding.
+
+Alerts on the same finding reach a channel in the order they were raised: while one is still
+pending there (failed, waiting for its retry), the later ones wait too, so a ticket is never
+resolved before it was opened. A channel that is down only delays itself: the other channels, and
+other findings on the same channel, go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from shared.alerting import routing
+from shared.alerting.alerts import DIGEST_KIND, Alert, Delivery, DeliveryStatus, Thread, new_alert
+from shared.alerting.channels import Channel, DeliveryError, Ticket
+from shared.findings.model import Finding, FindingKind, Severity, observe, resolve
+from shared.store.state import StateStore, StoreError
+
+log = logging.getLogger(__name__)
+
+REMEDIATION = (
+    "Check the {channel} channel's settings (README: Alerts) and the receiving system, then send the "
+    "dead alerts again: GET /api/alerts?status=dead&channel={channel} lists them, "
+    "POST /api/alerts/{{alertId}}/redeliver?channel={channel} queues one."
+)
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0  # attempts that failed this run (dead ones included)
+    dead: int = 0
+    skipped: int = 0
+    held: int = 0
+    digests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Entry:
+    alert: Alert
+    etag: str
+
+
+def deliver_pending(
+    store: StateStore, channels: list[Channel], now: datetime, tenant_id: str | None = None
+) -> DeliveryReport:
+    """Deliver the open deliveries of ``tenant_id``'s alerts (None: of every tenant in the table).
+
+    Pass the deployment's tenant: its channels are the ones configured for that tenant, and a
+    storage account shared by several deployments must not send one tenant's alerts to another's.
+    """
+    report = DeliveryReport()
+    by_tenant: dict[str, list[_Entry]] = defaultdict(list)
+    for alert, etag in store.pending_alerts(tenant_id):
+        by_tenant[alert.tenant_id].append(_Entry(alert, etag))
+    by_name = {c.name: c for c in channels}
+    for tenant, entries in by_tenant.items():
+        try:
+            _TenantRun(store, tenant, by_name, now, report).run(entries)
+        except StoreError as exc:
+            report.errors.append(str(exc))
+            log.error("alert delivery for tenant %s stopped: %s", tenant, exc)
+    return report
+
+
+def _with(alert: Alert, channel: str, delivery: Delivery) -> Alert:
+    return replace(alert, deliveries={**alert.deliveries, channel: delivery})
+
+
+class _TenantRun:
+    def __init__(
+        self,
+        store: StateStore,
+        tenant: str,
+        channels: dict[str, Channel],
+        now: datetime,
+        report: DeliveryReport,
+    ) -> None:
+        self.store = store
+        self.tenant = tenant
+        self.channels = channels
+        self.now = now
+        self.report = report
+        self.blocked: set[tuple[str, str]] = set()  # (finding, channel) whose older alert is still pending
+        self._findings: dict[str, Finding] | None = None
+
+    def run(self, entries: list[_Entry]) -> None:
+        queue = sorted(entries, key=lambda e: (e.alert.detected_at, e.alert.alert_id))
+        queue += self._release_digests(queue)
+        for entry in queue:  # alerts raised on the way (dead letters, recoveries, digests) join the end
+            for name in entry.alert.pending_channels:
+                self._deliver(entry, name, queue)
+
+    # -- digests after quiet hours --
+
+    def _release_digests(self, queue: list[_Entry]) -> list[_Entry]:
+        made: list[_Entry] = []
+        for name in self.channels:
+            due = [
+                e
+                for e in queue
+                if (d := e.alert.deliveries.get(name)) is not None
+                and d.status is DeliveryStatus.HELD
+                and (d.next_attempt_at is None or d.next_attempt_at <= self.now)
+            ]
+            if len(due) == 1:  # a digest of one is just the alert
+                entry = due[0]
+                released = replace(
+                    entry.alert.deliveries[name], status=DeliveryStatus.PENDING, next_attempt_at=None
+                )
+                self._save(entry, name, delivery=released)
+                continue
+            for start in range(0, len(due), routing.DIGEST_LIMIT):
+                if digest := self._make_digest(name, due[start : start + routing.DIGEST_LIMIT]):
+                    made.append(digest)
+        return made
+
+    def _make_digest(self, name: str, members: list[_Entry]) -> _Entry | None:
+        digest = routing.digest(name, self.tenant, [m.alert for m in members], self.now)
+        updated: list[tuple[Alert, str]] = []
+        threads: dict[str, Thread | None] = {}  # finding -> the channel's thread after its members
+        for m in members:
+            done = replace(
+                m.alert.deliveries[name],
+                status=DeliveryStatus.DIGESTED,
+                digest_id=digest.alert_id,
+                next_attempt_at=None,
+                note=None,
+            )
+            updated.append((_with(m.alert, name, done), m.etag))
+            finding = m.alert.finding_id
+            current = (
+                threads[finding] if finding in threads else self.store.thread(self.tenant, name, finding)
+            )
+            threads[finding] = self._next_thread(m.alert, name, current, None) or current
+        changed = [t for t in threads.values() if t is not None]
+        etags = self.store.transact(self.tenant, replace=updated, create=[digest], upsert=changed)
+        if etags is None:
+            log.info("digest for %s is being made by another run", name)
+            return None
+        for m, (alert, _) in zip(members, updated, strict=True):
+            m.alert, m.etag = alert, etags[alert.alert_id]
+        self.report.digests += 1
+        return _Entry(digest, etags[digest.alert_id])
+
+    # -- one delivery --
+
+    def _save(
+        self,
+        entry: _Entry,
+        name: str,
+        *,
+        delivery: Delivery,
+        upsert: list[Finding | Thread] | None = None,
+        create: list[Alert] | None = None,
+        queue: list[_Entry] | None = None,
+    ) -> bool:
+        """Write the delivery (and what goes with it) unless another run changed the alert first;
+        alerts created here join ``queue`` so they go out in this run."""
+        alert = _with(entry.alert, name, delivery)
+        etags = self.store.transact(
+            self.tenant, replace=[(alert, entry.etag)], create=create or [], upsert=upsert or []
+        )
+        if etags is None:
+            log.info("alert %s on %s is being delivered by another run", entry.alert.alert_id, name)
+            self.blocked.add((entry.alert.finding_id, name))
+            return False
+        entry.alert, entry.etag = alert, etags[alert.alert_id]
+        for obj in upsert or []:
+            if isinstance(obj, Finding):
+                self._findings_now()[obj.id] = obj
+        for created in create or []:
+            if queue is not None:
+                queue.append(_Entry(created, etags[created.alert_id]))
+        return True
+
+    def _deliver(self, entry: _Entry, name: str, queue: list[_Entry]) -> None:
+        alert = entry.alert
+        key = (alert.finding_id, name)
+        delivery = alert.deliveries[name]
+        channel = self.channels.get(name)
+        if key in self.blocked:
+            return
+        if channel is None:  # no longer configured: stays pending until it is again
+            self.blocked.add(key)
+            return
+        if delivery.status is DeliveryStatus.HELD:
+            return  # waits for its digest; later alerts need not wait for it
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > self.now:
+            self.blocked.add(key)  # backing off
+            return
+        thread = None if alert.kind == DIGEST_KIND else self.store.thread(self.tenant, name, alert.finding_id)
+        decision = routing.decide(alert, name, channel.rules, thread, self.now)
+        if decision.action is routing.Action.SKIP:
+            if self._save(
+                entry, name, delivery=replace(delivery, status=DeliveryStatus.SKIPPED, note=decision.note)
+            ):
+                self.report.skipped += 1
+            return
+        if decision.action is routing.Action.HOLD:
+            held = replace(
+                delivery, status=DeliveryStatus.HELD, note=decision.note, next_attempt_at=decision.until
+            )
+            if self._save(entry, name, delivery=held):
+                self.report.held += 1
+            return
+        attempts = delivery.attempts + 1
+        retry = channel.rules.retry
+        claimed = replace(delivery, attempts=attempts, next_attempt_at=retry.next_attempt(self.now, attempts))
+        if not self._save(entry, name, delivery=claimed):
+            return
+        try:
+            ticket = channel.send(self._enrich(alert), thread)
+        except DeliveryError as exc:
+            self._failed(
+                entry, name, claimed=claimed, error=str(exc), retry_after=exc.retry_after, queue=queue
+            )
+        except Exception as exc:  # a bug in one channel must not stop the others
+            log.exception("alert %s: channel %s failed unexpectedly", alert.alert_id, name)
+            error = f"{name}: unexpected {type(exc).__name__}"
+            self._failed(entry, name, claimed=claimed, error=error, retry_after=None, queue=queue)
+        else:
+            self._succeeded(entry, name, claimed=claimed, thread=thread, ticket=ticket, queue=queue)
+
+    def _succeeded(
+        self,
+        entry: _Entry,
+        name: str,
+        *,
+        claimed: Delivery,
+        thread: Thread | None,
+        ticket: Ticket | None,
+        queue: list[_Entry],
+    ) -> None:
+        self.report.delivered += 1
+        done = replace(
+            claimed,
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=self.now,
+            last_error=None,
+            next_attempt_at=None,
+            note=None,
+            ticket=ticket.key if ticket else claimed.ticket,
+        )
+        upsert: list[Finding | Thread] = []
+        if (next_thread := self._next_thread(entry.alert, name, thread, ticket)) is not None:
+            upsert.append(next_thread)
+        create: list[Alert] = []
+        failing = self._delivery_finding(name)
+        if failing is not None and failing.is_active:
+            closed = resolve(failing, message=f"Alerts reach {name} again.", now=self.now)
+            upsert.append(closed)
+            create.append(
+                self._delivery_alert(closed, f"Alerts to {name} are delivered again", Severity.INFO, name)
+            )
+        self._save(entry, name, delivery=done, upsert=upsert, create=create, queue=queue)
+        if ticket:
+            log.info("alert %s delivered to %s (%s)", entry.alert.alert_id, name, ticket.key)
+
+    def _failed(
+        self,
+        entry: _Entry,
+        name: str,
+        *,
+        claimed: Delivery,
+        error: str,
+        retry_after: float | None,
+        queue: list[_Entry],
+    ) -> None:
+        alert = entry.alert
+        self.report.failed += 1
+        self.report.errors.append(f"alert {alert.alert_id}: {error}")
+        self.blocked.add((alert.finding_id, name))
+        retry = self.channels[name].rules.retry
+        if claimed.attempts < retry.max_attempts:
+            log.warning(
+                "alert %s not delivered to %s (attempt %d): %s", alert.alert_id, name, claimed.attempts, error
+            )
+            later = retry.next_attempt(self.now, claimed.attempts, retry_after)
+            self._save(entry, name, delivery=replace(claimed, last_error=error, next_attempt_at=later))
+            return
+        log.error("alert %s dead on %s after %d attempts: %s", alert.alert_id, name, claimed.attempts, error)
+        self.report.dead += 1
+        dead = replace(claimed, status=DeliveryStatus.DEAD, last_error=error, next_attempt_at=None)
+        before = self._delivery_finding(name)
+        severity = Severity.HIGH if alert.severity is Severity.HIGH else Severity.WARNING
+        rank = routing.SEVERITY_RANK
+        if before is not None and before.is_active and rank[before.severity] > rank[severity]:
+            severity = before.severity
+        finding = observe(
+            before,
+            tenant_id=self.tenant,
+            kind=FindingKind.ALERT_DELIVERY,
+            resource_id=name,
+            resource_name=f"{name} alert channel",
+            severity=severity,
+            message=(
+                f"Alert {alert.alert_id} ({alert.title}) was not delivered to {name} after "
+                f"{claimed.attempts} attempts: {error}"
+            ),
+            remediation=REMEDIATION.format(channel=name),
+            now=self.now,
+        )
+        create: list[Alert] = []
+        if before is None or not before.is_active:
+            create.append(
+                self._delivery_alert(finding, f"Alerts to {name} are failing", severity, name, alert)
+            )
+        self._save(entry, name, delivery=dead, upsert=[finding], create=create, queue=queue)
+
+    # -- helpers --
+
+    def _findings_now(self) -> dict[str, Finding]:
+        if self._findings is None:
+            self._findings = self.store.findings(self.tenant)
+        return self._findings
+
+    def _delivery_finding(self, name: str) -> Finding | None:
+        return self._findings_now().get(f"{FindingKind.ALERT_DELIVERY}.{name}")
+
+    def _delivery_alert(
+        self, finding: Finding, title: str, severity: Severity, name: str, dead: Alert | None = None
+    ) -> Alert:
+        details: dict[str, object] = {"channel": name, "status": finding.status.value}
+        if dead is not None:
+            details |= {"deadAlertId": dead.alert_id, "deadAlertTitle": dead.title}
+        return new_alert(
+            tenant_id=self.tenant,
+            kind=FindingKind.ALERT_DELIVERY,
+            finding_id=finding.id,
+            severity=severity,
+            title=title,
+            reason=finding.message,
+            detected_at=self.now,
+            details=details,
+            channels=list(self.channels),
+            resolves=dead is None,
+            remediation=None if dead is None else finding.remediation,
+        )
+
+    def _enrich(self, alert: Alert) -> Alert:
+        """The finding's remediation on alerts that do not carry their own."""
+        if alert.remediation or alert.resolves_finding or alert.kind == DIGEST_KIND:
+            return alert
+        finding = self._findings_now().get(alert.finding_id)
+        return replace(alert, remediation=finding.remediation) if finding and finding.remediation else alert
+
+    def _next_thread(
+        self, alert: Alert, name: str, thread: Thread | None, ticket: Ticket | None
+    ) -> Thread | None:
+        """What ``name`` knows about the finding once ``alert`` reached it."""
+        if alert.kind == DIGEST_KIND:
+            return None
+        if alert.resolves_finding:
+            if thread is None:
+                return None
+            return replace(thread, open=False, updated_at=self.now, last_alert_id=alert.alert_id)
+        fresh = thread is None or not thread.open or (ticket is not None and ticket.id != thread.ticket_id)
+        base = (
+            Thread(self.tenant, name, alert.finding_id, True, self.now, self.now, alert.alert_id)
+            if fresh or thread is None
+            else thread
+        )
+        return replace(
+            base,
+            open=True,
+            updated_at=self.now,
+            last_alert_id=alert.alert_id,
+            ticket_id=ticket.id if ticket else base.ticket_id,
+            ticket_key=ticket.key if ticket else base.ticket_key,
+            ticket_url=ticket.url if ticket else base.ticket_url,
+        )

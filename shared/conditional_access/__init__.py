@@ -1,0 +1,1 @@
+"""Conditional Access drift: classic MTD policies, modern policies and platform coverage."""

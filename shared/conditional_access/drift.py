@@ -1,0 +1,462 @@
+"""The Conditional Access drift job, end to end: read Graph, judge, record, alert.
+
+Classic policies (no API lists them): from the directory audit log, read incrementally from a
+stored cursor, or from inventories the admin imports. Modern policies and platform coverage: from
+``/identity/conditionalAccess/policies`` and the connectors. The rules are pure (classic.py,
+modern.py beside this module); this module does the I/O, in an order that keeps the audit log exactly-once:
+
+* Events are read for ``[cursor - overlap, now]`` and processed oldest first. An event that
+  changes anything is committed in ONE batch with its effects (baseline row, finding, alert), the
+  cursor moved to its time, and an *inserted* ``ProcessedEvent`` row. Re-reading it later (the
+  overlap, equal timestamps, a retried run) finds that row and skips it; a second run processing
+  it concurrently fails its whole batch (StoreConflict) and stops.
+* The cursor reaches ``now`` only once every event up to ``now`` has been processed. A run that
+  fails midway (Graph or storage) leaves the cursor at its last committed event: the next run
+  resumes there, and nothing before it is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.alerting.alerts import Alert
+from shared.alerting.channels import Channel
+from shared.alerting.outbox import DeliveryReport, deliver_pending
+from shared.conditional_access import classic
+from shared.conditional_access.classic import (
+    AUDIT_CURSOR,
+    IMPORT_NAME,
+    AuditCursor,
+    BaselineImport,
+    ChangePlan,
+    ClassicChange,
+    ClassicPolicy,
+    Drift,
+    PlannedRemoval,
+    ProcessedEvent,
+)
+from shared.conditional_access.modern import (
+    CaPolicy,
+    enabled_platforms,
+    plan_access,
+    plan_coverage,
+    plan_modern,
+)
+from shared.findings.model import Finding, FindingKind, finding_id
+from shared.graph.gateway import GraphError, GraphGateway, hints
+from shared.heartbeat.plan import GRAPH_HINTS
+from shared.settings import Settings
+from shared.store.state import RowDelete, StateStore, StoreConflict, StoreError, row_key
+
+log = logging.getLogger(__name__)
+
+AUDIT_HINTS = hints(
+    "grant the application permissions AuditLog.Read.All and Directory.Read.All (Microsoft's "
+    "reference requires both for this call) and admin-consent them, or set CA_CLASSIC_SOURCE=import"
+)
+POLICY_HINTS = hints("grant the application permission Policy.Read.All and admin-consent it")
+AUDIT_RESOURCE = "directory-audit-log"
+POLICIES_RESOURCE = "conditional-access-policies"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AuditRead:
+    since: datetime
+    until: datetime
+    events: int = 0  # returned by Graph
+    matched: int = 0  # changed something
+    already_processed: int = 0  # skipped: processed by an earlier run
+    cursor: datetime | None = None  # where the next run starts (before the overlap)
+    complete: bool = False
+
+
+@dataclass
+class CaDriftResult:
+    tenant_id: str
+    checked_at: datetime
+    classic_source: str
+    audit: AuditRead | None = None
+    changes: list[ClassicChange] = field(default_factory=list)
+    classic_known: int = 0  # classic policies known to exist
+    policies: int | None = None  # modern policies read (None: could not read)
+    watched: list[str] = field(default_factory=list)  # modern policies requiring compliant devices
+    drifted: list[str] = field(default_factory=list)
+    coverage: dict[str, bool] = field(default_factory=dict)  # platform -> a policy enforces MTD
+    alerts: list[Alert] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    recorded: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class _Run:
+    """One tenant's state as loaded at the start of a run, kept current as changes are committed."""
+
+    def __init__(self, settings: Settings, store: StateStore, channels: list[str], now: datetime) -> None:
+        self.settings = settings
+        self.store = store
+        self.tenant = settings.tenant_id
+        self.channels = channels
+        self.now = now
+        self.findings: dict[str, Finding] = store.findings(self.tenant)
+        self.baseline: dict[str, ClassicPolicy] = store.classic_baseline(self.tenant)
+        self.removals: list[PlannedRemoval] = store.planned_removals(self.tenant)
+
+    def refresh(self) -> None:
+        """Re-read what another run may have changed since this one started (before a change)."""
+        self.findings = self.store.findings(self.tenant)
+        self.baseline = self.store.classic_baseline(self.tenant)
+        self.removals = self.store.planned_removals(self.tenant)
+
+    def finding(self, kind: str, resource: str) -> Finding | None:
+        return self.findings.get(finding_id(kind, resource))
+
+    def commit(self, result: CaDriftResult | _ImportTotals, rows: list[Any]) -> None:
+        """One atomic batch: a change, its finding and its alert land together or not at all."""
+        rows = [r for r in rows if r is not None]
+        if not rows:
+            return
+        self.store.commit(self.tenant, [_unique(rows)])
+        result.recorded = True
+        for row in rows:
+            if isinstance(row, Finding):
+                self.findings[row.id] = row
+            elif isinstance(row, Alert):
+                result.alerts.append(row)
+                log.warning("alert %s: %s - %s", row.severity, row.title, row.reason)
+            elif isinstance(row, ClassicPolicy):
+                self.baseline[row.key] = row
+            elif isinstance(row, PlannedRemoval):
+                self.removals = [row if r.id == row.id else r for r in self.removals]
+
+    def apply_change(self, change: ClassicChange) -> tuple[ChangePlan, list[Any]]:
+        plan = classic.plan_change(
+            change,
+            self.baseline,
+            self.findings,
+            self.removals,
+            tenant_id=self.tenant,
+            now=self.now,
+            channels=self.channels,
+        )
+        rows: list[Any] = [plan.policy, *plan.findings, *plan.alerts, plan.removal]
+        if plan.replaces_key is not None:
+            rows.append(RowDelete(row_key(replace(plan.policy, key=plan.replaces_key))))
+            self.baseline.pop(plan.replaces_key, None)
+        return plan, rows
+
+    def hygiene(self, result: CaDriftResult | _ImportTotals) -> None:
+        existing = self.finding(FindingKind.CLASSIC_POLICY_HYGIENE, classic.HYGIENE_RESOURCE)
+        found, alert = classic.plan_hygiene(
+            self.baseline, existing, tenant_id=self.tenant, now=self.now, channels=self.channels
+        )
+        self.commit(result, [found, alert])
+
+
+def _unique(rows: list[Any]) -> list[Any]:
+    """One operation per row in a batch (Table Storage rejects two): the last version wins."""
+    by_key: dict[str, Any] = {}
+    for row in rows:
+        by_key[row.row_key if isinstance(row, RowDelete) else row_key(row)] = row
+    return list(by_key.values())
+
+
+# -- the monitor run --------------------------------------------------------------------------------
+
+
+def run_ca_drift(
+    settings: Settings,
+    gateway: GraphGateway,
+    store: StateStore,
+    channels: list[Channel],
+    now: datetime | None = None,
+) -> CaDriftResult:
+    now = now or now_utc()
+    result = CaDriftResult(settings.tenant_id, now, settings.ca.classic_source)
+    try:
+        run = _Run(settings, store, [c.name for c in channels], now)
+        if settings.ca.reads_audit_log:
+            _classic_from_audit(run, gateway, result)
+        run.hygiene(result)
+        result.classic_known = sum(1 for p in run.baseline.values() if p.exists)
+        policies = _modern(run, gateway, result)
+        if policies is not None:
+            _coverage(run, gateway, policies, result)
+    except StoreError as exc:
+        result.problems.append(str(exc))
+        log.error("CA drift run for %s stopped: %s", settings.tenant_id, exc)
+    try:  # deliver even when this run failed: earlier alerts may still be waiting
+        result.delivery = deliver_pending(store, channels, now, tenant_id=settings.tenant_id)
+    except StoreError as exc:
+        result.problems.append(f"alerts not delivered this run: {exc}")
+    return result
+
+
+def _access(run: _Run, result: CaDriftResult, resource: str, what: str, problem: str | None) -> None:
+    existing = run.finding(FindingKind.GRAPH_ACCESS, resource)
+    found, alert = plan_access(
+        problem,
+        existing,
+        resource=resource,
+        what=what,
+        tenant_id=run.tenant,
+        now=run.now,
+        channels=run.channels,
+    )
+    if problem is not None or found is not None:
+        run.commit(result, [found, alert])
+
+
+def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> None:
+    ca = run.settings.ca
+    cursor = run.store.audit_cursor(run.tenant, AUDIT_CURSOR)
+    gap, gap_alert = classic.plan_gap(
+        cursor,
+        run.finding(FindingKind.AUDIT_LOG_GAP, classic.GAP_RESOURCE),
+        retention_days=ca.audit_retention_days,
+        tenant_id=run.tenant,
+        now=run.now,
+        channels=run.channels,
+    )
+    run.commit(result, [gap, gap_alert])
+    until = run.now.replace(microsecond=0)
+    overlap = timedelta(minutes=ca.audit_overlap_minutes)
+    oldest = until - timedelta(days=ca.audit_retention_days)  # Graph keeps nothing older
+    since = max(cursor.position - overlap, oldest) if cursor else oldest
+    read = result.audit = AuditRead(since=since, until=until, cursor=cursor.position if cursor else None)
+    try:
+        listed = gateway.list_directory_audits(since, until, ca.matching.server_filter)
+    except GraphError as exc:
+        problem = exc.describe(AUDIT_HINTS)
+        result.problems.append(problem)
+        log.error("tenant %s: %s", run.tenant, problem)
+        _access(run, result, AUDIT_RESOURCE, "the directory audit log", problem)
+        return
+    _access(run, result, AUDIT_RESOURCE, "the directory audit log", None)
+    result.problems.extend(listed.problems)
+    read.events = len(listed.events)
+    processed = run.store.processed_events(run.tenant, since)
+    position = cursor.position if cursor else since
+    for event in sorted(listed.events, key=lambda e: (e.activity_at, e.id)):
+        if event.id in processed:
+            read.already_processed += 1
+            continue
+        if not classic.changes_from_event(event, ca.matching, run.baseline):
+            continue
+        run.refresh()  # rare (classic policies seldom change): judge against the latest state
+        changes = classic.changes_from_event(event, ca.matching, run.baseline)
+        if not changes:
+            continue
+        position = max(position, event.activity_at)
+        rows: list[Any] = [
+            ProcessedEvent(
+                run.tenant, event.id, event.activity_at, run.now, ", ".join(c.drift for c in changes)
+            )
+        ]
+        for change in changes:
+            rows += run.apply_change(change)[1]
+        rows.append(AuditCursor(run.tenant, AUDIT_CURSOR, position, run.now))
+        try:
+            run.commit(result, rows)
+        except StoreConflict:
+            result.problems.append(
+                f"another run processed audit event {event.id} at the same time; this run stopped "
+                "reading the audit log and the next run continues where that one ends"
+            )
+            return
+        processed.add(event.id)
+        read.matched += 1
+        read.cursor = position
+        result.changes += changes
+    final = max(position, until)
+    run.commit(result, [AuditCursor(run.tenant, AUDIT_CURSOR, final, run.now)])
+    read.cursor, read.complete = final, True
+    run.store.prune_processed_events(run.tenant, until - overlap)
+
+
+def _modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> list[CaPolicy] | None:
+    try:
+        listed = gateway.list_ca_policies()
+    except GraphError as exc:
+        problem = exc.describe(POLICY_HINTS)
+        result.problems.append(problem)
+        _access(run, result, POLICIES_RESOURCE, "Conditional Access policies", problem)
+        return None
+    _access(run, result, POLICIES_RESOURCE, "Conditional Access policies", None)
+    result.problems.extend(listed.problems)
+    result.policies = len(listed.policies)
+    plan = plan_modern(
+        listed.policies,
+        run.store.modern_baseline(run.tenant),
+        run.findings,
+        tenant_id=run.tenant,
+        now=run.now,
+        channels=run.channels,
+    )
+    for group in plan.groups:
+        run.commit(result, group)
+    result.watched = sorted(p.id for p in listed.policies if p.has_compliant_device)
+    result.drifted = plan.drifted
+    return listed.policies
+
+
+def _coverage(run: _Run, gateway: GraphGateway, policies: list[CaPolicy], result: CaDriftResult) -> None:
+    try:
+        connectors = gateway.list_connectors()
+    except GraphError as exc:  # the heartbeat monitor raises its own finding for this
+        result.problems.append("platform coverage not checked: " + exc.describe(GRAPH_HINTS))
+        return
+    groups, _, covered = plan_coverage(
+        enabled_platforms(connectors.readings),
+        policies,
+        run.findings,
+        tenant_id=run.tenant,
+        now=run.now,
+        channels=run.channels,
+    )
+    for group in groups:
+        run.commit(result, group)
+    result.coverage = covered
+
+
+# -- import of an inventory ---------------------------------------------------------------------------
+
+
+@dataclass
+class _ImportTotals:
+    alerts: list[Alert] = field(default_factory=list)
+    recorded: bool = False
+
+
+@dataclass
+class ImportResult:
+    tenant_id: str
+    imported_at: datetime
+    first_import: bool
+    policies: list[ClassicPolicy]
+    changes: list[ClassicChange]
+    resolved: list[str]  # findings closed because the baseline was re-imported
+    alerts: list[Alert]
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    problems: list[str] = field(default_factory=list)
+
+
+def import_classic_baseline(
+    settings: Settings,
+    store: StateStore,
+    channels: list[Channel],
+    body: Any,
+    *,
+    who: str,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Compare an admin's inventory with the baseline, raise drift, and make it the new baseline.
+
+    Raises classic_policies.InvalidInventory (nothing written) when the inventory is not valid.
+    Importing accepts what happened before: open classic drift findings and the audit-gap finding
+    are resolved (unless this very import confirms the drift again).
+    """
+    now = now or now_utc()
+    inventory = classic.parse_inventory(body, now)
+    run = _Run(settings, store, [c.name for c in channels], now)
+    totals = _ImportTotals()
+    first = store.baseline_import(run.tenant, IMPORT_NAME) is None
+    drift, quiet = classic.diff_inventory(inventory, run.baseline, first_import=first, by=who, now=now)
+    touched: set[str] = set()
+    for change in drift:
+        plan, rows = run.apply_change(change)
+        touched.update(f.id for f in plan.findings)
+        run.commit(totals, rows)
+    for change in quiet:
+        known = classic.find_policy(run.baseline, change.policy_id, change.display_name)
+        row = classic.refreshed(known, change, tenant_id=run.tenant, now=now)
+        stale = RowDelete(row_key(known)) if known is not None and known.key != row.key else None
+        if stale is not None:
+            run.baseline.pop(known.key, None)  # type: ignore[union-attr]
+        run.commit(totals, [row, stale])
+    resolved = _accept_history(run, totals, touched, who)
+    run.commit(
+        totals,
+        [BaselineImport(run.tenant, IMPORT_NAME, now, who, len(inventory.policies), inventory.exported_at)],
+    )
+    run.hygiene(totals)
+    result = ImportResult(
+        tenant_id=run.tenant,
+        imported_at=now,
+        first_import=first,
+        policies=sorted(run.baseline.values(), key=lambda p: p.display_name.casefold()),
+        changes=drift,
+        resolved=resolved,
+        alerts=totals.alerts,
+    )
+    try:
+        result.delivery = deliver_pending(store, channels, now, tenant_id=settings.tenant_id)
+    except StoreError as exc:
+        result.problems.append(f"alerts not delivered yet: {exc}")
+    return result
+
+
+def _accept_history(run: _Run, totals: _ImportTotals, keep: set[str], who: str) -> list[str]:
+    """Resolve classic drift findings (and the audit gap) the re-import has superseded."""
+    resolved = []
+    for found in list(run.findings.values()):
+        if found.id in keep or not found.is_active:
+            continue
+        if found.kind not in (FindingKind.CLASSIC_POLICY_DRIFT, FindingKind.AUDIT_LOG_GAP):
+            continue
+        done, alert = classic.close(
+            found,
+            f"Accepted into the baseline: {who} imported the classic policy inventory on "
+            f"{run.now.isoformat(timespec='seconds').replace('+00:00', 'Z')}. Before: {found.message}",
+            f"{found.resource_name}: accepted by a new baseline",
+            run.now,
+            run.channels,
+        )
+        run.commit(totals, [done, alert])
+        resolved.append(found.id)
+    return resolved
+
+
+# -- planned removals ---------------------------------------------------------------------------------
+
+
+def announce_removal(
+    settings: Settings, store: StateStore, body: Any, who: str, now: datetime | None = None
+) -> PlannedRemoval:
+    """Record a removal announced beforehand (HTTP API and the ticket webhooks).
+
+    Raises classic_policies.InvalidInventory listing the problems when ``body`` is not valid.
+    A deletion of a matching classic policy seen later inside the window is ``info``, not ``high``.
+    """
+    removal = classic.parse_removal(body, tenant_id=settings.tenant_id, who=who, now=now or now_utc())
+    store.commit(settings.tenant_id, [[removal]])
+    return removal
+
+
+def classic_state(settings: Settings, store: StateStore) -> dict[str, Any]:
+    """What MTD Guard knows of the classic policies, for GET /api/ca/classic-baseline."""
+    tenant = settings.tenant_id
+    return {
+        "baseline": sorted(store.classic_baseline(tenant).values(), key=lambda p: p.display_name.casefold()),
+        "import": store.baseline_import(tenant, IMPORT_NAME),
+        "cursor": store.audit_cursor(tenant, AUDIT_CURSOR),
+        "removals": store.planned_removals(tenant),
+    }
+
+
+def drift_counts(changes: list[ClassicChange]) -> Mapping[str, int]:
+    counts = {d.value: 0 for d in Drift}
+    for change in changes:
+        counts[change.drift.value] += 1
+    return counts

@@ -1,0 +1,394 @@
+"""Modern Conditional Access policies that enforce MTD: baseline, drift and platform coverage. Pure.
+
+The enforcement chain of MTD is: connector enabled for a platform -> compliance policy with the
+device threat level rule -> a Conditional Access policy granting access only to a compliant device.
+This module watches the last link on a supported API (``/identity/conditionalAccess/policies``,
+Policy.Read.All):
+
+* Every policy whose grant controls include ``compliantDevice`` is baselined (row
+  ``capolicy|<id>``). Once it has been seen enforcing (enabled with ``compliantDevice``), it being
+  deleted, disabled, switched to report-only or losing ``compliantDevice`` is a ``high`` finding:
+  MTD enforcement through it silently stops. Enforcing again resolves the finding.
+* Per platform with an enabled connector (``androidEnabled``, ``iosEnabled``, ``windowsEnabled``,
+  beta ``macEnabled``), when no enabled policy *requires* a compliant device on that platform, a
+  ``warning``. "Requires" means ``compliantDevice`` is the only control or the operator is AND: with
+  OR and another control (MFA, hybrid join) a device MTD marks at risk still gets in.
+  Coverage is judged per platform only (not per user or app scope): it finds a missing link, it
+  does not prove every user is covered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from shared import catalog
+from shared.alerting.alerts import Alert
+from shared.conditional_access.classic import close, finding_alert
+from shared.findings.model import Finding, FindingKind, Severity, finding_id, observe
+from shared.graph.connectors import ConnectorReading
+
+COMPLIANT_DEVICE = "compliantDevice"
+ENABLED = "enabled"
+DISABLED = "disabled"
+REPORT_ONLY = "enabledForReportingButNotEnforced"
+DELETED = "deleted"
+
+# connector toggle -> Conditional Access device platform (conditions.platforms values)
+PLATFORM_TOGGLES = {
+    "androidEnabled": "android",
+    "iosEnabled": "iOS",
+    "windowsEnabled": "windows",
+    "macEnabled": "macOS",  # beta only
+}
+PLATFORM_NAMES = {"android": "Android", "iOS": "iOS/iPadOS", "windows": "Windows", "macOS": "macOS"}
+
+
+class MalformedPolicy(ValueError):
+    """An entry of Graph's list that is not a policy at all (no id, not an object)."""
+
+
+@dataclass(frozen=True)
+class CaPolicy:
+    """One modern policy as Graph reports it, reduced to what enforcement depends on."""
+
+    id: str
+    display_name: str
+    state: str | None
+    controls: tuple[str, ...]
+    operator: str | None
+    include_platforms: tuple[str, ...] | None  # None: no platform condition (every platform)
+    exclude_platforms: tuple[str, ...]
+    modified_at: str | None
+    content_hash: str
+
+    @property
+    def has_compliant_device(self) -> bool:
+        return COMPLIANT_DEVICE in self.controls
+
+    @property
+    def enforcing(self) -> bool:
+        return self.state == ENABLED and self.has_compliant_device
+
+    @property
+    def requires_compliant_device(self) -> bool:
+        """Access is impossible without a compliant device (not one option among others)."""
+        if not self.has_compliant_device:
+            return False
+        return (self.operator or "").upper() == "AND" or set(self.controls) == {COMPLIANT_DEVICE}
+
+    def covers(self, platform: str) -> bool:
+        excluded = {p.casefold() for p in self.exclude_platforms}
+        if platform.casefold() in excluded or "all" in excluded:
+            return False
+        if self.include_platforms is None:
+            return True
+        included = {p.casefold() for p in self.include_platforms}
+        return "all" in included or platform.casefold() in included
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def policy_from_graph(item: Any) -> CaPolicy:
+    """Map one element of Graph's ``value`` array; raises MalformedPolicy when it has no id."""
+    if not isinstance(item, dict):
+        raise MalformedPolicy(f"expected a JSON object, got {type(item).__name__}")
+    policy_id = item.get("id")
+    if not isinstance(policy_id, str) or not policy_id.strip():
+        raise MalformedPolicy("policy entry has no id")
+    grant = _object(item.get("grantControls")) or {}
+    conditions = _object(item.get("conditions")) or {}
+    platforms = _object(conditions.get("platforms"))
+    include = _strings(platforms.get("includePlatforms")) if platforms else None
+    name = item.get("displayName")
+    hashed = {
+        k: item.get(k) for k in ("displayName", "state", "conditions", "grantControls", "sessionControls")
+    }
+    return CaPolicy(
+        id=policy_id.strip(),
+        display_name=name if isinstance(name, str) and name else policy_id,
+        state=item.get("state") if isinstance(item.get("state"), str) else None,
+        controls=_strings(grant.get("builtInControls")),
+        operator=grant.get("operator") if isinstance(grant.get("operator"), str) else None,
+        include_platforms=include if include else None,
+        exclude_platforms=_strings(platforms.get("excludePlatforms")) if platforms else (),
+        modified_at=item.get("modifiedDateTime") if isinstance(item.get("modifiedDateTime"), str) else None,
+        content_hash=hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:16],
+    )
+
+
+@dataclass(frozen=True)
+class ModernPolicy:
+    """Baseline row ``capolicy|<id>``: the last state seen of a policy that included compliantDevice."""
+
+    tenant_id: str
+    policy_id: str
+    display_name: str
+    state: str  # enabled | disabled | enabledForReportingButNotEnforced | deleted
+    compliant_device: bool
+    operator: str | None
+    content_hash: str
+    first_seen: datetime
+    updated_at: datetime
+    watched: bool  # seen enforcing at least once: stopping from here on is drift
+    modified_at: str | None = None
+
+
+def _reason(policy: CaPolicy | None) -> str:
+    if policy is None:
+        return "was deleted"
+    if policy.state == DISABLED:
+        return "was turned off"
+    if policy.state == REPORT_ONLY:
+        return "was switched to report-only (evaluated, not enforced)"
+    if not policy.has_compliant_device:
+        controls = ", ".join(policy.controls) or "none"
+        return f"no longer requires a compliant device (grant controls now: {controls})"
+    return f"is in state {policy.state!r}, which does not enforce"
+
+
+def _remedy(policy: CaPolicy | None) -> str:
+    if policy is None:
+        return (
+            "Restore it from Entra admin center > Protection > Conditional Access > Deleted policies "
+            "(soft-deleted policies can be restored for a limited time), or create a policy that "
+            "requires a compliant device for the platforms your MTD connectors enable. Ask who deleted "
+            "it: the Entra audit log lists 'Delete conditional access policy'."
+        )
+    if policy.state in (DISABLED, REPORT_ONLY):
+        return (
+            "Set the policy back to On in Entra admin center > Protection > Conditional Access, after "
+            "checking with whoever changed it (audit log: 'Update conditional access policy'). If the "
+            "change is intended, acknowledge this finding."
+        )
+    return (
+        "Add 'Require device to be marked as compliant' back to the policy's grant controls, or "
+        "acknowledge this finding if another policy now enforces compliance."
+    )
+
+
+@dataclass
+class ModernPlan:
+    groups: list[list[object]]  # each: a baseline row with its finding and alert, written together
+    alerts: list[Alert]
+    drifted: list[str]  # policy ids whose enforcement stopped (open findings)
+
+
+def plan_modern(
+    policies: Iterable[CaPolicy],
+    baseline: Mapping[str, ModernPolicy],
+    findings: Mapping[str, Finding],
+    *,
+    tenant_id: str,
+    now: datetime,
+    channels: list[str],
+) -> ModernPlan:
+    current = {p.id.lower(): p for p in policies}
+    plan = ModernPlan([], [], [])
+    keys = set(baseline) | {k for k, p in current.items() if p.has_compliant_device}
+    for key in sorted(keys):
+        before = baseline.get(key)
+        policy = current.get(key)
+        row = _row(before, policy, tenant_id=tenant_id, now=now)
+        group: list[object] = []
+        if before is None or replace(row, updated_at=before.updated_at) != before:
+            group.append(row)
+        fid = finding_id(FindingKind.CA_POLICY_DRIFT, row.policy_id)
+        existing = findings.get(fid)
+        stopped = row.watched and not (policy is not None and policy.enforcing)
+        finding: Finding | None
+        alert: Alert | None = None
+        if stopped:
+            finding = observe(
+                existing,
+                tenant_id=tenant_id,
+                kind=FindingKind.CA_POLICY_DRIFT,
+                resource_id=row.policy_id,
+                resource_name=row.display_name,
+                severity=Severity.HIGH,
+                message=f"Conditional Access policy '{row.display_name}' {_reason(policy)}: it required a "
+                "compliant device, so MTD enforcement through it has stopped and devices MTD marks at "
+                "risk are no longer blocked by it.",
+                remediation=_remedy(policy),
+                now=now,
+            )
+            plan.drifted.append(row.policy_id)
+            if existing is None or not existing.is_active:
+                alert = finding_alert(
+                    finding,
+                    f"CA policy '{row.display_name}' {_reason(policy)}: MTD enforcement stopped",
+                    now,
+                    channels,
+                    details={"policyId": row.policy_id, "policyName": row.display_name, "state": row.state},
+                )
+        else:
+            finding, alert = close(
+                existing,
+                f"Conditional Access policy '{row.display_name}' requires a compliant device again.",
+                f"CA policy '{row.display_name}' enforces compliance again",
+                now,
+                channels,
+            )
+        group += [x for x in (finding, alert) if x is not None]
+        if group:
+            plan.groups.append(group)
+        if alert is not None:
+            plan.alerts.append(alert)
+    return plan
+
+
+def _row(
+    before: ModernPolicy | None, policy: CaPolicy | None, *, tenant_id: str, now: datetime
+) -> ModernPolicy:
+    if policy is None:
+        assert before is not None  # only baselined policies can be missing
+        return replace(before, state=DELETED, updated_at=now)
+    return ModernPolicy(
+        tenant_id=tenant_id,
+        policy_id=policy.id,
+        display_name=policy.display_name,
+        state=policy.state or "unknown",
+        compliant_device=policy.has_compliant_device,
+        operator=policy.operator,
+        content_hash=policy.content_hash,
+        first_seen=before.first_seen if before else now,
+        updated_at=now,
+        watched=(before.watched if before else False) or policy.enforcing,
+        modified_at=policy.modified_at,
+    )
+
+
+# -- coverage: a platform with an enabled connector and no policy requiring compliance ----------------
+
+
+def enabled_platforms(readings: Iterable[ConnectorReading]) -> dict[str, list[str]]:
+    """CA platform -> partners whose connector enables compliance evaluation on it."""
+    found: dict[str, list[str]] = {}
+    for reading in readings:
+        for toggle, platform in PLATFORM_TOGGLES.items():
+            if reading.toggles.get(toggle):
+                found.setdefault(platform, []).append(catalog.by_id(reading.id).name)
+    return found
+
+
+def plan_coverage(
+    platforms: Mapping[str, list[str]],
+    policies: Iterable[CaPolicy],
+    findings: Mapping[str, Finding],
+    *,
+    tenant_id: str,
+    now: datetime,
+    channels: list[str],
+) -> tuple[list[list[object]], list[Alert], dict[str, bool]]:
+    """Per platform: (rows to write, alerts, covered?) for the coverage findings."""
+    listed = list(policies)
+    groups: list[list[object]] = []
+    alerts: list[Alert] = []
+    covered: dict[str, bool] = {}
+    for platform, label in PLATFORM_NAMES.items():
+        partners = platforms.get(platform, [])
+        requiring = [
+            p for p in listed if p.state == ENABLED and p.requires_compliant_device and p.covers(platform)
+        ]
+        existing = findings.get(finding_id(FindingKind.CA_COVERAGE, platform))
+        finding: Finding | None
+        alert: Alert | None = None
+        if partners:
+            covered[platform] = bool(requiring)
+        if partners and not requiring:
+            finding = observe(
+                existing,
+                tenant_id=tenant_id,
+                kind=FindingKind.CA_COVERAGE,
+                resource_id=platform,
+                resource_name=label,
+                severity=Severity.WARNING,
+                message=f"{label}: the MTD connector(s) of {', '.join(sorted(partners))} evaluate compliance "
+                f"on {label}, but no enabled Conditional Access policy requires a compliant device there, "
+                f"so devices MTD marks at risk keep their access.{_near_misses(listed, platform)}",
+                remediation=(
+                    f"Create (or fix) a Conditional Access policy for {label} that grants access only with "
+                    "'Require device to be marked as compliant' (alone, or combined with AND), set it to On, "
+                    "and make sure the platform's compliance policy uses the Device Threat Level rule."
+                ),
+                now=now,
+            )
+            if existing is None or not existing.is_active:
+                alert = finding_alert(
+                    finding,
+                    f"{label}: no Conditional Access policy enforces MTD",
+                    now,
+                    channels,
+                    details={"platform": platform, "partners": sorted(partners)},
+                )
+        else:
+            why = "a policy requires a compliant device" if partners else "no connector enables it any more"
+            finding, alert = close(
+                existing,
+                f"{label}: {why}.",
+                f"{label}: MTD enforcement covered again",
+                now,
+                channels,
+            )
+        if finding is not None:
+            groups.append([x for x in (finding, alert) if x is not None])
+        if alert is not None:
+            alerts.append(alert)
+    return groups, alerts, covered
+
+
+def _near_misses(policies: list[CaPolicy], platform: str) -> str:
+    notes = []
+    for p in policies:
+        if not (p.has_compliant_device and p.covers(platform)):
+            continue
+        if p.state == REPORT_ONLY:
+            notes.append(f"'{p.display_name}' is report-only")
+        elif p.state == DISABLED:
+            notes.append(f"'{p.display_name}' is off")
+        elif p.state == ENABLED:
+            others = " or ".join(c for c in p.controls if c != COMPLIANT_DEVICE)
+            notes.append(f"'{p.display_name}' also lets devices in with {others}")
+    return (" Close, but not enforcing: " + "; ".join(notes) + ".") if notes else ""
+
+
+# -- reading Graph: one finding per data source that cannot be read ------------------------------------
+
+
+def plan_access(
+    problem: str | None,
+    existing: Finding | None,
+    *,
+    resource: str,
+    what: str,
+    tenant_id: str,
+    now: datetime,
+    channels: list[str],
+) -> tuple[Finding | None, Alert | None]:
+    """'Cannot read X' as a warning finding: opened once, resolved once when X answers again."""
+    if problem is None:
+        return close(existing, f"{what} can be read again.", f"{what}: access restored", now, channels)
+    finding = observe(
+        existing,
+        tenant_id=tenant_id,
+        kind=FindingKind.GRAPH_ACCESS,
+        resource_id=resource,
+        resource_name=what,
+        severity=Severity.WARNING,
+        message=problem,
+        remediation=f"Fix the access problem named in the message; until then {what} is not checked.",
+        now=now,
+    )
+    if existing is not None and existing.is_active:
+        return finding, None
+    return finding, finding_alert(finding, f"Cannot read {what}", now, channels)

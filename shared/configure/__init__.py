@@ -1,0 +1,1 @@
+"""Configure MTD connectors: the desired settings, Intune's rules, and the verified write."""

@@ -1,0 +1,338 @@
+"""Configure one MTD connector, end to end: lease, read, check Intune's rules, write, re-read, audit.
+
+The order is what makes it safe to call from tickets:
+  1. the body is validated strictly before anything else (400 naming the field);
+  2. a real run takes the tenant's configure lease (shared/store/changes.py, ETag-guarded), so two
+     configure calls never plan against each other's stale state: the second waits for the first
+     and then plans against what the first wrote, or gets 409 with Retry-After. One lease per
+     tenant rather than per connector, because Intune's MAM rule spans connectors;
+  3. the current connector is read and Intune's rules are checked before any write;
+  4. only what differs is sent (POST when absent, PATCH of just the changed properties, nothing
+     when already as desired), then the connector is read again: the answer shows what Intune
+     really holds, not what we asked for;
+  5. every outcome, refusals included, lands in the audit trail.
+A dry run does steps 1, 3 and the plan of 4, and writes nothing to Graph.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared import catalog
+from shared.audit.entries import AuditAction, AuditEntry, Result
+from shared.configure import fields as connector_config
+from shared.configure.fields import Action, Change, InvalidSettings, Plan
+from shared.context import Services
+from shared.graph.gateway import GraphError
+from shared.heartbeat.sweep import now_utc
+from shared.store.changes import ChangeStore
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)  # longer than a slow Graph read + write + re-read with retries
+LEASE_WAIT_SECONDS = 10.0  # how long a second caller waits for the first to finish
+_POLL_SECONDS = 0.2
+_CONNECTOR_ID = re.compile(r"^[0-9a-f]{7,8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asked, through which door, for which ticket."""
+
+    who: str
+    via: str  # api | jira | servicenow | generic
+    principal_id: str | None = None
+    ticket: str | None = None
+    idempotency_key: str | None = None
+
+
+class Refused(Exception):
+    """The request cannot be carried out; shaped into problem+json by the functions layer."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str,
+        retry_after: int | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.title = title
+        self.detail = detail
+        self.retry_after = retry_after
+        self.extra = extra
+
+
+@dataclass
+class Outcome:
+    connector_id: str
+    partner: str
+    dry_run: bool
+    applied: bool
+    action: Action
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    changes: list[Change]
+    partner_state: str | None
+    last_heartbeat: str | None
+    next_steps: list[str]
+    audit_id: str
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve_connector(partner: str) -> str:
+    """A connector id from a catalog slug or an id; Refused(404) for anything else."""
+    connector_id = catalog.resolve(partner)
+    if _CONNECTOR_ID.match(connector_id):
+        return connector_id
+    slugs = ", ".join(p.slug for p in catalog.partners())
+    raise Refused(
+        404,
+        "unknown-partner",
+        "Unknown partner",
+        f"{partner!r} is neither a partner name MTD Guard knows ({slugs}) nor a connector id (a GUID).",
+    )
+
+
+def configure(
+    services: Services,
+    partner: str,
+    body: Any,
+    *,
+    dry_run: bool,
+    caller: Caller,
+    pointer_base: str = "",
+    now: datetime | None = None,
+) -> Outcome:
+    """Bring one connector to the desired settings in ``body``; raises Refused when it cannot."""
+    now = now or now_utc()
+    changes_store = ChangeStore(services.store)
+    tenant = services.settings.tenant_id
+    connector_id = resolve_connector(partner)
+    audit = _Auditor(changes_store, tenant, caller, connector_id, now)
+    try:
+        desired = connector_config.parse(body, pointer_base)
+    except InvalidSettings as exc:
+        errors = [{"pointer": e.pointer, "detail": e.detail} for e in exc.errors]
+        detail = "The settings are not valid: " + "; ".join(
+            f"{e.pointer or '/'} {e.detail}" for e in exc.errors
+        )
+        audit.refused(400, detail)
+        raise Refused(400, "invalid-settings", "Invalid settings", detail, errors=errors) from None
+    if dry_run:
+        return _run(services, connector_id, desired, dry_run=True, audit=audit)
+    holder = _acquire(changes_store, tenant)
+    if holder is None:
+        detail = (
+            "Another configure request for this tenant is still being applied; retry in a few "
+            "seconds (it will be planned against the result of the other one)."
+        )
+        audit.refused(409, detail)
+        raise Refused(409, "concurrent-change", "Concurrent change", detail, retry_after=5)
+    try:
+        return _run(services, connector_id, desired, dry_run=False, audit=audit)
+    finally:
+        changes_store.release_lease(tenant, holder)
+
+
+def _acquire(store: ChangeStore, tenant: str) -> str | None:
+    deadline = time.monotonic() + LEASE_WAIT_SECONDS
+    while True:
+        holder = store.acquire(tenant, now_utc(), LEASE)
+        if holder is not None or time.monotonic() >= deadline:
+            return holder
+        time.sleep(_POLL_SECONDS)
+
+
+def _run(
+    services: Services, connector_id: str, desired: dict[str, bool | int], *, dry_run: bool, audit: _Auditor
+) -> Outcome:
+    graph = services.graph
+    api_version = services.settings.graph_api_version
+    try:
+        current = graph.get_connector(connector_id)
+        if current is None and not catalog.by_id(connector_id).known:
+            detail = (
+                f"No connector {connector_id} exists, and it is not the id of a partner MTD Guard "
+                "knows, so it is not created: what Intune does with a connector for an unknown id is "
+                "undocumented. Use a partner name (GET /api/openapi.json lists them) or the id of an "
+                "existing connector."
+            )
+            audit.refused(422, detail)
+            raise Refused(422, "unknown-partner-id", "Unknown partner id", detail)
+        others: dict[str, list[str]] = {}
+        if any(desired.get(f.graph) is True for f in connector_config.FIELDS if f.mam):
+            readings = graph.list_connectors().readings
+            others = connector_config.mam_holders([(r.id, r.toggles) for r in readings], connector_id)
+        refused = connector_config.refusals(connector_id, desired, api_version=api_version, others_mam=others)
+        if refused:
+            status = 409 if any(r.status == 409 for r in refused) else 422
+            first = next(r for r in refused if r.status == status)
+            detail = " ".join(r.detail for r in refused)
+            audit.refused(status, detail, before=_shape(current))
+            raise Refused(
+                status,
+                first.kind,
+                first.title,
+                detail,
+                refusals=[
+                    {"pointer": r.pointer, "status": r.status, "detail": r.detail, **r.extra} for r in refused
+                ],
+                **first.extra,
+            )
+        plan = connector_config.plan(connector_id, current, desired)
+        if dry_run:
+            return audit.done(Result.DRY_RUN, plan, current, None, applied=False)
+        after, notes = _apply(graph, plan)
+    except GraphError as exc:
+        hint = exc.describe(connector_config.WRITE_HINTS)
+        audit.failed(_graph_status(exc), hint)
+        raise Refused(
+            _graph_status(exc),
+            "graph-failed",
+            "Microsoft Graph failed",
+            hint,
+            retry_after=30 if _graph_status(exc) == 503 else None,
+        ) from exc
+    result = Result.UNCHANGED if plan.action is Action.NONE else Result.APPLIED
+    outcome = audit.done(result, plan, current, after, applied=plan.action is not Action.NONE)
+    outcome.notes = notes
+    return outcome
+
+
+def _apply(graph: Any, plan: Plan) -> tuple[dict[str, Any] | None, list[str]]:
+    notes: list[str] = []
+    if plan.action is Action.CREATE:
+        try:
+            graph.create_connector(plan.body)
+        except GraphError as exc:
+            if exc.status != 409:
+                raise
+            # Created meanwhile outside MTD Guard (the admin center): patch what still differs.
+            current = graph.get_connector(plan.connector_id)
+            again = connector_config.plan(plan.connector_id, current, plan.predicted)
+            if again.action is Action.UPDATE:
+                graph.update_connector(plan.connector_id, again.body)
+            notes.append("the connector appeared while this request ran; only the differences were patched")
+    elif plan.action is Action.UPDATE:
+        graph.update_connector(plan.connector_id, plan.body)
+    if plan.action is Action.NONE:
+        return None, notes
+    return graph.get_connector(plan.connector_id), notes
+
+
+def _graph_status(exc: GraphError) -> int:
+    # No answer, throttled or Graph's own outage: try again later (503). Anything else Graph
+    # refused (403 missing permission, 400): a bad gateway answer that a retry will not fix (502).
+    if exc.status is None or exc.status in (429, 500, 502, 503, 504):
+        return 503
+    return 502
+
+
+def _shape(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if item is None else connector_config.as_settings(connector_config.current_values(item))
+
+
+class _Auditor:
+    """Writes the one audit entry of a configure request."""
+
+    def __init__(
+        self, store: ChangeStore, tenant: str, caller: Caller, connector_id: str, now: datetime
+    ) -> None:
+        self._store = store
+        self._tenant = tenant
+        self._caller = caller
+        self._connector_id = connector_id
+        self._now = now
+        self.entry_id = str(uuid.uuid4())
+
+    def _write(
+        self,
+        result: Result,
+        status: int,
+        detail: str,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        changes: list[Change] | None = None,
+    ) -> None:
+        self._store.append(
+            AuditEntry(
+                id=self.entry_id,
+                tenant_id=self._tenant,
+                at=self._now,
+                who=self._caller.who,
+                via=self._caller.via,
+                action=AuditAction.CONFIGURE,
+                target=self._connector_id,
+                target_name=catalog.by_id(self._connector_id).name,
+                result=result,
+                status=status,
+                detail=detail,
+                ticket=self._caller.ticket,
+                principal_id=self._caller.principal_id,
+                before=before,
+                after=after,
+                changes=[c.view() for c in changes or []],
+                idempotency_key=self._caller.idempotency_key,
+            )
+        )
+
+    def refused(self, status: int, detail: str, before: dict[str, Any] | None = None) -> None:
+        self._write(Result.REFUSED, status, detail, before=before)
+
+    def failed(self, status: int, detail: str) -> None:
+        self._write(Result.FAILED, status, detail)
+
+    def done(
+        self,
+        result: Result,
+        plan: Plan,
+        current: dict[str, Any] | None,
+        reread: dict[str, Any] | None,
+        *,
+        applied: bool,
+    ) -> Outcome:
+        source = reread or current or {}
+        after = (
+            connector_config.as_settings(plan.predicted)
+            if reread is None
+            else connector_config.as_settings(connector_config.current_values(reread))
+        )
+        before = _shape(current)
+        partner = catalog.by_id(self._connector_id)
+        state = source.get("partnerState") if isinstance(source.get("partnerState"), str) else None
+        heartbeat = source.get("lastHeartbeatDateTime")
+        heartbeat = heartbeat if isinstance(heartbeat, str) else None
+        count = f"{len(plan.changes)} setting(s)"
+        if plan.action is Action.NONE:
+            summary = f"{partner.name} is already as desired; nothing to write"
+        elif result is Result.DRY_RUN:
+            summary = f"dry run: would {plan.action.value} {partner.name} ({count}); nothing written"
+        else:
+            summary = f"{plan.action.value}d {partner.name} ({count})"
+        self._write(result, 200, summary, before=before, after=after, changes=plan.changes)
+        return Outcome(
+            connector_id=self._connector_id,
+            partner=partner.name,
+            dry_run=result is Result.DRY_RUN,
+            applied=applied,
+            action=plan.action,
+            before=before,
+            after=after,
+            changes=plan.changes,
+            partner_state=state,
+            last_heartbeat=heartbeat,
+            next_steps=connector_config.next_steps(self._connector_id, state, heartbeat),
+            audit_id=self.entry_id,
+        )

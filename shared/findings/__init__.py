@@ -1,0 +1,1 @@
+"""Findings: what MTD Guard detected, their lifecycle, metadata per kind, and listing."""

@@ -1,0 +1,134 @@
+"""Findings: what MTD Guard has detected, read like a security tool's results.
+
+Shaped after Prowler's findings (status, severity, resource, message, remediation). A finding has a
+stable id per (kind, resource), so a problem that persists across sweeps is one finding whose
+``last_seen`` moves, not a new one every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    HIGH = "high"  # enforcement is off or about to be: act now
+    WARNING = "warning"  # heading for trouble, or cannot be judged
+    INFO = "info"  # nothing is broken: recoveries, hygiene
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"  # a person has seen it: no more alerts while it lasts
+    RESOLVED = "resolved"
+
+
+class FindingKind(StrEnum):
+    HEARTBEAT = "heartbeat"
+    GRAPH_ACCESS = "graphAccess"
+    # Conditional Access drift (shared/conditional_access/classic.py, shared/conditional_access/modern.py)
+    CLASSIC_POLICY_DRIFT = "classicPolicyDrift"  # a classic MTD policy was added/edited/disabled/deleted
+    CLASSIC_POLICY_HYGIENE = "classicPolicyHygiene"  # classic MTD policies still exist (obsolete)
+    AUDIT_LOG_GAP = "auditLogGap"  # the audit log was not read within its retention
+    CA_POLICY_DRIFT = "caPolicyDrift"  # a modern policy requiring compliant devices stopped enforcing
+    CA_COVERAGE = "caCoverage"  # a platform with an enabled connector has no policy requiring compliance
+    ALERT_DELIVERY = "alertDelivery"  # an alert channel gave up on an alert (dead letter)
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    tenant_id: str
+    kind: str
+    resource_id: str
+    resource_name: str
+    severity: Severity
+    status: FindingStatus
+    message: str
+    remediation: str
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None = None
+    note: str | None = None  # the acknowledging person's note
+    acknowledged_by: str | None = None  # who acknowledged it (Entra principal or webhook source)
+    acknowledged_at: datetime | None = None
+    # The stored row's version this finding was read at (None: not stored yet). The store writes a
+    # finding only if its row is still at this version, so a sweep and a person acknowledging the
+    # same finding at the same moment cannot silently undo each other. Not part of its identity.
+    etag: str | None = field(default=None, compare=False, repr=False, metadata={"stored": False})
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is not FindingStatus.RESOLVED
+
+
+def finding_id(kind: str, resource_id: str) -> str:
+    # Table Storage row keys forbid '/', '\\', '#' and '?'; ids from Graph never carry them.
+    return f"{kind}.{resource_id.lower()}"
+
+
+def observe(
+    existing: Finding | None,
+    *,
+    tenant_id: str,
+    kind: str,
+    resource_id: str,
+    resource_name: str,
+    severity: Severity,
+    message: str,
+    remediation: str,
+    now: datetime,
+) -> Finding:
+    """The finding after seeing the problem (again) now: opened, kept open, or reopened."""
+    if existing is not None and existing.is_active:
+        return replace(
+            existing,
+            severity=severity,
+            message=message,
+            remediation=remediation,
+            resource_name=resource_name,
+            last_seen=now,
+        )
+    return Finding(
+        id=finding_id(kind, resource_id),
+        tenant_id=tenant_id,
+        kind=kind,
+        resource_id=resource_id,
+        resource_name=resource_name,
+        severity=severity,
+        status=FindingStatus.OPEN,
+        message=message,
+        remediation=remediation,
+        first_seen=now,
+        last_seen=now,
+        etag=existing.etag if existing is not None else None,  # reopening replaces the stored row
+    )
+
+
+def resolve(existing: Finding, *, message: str, now: datetime) -> Finding:
+    return replace(existing, status=FindingStatus.RESOLVED, message=message, last_seen=now, resolved_at=now)
+
+
+class FindingClosed(ValueError):
+    """An acknowledgement of a finding that is already resolved: there is nothing left to see."""
+
+
+def acknowledge(existing: Finding, *, note: str | None, who: str, now: datetime) -> Finding:
+    """The finding after a person has seen it: no more alerts while it lasts, until it resolves.
+
+    Acknowledging again replaces the note and who/when (the latest word counts). A resolved
+    finding cannot be acknowledged (raises FindingClosed): if the problem comes back, ``observe``
+    opens it again and it can be acknowledged then.
+    """
+    if existing.status is FindingStatus.RESOLVED:
+        raise FindingClosed(
+            f"finding {existing.id} was resolved at {existing.resolved_at}; nothing to acknowledge"
+        )
+    return replace(
+        existing,
+        status=FindingStatus.ACKNOWLEDGED,
+        note=note,
+        acknowledged_by=who,
+        acknowledged_at=now,
+    )

@@ -1,0 +1,370 @@
+"""The one way MTD Guard talks to Microsoft Graph: msgraph-sdk request builders and its middleware.
+
+Requests are built by the SDK's request builders and sent through the SDK's request adapter with its
+default middleware (authentication, retry honouring ``Retry-After`` for 429/503/504, redirects,
+telemetry). Response bodies are taken as bytes and mapped to our own dataclasses instead of the
+SDK's generated models: the first model parse imports ~1,240 generated modules (about 1.4 s and
+35 MB on every cold start), the fields we need are a handful, and the SDK's parse raises on one
+unreadable timestamp, failing the whole list, where we must judge that one connector "unknown".
+Tests prove the Graph simulator's payloads parse into the SDK models, so the two views of the
+schema cannot drift apart unnoticed.
+
+Public methods are synchronous: each opens an HTTP client on a private event loop and closes it,
+so Functions' sync handlers (run on worker threads) can call them directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from shared.conditional_access.modern import CaPolicy, MalformedPolicy, policy_from_graph
+from shared.graph.connectors import ConnectorReading, MalformedConnector, reading_from_graph
+from shared.graph.directory_audits import AuditEvent, MalformedAuditEvent, event_from_graph
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from kiota_abstractions.request_adapter import RequestAdapter
+    from kiota_abstractions.request_information import RequestInformation
+
+    from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+API_VERSIONS = ("v1.0", "beta")
+_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_MAX_PAGES = 1000  # a nextLink loop in a broken service must not spin forever
+
+
+def hints(on_403: str) -> dict[int, str]:
+    """What to tell an operator per failing status: the same for every call except the
+    permission a 403 asks for, which the caller names."""
+    return {
+        401: "check the managed identity / credential can get a token for Microsoft Graph",
+        403: on_403,
+        404: "check GRAPH_ENDPOINT and GRAPH_API_VERSION",
+    }
+
+
+class GraphError(Exception):
+    """A Graph call that failed, with what an operator needs to fix it."""
+
+    def __init__(self, operation: str, status: int | None, code: str | None, message: str) -> None:
+        self.operation = operation
+        self.status = status
+        self.code = code
+        self.detail = message
+        super().__init__(self.describe())
+
+    def describe(self, hints: dict[int, str] | None = None) -> str:
+        """E.g. 'could not read connectors: 403 Forbidden - grant DeviceManagement...'."""
+        head = f"could not {self.operation}: "
+        if self.status is not None:
+            head += f"{self.status} {_reason(self.status)}"
+            if self.code and self.code != _reason(self.status).replace(" ", ""):
+                head += f" ({self.code})"
+        else:
+            head += self.code or "no answer"
+        hint = (hints or {}).get(self.status or 0)
+        text = f"{head}: {self.detail}" if self.detail else head
+        return f"{text} - {hint}" if hint else text
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+@dataclass(frozen=True)
+class ConnectorList:
+    readings: list[ConnectorReading]
+    problems: list[str] = field(default_factory=list)  # entries that were not connectors at all
+
+
+@dataclass(frozen=True)
+class AuditList:
+    events: list[AuditEvent]
+    problems: list[str] = field(default_factory=list)  # entries that were not usable events
+
+
+@dataclass(frozen=True)
+class PolicyList:
+    policies: list[CaPolicy]
+    problems: list[str] = field(default_factory=list)
+
+
+class GraphGateway:
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        api_version: str = "v1.0",
+        credential: TokenCredential | None = None,
+    ) -> None:
+        if api_version not in API_VERSIONS:
+            raise ValueError(f"api_version must be one of {API_VERSIONS}")
+        self.endpoint = endpoint.rstrip("/")
+        self.api_version = api_version
+        self._credential = credential
+
+    @classmethod
+    def from_settings(cls, settings: Settings, credential: Callable[[], TokenCredential]) -> GraphGateway:
+        """The app's credential (managed identity in Azure); none at all for a loopback simulator."""
+        token = None if settings.graph_is_loopback else credential()
+        return cls(settings.graph_endpoint, api_version=settings.graph_api_version, credential=token)
+
+    # -- connectors -------------------------------------------------------------------------
+
+    def list_connectors(self) -> ConnectorList:
+        """Every MTD connector, following @odata.nextLink to the end."""
+        return self._run("read connectors", self._list_connectors)
+
+    async def _list_connectors(self, adapter: RequestAdapter) -> ConnectorList:
+        builder = _connectors_builder(adapter)
+        readings, problems = await _all_pages(
+            adapter,
+            builder,
+            builder.to_get_request_information(),
+            "read connectors",
+            parse=reading_from_graph,
+            malformed=MalformedConnector,
+            what="connector",
+        )
+        return ConnectorList(readings, problems)
+
+    def get_connector(self, connector_id: str) -> dict[str, Any] | None:
+        """One connector's JSON object as Graph sent it; None when it does not exist (404)."""
+        try:
+            return self._run("read the connector", functools.partial(self._get_connector, connector_id))
+        except GraphError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def _get_connector(self, connector_id: str, adapter: RequestAdapter) -> dict[str, Any]:
+        info = _connector_builder(adapter, connector_id).to_get_request_information()
+        return await _send_json(adapter, info, "read the connector")
+
+    def create_connector(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a new connector (camelCase Graph properties, ``id`` included); Graph's answer."""
+        return self._run("create the connector", functools.partial(self._create_connector, body))
+
+    async def _create_connector(self, body: dict[str, Any], adapter: RequestAdapter) -> dict[str, Any]:
+        from kiota_abstractions.method import Method
+
+        info = _connectors_builder(adapter).to_get_request_information()
+        _with_json_body(info, Method.POST, body)
+        return await _send_json(adapter, info, "create the connector")
+
+    def update_connector(self, connector_id: str, changes: dict[str, Any]) -> None:
+        """PATCH only ``changes`` (Graph merges); 200-with-body and 204 both mean done."""
+        self._run("update the connector", functools.partial(self._update_connector, connector_id, changes))
+
+    async def _update_connector(
+        self, connector_id: str, changes: dict[str, Any], adapter: RequestAdapter
+    ) -> None:
+        from kiota_abstractions.method import Method
+        from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+        info = _connector_builder(adapter, connector_id).to_get_request_information()
+        _with_json_body(info, Method.PATCH, changes)
+        await adapter.send_no_response_content_async(info, {"XXX": ODataError})
+
+    # -- Conditional Access drift -------------------------------------------------------------
+
+    def list_directory_audits(
+        self, since: datetime, until: datetime, equals: Mapping[str, str] | None = None
+    ) -> AuditList:
+        """Directory audit events with ``since <= activityDateTime <= until`` (and each
+        ``property eq 'value'`` of ``equals``), every page to the end. Needs AuditLog.Read.All."""
+        flt = f"activityDateTime ge {_odata_time(since)} and activityDateTime le {_odata_time(until)}"
+        for name, value in sorted((equals or {}).items()):
+            quoted = value.replace("'", "''")
+            flt += f" and {name} eq '{quoted}'"
+        return self._run("read the directory audit log", functools.partial(self._list_audits, flt))
+
+    async def _list_audits(self, flt: str, adapter: RequestAdapter) -> AuditList:
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.audit_logs.directory_audits import directory_audits_request_builder as m
+
+        builder = m.DirectoryAuditsRequestBuilder(adapter, {})
+        query = m.DirectoryAuditsRequestBuilder.DirectoryAuditsRequestBuilderGetQueryParameters(
+            filter=flt, orderby=["activityDateTime asc"]
+        )
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=query))
+        events, problems = await _all_pages(
+            adapter,
+            builder,
+            info,
+            "read the directory audit log",
+            parse=event_from_graph,
+            malformed=MalformedAuditEvent,
+            what="audit event",
+        )
+        return AuditList(events, problems)
+
+    def list_ca_policies(self) -> PolicyList:
+        """Every modern Conditional Access policy, every page. Needs Policy.Read.All."""
+        return self._run("read Conditional Access policies", self._list_policies)
+
+    async def _list_policies(self, adapter: RequestAdapter) -> PolicyList:
+        from msgraph.generated.identity.conditional_access.policies import policies_request_builder as m
+
+        builder = m.PoliciesRequestBuilder(adapter, {})
+        policies, problems = await _all_pages(
+            adapter,
+            builder,
+            builder.to_get_request_information(),
+            "read Conditional Access policies",
+            parse=policy_from_graph,
+            malformed=MalformedPolicy,
+            what="policy",
+        )
+        return PolicyList(policies, problems)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _run(self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]]) -> T:
+        return asyncio.run(self._with_adapter(operation, call))
+
+    async def _with_adapter(self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]]) -> T:
+        from kiota_abstractions.api_client_builder import register_default_deserializer
+        from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
+        from msgraph.graph_request_adapter import GraphRequestAdapter, options
+        from msgraph_core import GraphClientFactory
+
+        # GraphServiceClient registers this; without it Graph's OData error bodies (code, message)
+        # cannot be read and every failure says only "the error body could not be parsed".
+        register_default_deserializer(JsonParseNodeFactory)
+
+        http = GraphClientFactory.create_with_default_middleware(
+            client=httpx.AsyncClient(timeout=_TIMEOUT), options=options
+        )
+        adapter = GraphRequestAdapter(self._auth_provider(), client=http)
+        # Set after construction and without a trailing slash (see the reference notes).
+        adapter.base_url = f"{self.endpoint}/{self.api_version}"
+        try:
+            return await call(adapter)
+        except GraphError:
+            raise
+        except Exception as exc:  # every transport/parse failure becomes a GraphError
+            raise _as_graph_error(operation, exc) from exc
+        finally:
+            await http.aclose()
+
+    def _auth_provider(self) -> Any:
+        if self._credential is None:
+            from kiota_abstractions.authentication import AnonymousAuthenticationProvider
+
+            return AnonymousAuthenticationProvider()
+        from kiota_authentication_azure.azure_identity_authentication_provider import (
+            AzureIdentityAuthenticationProvider,
+        )
+
+        host = urlsplit(self.endpoint).hostname or "graph.microsoft.com"
+        return AzureIdentityAuthenticationProvider(
+            self._credential, scopes=[f"https://{host}/.default"], allowed_hosts=[host]
+        )
+
+
+def _connectors_builder(adapter: RequestAdapter) -> Any:
+    from msgraph.generated.device_management.mobile_threat_defense_connectors import (
+        mobile_threat_defense_connectors_request_builder as m,
+    )
+
+    return m.MobileThreatDefenseConnectorsRequestBuilder(adapter, {})
+
+
+def _connector_builder(adapter: RequestAdapter, connector_id: str) -> Any:
+    return _connectors_builder(adapter).by_mobile_threat_defense_connector_id(connector_id)
+
+
+def _with_json_body(info: RequestInformation, method: Any, body: dict[str, Any]) -> None:
+    """Turn a builder's GET request into a write carrying ``body`` as Graph's camelCase JSON.
+
+    Serialised here rather than through the SDK's models: building a model pulls in the generated
+    model tree (the cold-start cost the module docstring describes) for a handful of properties.
+    """
+    info.http_method = method
+    info.set_stream_content(json.dumps(body, separators=(",", ":")).encode(), "application/json")
+
+
+async def _all_pages(
+    adapter: RequestAdapter,
+    builder: Any,
+    info: RequestInformation,
+    operation: str,
+    *,
+    parse: Callable[[Any], T],
+    malformed: type[Exception],
+    what: str,
+) -> tuple[list[T], list[str]]:
+    """Every entry of a collection, following @odata.nextLink to the end; an entry ``parse``
+    rejects (``malformed``) is skipped and named in the problems, never fatal to the others."""
+    items: list[T] = []
+    problems: list[str] = []
+    for _ in range(_MAX_PAGES):
+        page = await _send_json(adapter, info, operation)
+        values = page.get("value")
+        if not isinstance(values, list):
+            raise GraphError(operation, None, "MalformedResponse", "no 'value' array")
+        for position, item in enumerate(values):
+            try:
+                items.append(parse(item))
+            except malformed as exc:
+                problems.append(f"{what} entry {len(items) + len(problems) + 1}: {exc}")
+                log.warning("skipped a malformed %s entry at position %d: %s", what, position, exc)
+        next_link = page.get("@odata.nextLink")
+        if not isinstance(next_link, str) or not next_link:
+            return items, problems
+        info = builder.with_url(next_link).to_get_request_information()
+    raise GraphError(operation, None, "TooManyPages", f"more than {_MAX_PAGES} pages")
+
+
+def _odata_time(moment: datetime) -> str:
+    """An OData DateTimeOffset literal, UTC, whole seconds: 2026-11-20T08:00:00Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def _send_json(adapter: RequestAdapter, info: RequestInformation, operation: str) -> dict[str, Any]:
+    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+    # Graph's evolvable enums: ask for members newer than the client's schema by name.
+    info.headers.try_add("Prefer", "include-unknown-enum-members")
+    raw: Any = await adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise GraphError(operation, 200, "MalformedResponse", "the response is not JSON") from exc
+    if not isinstance(body, dict):
+        raise GraphError(operation, 200, "MalformedResponse", "the response is not a JSON object")
+    return body
+
+
+def _as_graph_error(operation: str, exc: Exception) -> GraphError:
+    from kiota_abstractions.api_error import APIError
+
+    if isinstance(exc, APIError):
+        error = getattr(exc, "error", None)
+        code = getattr(error, "code", None)
+        message = getattr(error, "message", None) or exc.message or ""
+        return GraphError(operation, exc.response_status_code, code, str(message))
+    if isinstance(exc, httpx.TimeoutException):
+        return GraphError(operation, None, "Timeout", "Microsoft Graph did not answer in time")
+    if isinstance(exc, httpx.TransportError):
+        return GraphError(operation, None, "ConnectionFailed", f"{type(exc).__name__}: {exc}")
+    return GraphError(operation, None, type(exc).__name__, str(exc))

@@ -1,0 +1,1 @@
+"""Heartbeat monitoring: is Intune still listening to each MTD partner?"""

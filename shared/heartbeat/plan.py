@@ -1,0 +1,291 @@
+"""Planning a heartbeat sweep: from what Graph says now and what was stored before, to the new
+connector statuses, findings and alerts. Pure: the monitor module does the reading and writing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shared import catalog
+from shared.alerting.alerts import Alert, new_alert
+from shared.findings.model import (
+    Finding,
+    FindingKind,
+    FindingStatus,
+    Severity,
+    finding_id,
+    observe,
+    resolve,
+)
+from shared.graph.connectors import ConnectorReading
+from shared.graph.gateway import hints
+from shared.heartbeat.health import Health, HealthPolicy, judge
+
+
+@dataclass(frozen=True)
+class ConnectorStatus:
+    """The latest judgement of one connector: what the API serves and history keeps."""
+
+    tenant_id: str
+    id: str
+    partner: str
+    partner_known: bool
+    partner_state: str | None
+    last_heartbeat: str | None  # as Graph sent it
+    threshold_days: int
+    threshold_from_connector: bool
+    heartbeat_age_hours: float | None
+    health: Health
+    reason: str
+    checked_at: datetime
+    health_since: datetime  # when this health began: "unresponsive since ..."
+
+
+@dataclass(frozen=True)
+class RemovedConnector:
+    """A connector stored before that Graph no longer lists: its status row is deleted."""
+
+    tenant_id: str
+    id: str
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    statuses: list[ConnectorStatus]
+    findings: list[Finding]  # only those that changed
+    alerts: list[Alert]
+    removed: list[RemovedConnector] = field(default_factory=list)
+
+
+def _details(status: ConnectorStatus, previous: Health | None) -> dict[str, object]:
+    return {
+        "connectorId": status.id,
+        "partner": status.partner,
+        "previousHealth": previous.value if previous else None,
+        "health": status.health.value,
+        "thresholdDays": status.threshold_days,
+        "lastHeartbeatDateTime": status.last_heartbeat,
+    }
+
+
+_HEADLINES = {
+    Health.HEALTHY: "connector recovered",
+    Health.WARNING: "heartbeat is getting old",
+    Health.UNRESPONSIVE: "is unresponsive: Intune ignores its compliance data",
+    Health.NOT_SET_UP: "connector is not set up on the partner side",
+    Health.ERROR: "connector reports an error",
+    Health.UNKNOWN: "connector cannot be judged",
+}
+
+
+def _title(status: ConnectorStatus, previous: Health | None) -> str:
+    before = f" (was {previous.value})" if previous and status.health is not Health.HEALTHY else ""
+    return f"{status.partner} {_HEADLINES[status.health]}{before}"
+
+
+def plan_connector(
+    reading: ConnectorReading,
+    previous: ConnectorStatus | None,
+    finding: Finding | None,
+    *,
+    tenant_id: str,
+    now: datetime,
+    policy: HealthPolicy,
+    channels: list[str],
+) -> tuple[ConnectorStatus, Finding | None, Alert | None]:
+    """Judge one connector and decide whether its finding and an alert change."""
+    partner = catalog.by_id(reading.id)
+    verdict = judge(reading, now, policy)
+    changed = previous is None or previous.health is not verdict.health
+    status = ConnectorStatus(
+        tenant_id=tenant_id,
+        id=reading.id,
+        partner=partner.name,
+        partner_known=partner.known,
+        partner_state=reading.partner_state,
+        last_heartbeat=reading.last_heartbeat_raw,
+        threshold_days=verdict.threshold_days,
+        threshold_from_connector=verdict.threshold_from_connector,
+        heartbeat_age_hours=verdict.heartbeat_age_hours,
+        health=verdict.health,
+        reason=verdict.reason,
+        checked_at=now,
+        health_since=now if changed or previous is None else previous.health_since,
+    )
+    new_finding = _next_finding(status, finding, verdict.severity, verdict.remediation, now)
+    # A first sighting of a healthy connector is not news; any other change of health is, unless a
+    # person acknowledged the problem and it merely moved between unhealthy states.
+    newsworthy = changed and not (previous is None and verdict.health is Health.HEALTHY)
+    if (
+        finding is not None
+        and finding.status is FindingStatus.ACKNOWLEDGED
+        and verdict.health is not Health.HEALTHY
+    ):
+        newsworthy = False
+    alert = None
+    if newsworthy and new_finding is not None:
+        alert = new_alert(
+            tenant_id=tenant_id,
+            kind=FindingKind.HEARTBEAT,
+            finding_id=new_finding.id,
+            severity=verdict.severity,
+            title=_title(status, previous.health if previous else None),
+            reason=verdict.reason,
+            detected_at=now,
+            details=_details(status, previous.health if previous else None),
+            channels=channels,
+        )
+    return status, new_finding if new_finding != finding else None, alert
+
+
+def _next_finding(
+    status: ConnectorStatus,
+    finding: Finding | None,
+    severity: Severity,
+    remediation: str,
+    now: datetime,
+) -> Finding | None:
+    if status.health is Health.HEALTHY:
+        if finding is not None and finding.is_active:
+            return resolve(finding, message=f"{status.partner}: {status.reason}", now=now)
+        return finding
+    return observe(
+        finding,
+        tenant_id=status.tenant_id,
+        kind=FindingKind.HEARTBEAT,
+        resource_id=status.id,
+        resource_name=status.partner,
+        severity=severity,
+        message=f"{status.partner}: {status.reason}",
+        remediation=remediation,
+        now=now,
+    )
+
+
+def plan_sweep(
+    readings: list[ConnectorReading],
+    previous: dict[str, ConnectorStatus],
+    findings: dict[str, Finding],
+    *,
+    tenant_id: str,
+    now: datetime,
+    policy: HealthPolicy,
+    channels: list[str],
+) -> SweepPlan:
+    statuses: list[ConnectorStatus] = []
+    changed: list[Finding] = []
+    alerts: list[Alert] = []
+    for reading in readings:
+        key = reading.id.lower()
+        status, finding, alert = plan_connector(
+            reading,
+            previous.get(key),
+            findings.get(finding_id(FindingKind.HEARTBEAT, reading.id)),
+            tenant_id=tenant_id,
+            now=now,
+            policy=policy,
+            channels=channels,
+        )
+        statuses.append(status)
+        if finding is not None:
+            changed.append(finding)
+        if alert is not None:
+            alerts.append(alert)
+    seen = {r.id.lower() for r in readings}
+    removed: list[RemovedConnector] = []
+    for key in sorted(k for k in previous if k not in seen):
+        gone = previous[key]
+        finding, alert = plan_removal(
+            gone, findings.get(finding_id(FindingKind.HEARTBEAT, gone.id)), now, channels
+        )
+        removed.append(RemovedConnector(tenant_id, gone.id))
+        changed += [finding] if finding else []
+        alerts.append(alert)
+    return SweepPlan(statuses, changed, alerts, removed)
+
+
+def plan_removal(
+    gone: ConnectorStatus, finding: Finding | None, now: datetime, channels: list[str]
+) -> tuple[Finding | None, Alert]:
+    """A connector deleted in Intune: MTD data from that partner stops counting. Said once."""
+    reason = (
+        f"the {gone.partner} connector no longer exists in Intune (last seen "
+        f"{gone.checked_at:%Y-%m-%d %H:%M} UTC): devices are no longer judged with this partner's risk data"
+    )
+    closed = resolve(finding, message=reason, now=now) if finding is not None and finding.is_active else None
+    alert = new_alert(
+        tenant_id=gone.tenant_id,
+        kind=FindingKind.HEARTBEAT,
+        finding_id=finding_id(FindingKind.HEARTBEAT, gone.id),
+        severity=Severity.WARNING,
+        title=f"{gone.partner} connector was removed",
+        reason=reason,
+        detected_at=now,
+        details={
+            "connectorId": gone.id,
+            "partner": gone.partner,
+            "previousHealth": gone.health.value,
+            "health": "removed",
+            "thresholdDays": gone.threshold_days,
+            "lastHeartbeatDateTime": gone.last_heartbeat,
+        },
+        channels=channels,
+    )
+    return closed, alert
+
+
+GRAPH_HINTS = hints(
+    "grant the application permission DeviceManagementServiceConfig.Read.All and admin-consent it"
+)
+
+
+def plan_graph_access(
+    problem: str | None,
+    existing: Finding | None,
+    *,
+    tenant_id: str,
+    now: datetime,
+    channels: list[str],
+) -> tuple[Finding | None, Alert | None]:
+    """The tenant-level finding for 'cannot read connectors': opened once, resolved once."""
+    resource = f"tenant-{tenant_id}"
+    if problem is None:
+        if existing is None or not existing.is_active:
+            return None, None
+        done = resolve(existing, message="Microsoft Graph answers again", now=now)
+        return done, _access_alert(done, "Microsoft Graph access restored", Severity.INFO, now, channels)
+    finding = observe(
+        existing,
+        tenant_id=tenant_id,
+        kind=FindingKind.GRAPH_ACCESS,
+        resource_id=resource,
+        resource_name=f"tenant {tenant_id}",
+        severity=Severity.HIGH,
+        message=problem,
+        remediation="Fix the access problem named in the message; until then connectors are not monitored.",
+        now=now,
+    )
+    opened = existing is None or not existing.is_active
+    alert = (
+        _access_alert(finding, "Cannot monitor MTD connectors", Severity.HIGH, now, channels)
+        if opened
+        else None
+    )
+    return finding, alert
+
+
+def _access_alert(
+    finding: Finding, title: str, severity: Severity, now: datetime, channels: list[str]
+) -> Alert:
+    return new_alert(
+        tenant_id=finding.tenant_id,
+        kind=finding.kind,
+        finding_id=finding.id,
+        severity=severity,
+        title=title,
+        reason=finding.message,
+        detected_at=now,
+        details={"status": finding.status.value},
+        channels=channels,
+    )

@@ -1,0 +1,181 @@
+"""The heartbeat sweep, end to end: read Graph, judge, record, alert.
+
+Order matters and is why nothing detected goes unreported: the new statuses, findings and alerts
+are committed together first; delivery comes after, from the outbox, and whatever does not get
+through stays pending for the next run. A Graph failure is itself a finding (and an alert), not a
+crashed function; a storage failure is reported in the result and the next sweep sees the same
+change again, because nothing about it was recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from shared.alerting.alerts import Alert
+from shared.alerting.channels import Channel
+from shared.alerting.outbox import DeliveryReport, deliver_pending
+from shared.findings.model import Finding, FindingKind, finding_id
+from shared.graph.gateway import GraphError, GraphGateway
+from shared.heartbeat import plan as heartbeat
+from shared.heartbeat.health import HealthPolicy
+from shared.heartbeat.plan import ConnectorStatus
+from shared.settings import Settings
+from shared.store.state import Observation, StateStore, StoreConflict, StoreError, SweepRecord
+
+log = logging.getLogger(__name__)
+SWEEP_NAME = "heartbeat"
+SWEEP_ATTEMPTS = 2  # a second plan when a finding changed under the first one
+PRUNE_EVERY = timedelta(days=1)  # retention is in days: trimming more often only costs reads
+
+
+@dataclass
+class SweepResult:
+    tenant_id: str
+    checked_at: datetime
+    statuses: list[ConnectorStatus] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what went wrong, readable
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    recorded: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_heartbeat_sweep(
+    settings: Settings,
+    gateway: GraphGateway,
+    store: StateStore,
+    channels: list[Channel],
+    now: datetime | None = None,
+) -> SweepResult:
+    now = now or now_utc()
+    tenant = settings.tenant_id
+    names = [c.name for c in channels]
+    for attempt in range(1, SWEEP_ATTEMPTS + 1):
+        result = SweepResult(tenant_id=tenant, checked_at=now)
+        try:
+            _sweep(settings=settings, gateway=gateway, store=store, channels=names, now=now, result=result)
+        except StoreConflict as exc:
+            # Someone acknowledged or another run updated a finding after this sweep read it:
+            # nothing was written for that connector; plan again from what is stored now.
+            if attempt < SWEEP_ATTEMPTS:
+                log.info("heartbeat sweep for %s: state changed meanwhile, planning again", tenant)
+                continue
+            result.problems.append(str(exc))
+        except StoreError as exc:
+            result.problems.append(str(exc))
+            log.error("heartbeat sweep for %s not recorded: %s", tenant, exc)
+        break
+    # Deliver even when this sweep failed: earlier alerts may still be waiting.
+    try:
+        result.delivery = deliver_pending(store, channels, now, tenant_id=tenant)
+    except StoreError as exc:
+        result.problems.append(f"alerts not delivered this run: {exc}")
+    return result
+
+
+def _sweep(
+    *,
+    settings: Settings,
+    gateway: GraphGateway,
+    store: StateStore,
+    channels: list[str],
+    now: datetime,
+    result: SweepResult,
+) -> None:
+    tenant = settings.tenant_id
+    access_id = finding_id(FindingKind.GRAPH_ACCESS, f"tenant-{tenant}")
+    findings = store.findings(tenant)
+    try:
+        listed = gateway.list_connectors()
+    except GraphError as exc:
+        problem = exc.describe(heartbeat.GRAPH_HINTS)
+        result.problems.append(problem)
+        log.error("tenant %s: %s", tenant, problem)
+        finding, alert = heartbeat.plan_graph_access(
+            problem, findings.get(access_id), tenant_id=tenant, now=now, channels=channels
+        )
+        last = store.last_sweep(tenant, SWEEP_NAME)
+        record = SweepRecord(
+            tenant, SWEEP_NAME, now, 0, list(result.problems), last.pruned_at if last else None
+        )
+        _record_access(store, tenant, [x for x in (finding, alert) if x is not None], record, result)
+        result.alerts = [alert] if alert else []
+        return
+    result.problems.extend(listed.problems)
+    previous = store.connector_statuses(tenant)
+    plan = heartbeat.plan_sweep(
+        listed.readings,
+        previous,
+        findings,
+        tenant_id=tenant,
+        now=now,
+        policy=HealthPolicy(settings.default_threshold_days, settings.early_warning_hours),
+        channels=channels,
+    )
+    access_finding, access_alert = heartbeat.plan_graph_access(
+        None, findings.get(access_id), tenant_id=tenant, now=now, channels=channels
+    )
+    groups = _groups(plan, access_finding, access_alert)
+    last = store.last_sweep(tenant, SWEEP_NAME)
+    pruned_at = last.pruned_at if last else None
+    prune_due = pruned_at is None or now - pruned_at >= PRUNE_EVERY
+    record = SweepRecord(
+        tenant, SWEEP_NAME, now, len(plan.statuses), list(result.problems), now if prune_due else pruned_at
+    )
+    store.commit(tenant, groups, record)
+    result.recorded = True
+    result.statuses = plan.statuses
+    result.alerts = plan.alerts + ([access_alert] if access_alert else [])
+    for alert in result.alerts:
+        log.warning("alert %s: %s - %s", alert.severity, alert.title, alert.reason)
+    store.append_history(tenant, [_observation(s) for s in plan.statuses])
+    if prune_due:
+        cutoff = now - timedelta(days=settings.history_retention_days)
+        store.prune_history(tenant, [s.id for s in plan.statuses], cutoff)
+        store.prune_alerts(tenant, cutoff)
+
+
+def _groups(
+    plan: heartbeat.SweepPlan, access_finding: Finding | None, access_alert: Alert | None
+) -> list[list[object]]:
+    """One group per connector (status or removal + finding + alert), committed atomically."""
+    by_finding = {f.resource_id.lower(): f for f in plan.findings}
+    by_alert = {str(a.details.get("connectorId", "")).lower(): a for a in plan.alerts}
+    groups: list[list[object]] = []
+    heads: list[ConnectorStatus | heartbeat.RemovedConnector] = [*plan.statuses, *plan.removed]
+    for head in heads:
+        key = head.id.lower()
+        groups.append([head, *(x for x in (by_finding.get(key), by_alert.get(key)) if x is not None)])
+    if access_finding is not None:
+        groups.append([x for x in (access_finding, access_alert) if x is not None])
+    return groups
+
+
+def _record_access(
+    store: StateStore, tenant: str, rows: list[object], record: SweepRecord, result: SweepResult
+) -> None:
+    """A failed read still records its finding/alert and when the sweep tried, atomically."""
+    store.commit(tenant, [rows] if rows else [], record)
+    result.recorded = True
+
+
+def _observation(status: ConnectorStatus) -> Observation:
+    return Observation(
+        connector_id=status.id,
+        checked_at=status.checked_at,
+        health=status.health.value,
+        partner_state=status.partner_state,
+        last_heartbeat=status.last_heartbeat,
+        heartbeat_age_hours=status.heartbeat_age_hours,
+        threshold_days=status.threshold_days,
+        reason=status.reason,
+    )

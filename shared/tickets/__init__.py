@@ -1,0 +1,1 @@
+"""Ticketing systems: their webhook payloads mapped to MTD Guard actions."""

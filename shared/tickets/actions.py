@@ -1,0 +1,116 @@
+"""The two non-configure actions a ticket can ask for, each audited like a configure request:
+run a heartbeat check now, and acknowledge a finding."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from shared.audit.entries import AuditAction, AuditEntry, Result
+from shared.configure.apply import Caller, Refused
+from shared.context import Services
+from shared.findings.model import Finding, FindingClosed, acknowledge
+from shared.heartbeat.sweep import SweepResult, now_utc, run_heartbeat_sweep
+from shared.store.changes import ChangeStore
+
+
+def _entry(
+    services: Services,
+    caller: Caller,
+    action: AuditAction,
+    *,
+    target: str,
+    target_name: str,
+    result: Result,
+    status: int,
+    detail: str,
+    now: datetime,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
+) -> AuditEntry:
+    return AuditEntry(
+        id=str(uuid.uuid4()),
+        tenant_id=services.settings.tenant_id,
+        at=now,
+        who=caller.who,
+        via=caller.via,
+        action=action,
+        target=target,
+        target_name=target_name,
+        result=result,
+        status=status,
+        detail=detail,
+        ticket=caller.ticket,
+        principal_id=caller.principal_id,
+        before=before,
+        after=after,
+        idempotency_key=caller.idempotency_key,
+    )
+
+
+def run_check(services: Services, caller: Caller, now: datetime | None = None) -> SweepResult:
+    """The heartbeat sweep, now (the same one the timer runs), with an audit entry."""
+    now = now or now_utc()
+    result = run_heartbeat_sweep(services.settings, services.graph, services.store, services.channels, now)
+    unhealthy = sum(1 for s in result.statuses if s.health != "healthy")
+    detail = f"heartbeat check of {len(result.statuses)} connector(s): {unhealthy} not healthy"
+    if result.problems:
+        detail += "; problems: " + "; ".join(result.problems)
+    ChangeStore(services.store).append(
+        _entry(
+            services,
+            caller,
+            AuditAction.CHECK,
+            target="heartbeat",
+            target_name="heartbeat check",
+            result=Result.APPLIED if result.ok else Result.FAILED,
+            status=200,
+            detail=detail,
+            now=now,
+        )
+    )
+    return result
+
+
+def acknowledge_finding(
+    services: Services, finding_id: str, note: str | None, caller: Caller, now: datetime | None = None
+) -> Finding:
+    """Mark a finding as seen (no more alerts while it lasts); Refused 404/409 when it cannot be."""
+    now = now or now_utc()
+    tenant = services.settings.tenant_id
+    found = services.store.findings(tenant).get(finding_id)
+
+    def record(result: Result, status: int, detail: str, **change: dict[str, object]) -> None:
+        ChangeStore(services.store).append(
+            _entry(
+                services,
+                caller,
+                AuditAction.ACKNOWLEDGE,
+                target=found.id if found else finding_id,
+                target_name=found.resource_name if found else finding_id,
+                result=result,
+                status=status,
+                detail=detail,
+                now=now,
+                **change,
+            )
+        )
+
+    if found is None:
+        detail = f"No finding {finding_id!r} in tenant {tenant}; GET /api/findings lists them."
+        record(Result.REFUSED, 404, detail)
+        raise Refused(404, "finding-not-found", "Finding not found", detail)
+    try:
+        updated = acknowledge(found, note=note, who=caller.who, now=now)
+    except FindingClosed as exc:
+        record(Result.REFUSED, 409, str(exc))
+        raise Refused(409, "finding-resolved", "Finding already resolved", str(exc)) from None
+    services.store.commit(tenant, [[updated]])
+    record(
+        Result.APPLIED,
+        200,
+        f"acknowledged {found.kind} finding on {found.resource_name}",
+        before={"status": found.status.value, "note": found.note},
+        after={"status": updated.status.value, "note": updated.note},
+    )
+    return updated

@@ -1,0 +1,403 @@
+"""Heartbeat monitoring end to end: functions called as the host calls them, real Azurite, the
+Graph simulator answering like Graph, a local webhook receiver taking the alerts."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from graphsim import Fault, GraphSimulator
+from graphsim.faults import FaultKind
+from shared.alerting.channels import sign
+from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host, body
+from tests.support.receiver import Receiver
+from tests.support.scenarios import connector, load
+
+UNKNOWN_ID = "7d9a6c1e-0000-4000-8000-00000000beef"
+
+
+def sweep(host: Host) -> dict[str, Any]:
+    response = host.http("checks_run", "POST", "/api/checks/heartbeat")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    result: dict[str, Any] = body(response)
+    return result
+
+
+def by_partner(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["partner"]: c for c in result["connectors"]}
+
+
+def graph_gets(graph: GraphSimulator) -> list[Any]:
+    return [r for r in graph.requests if r.method == "GET" and "mobileThreatDefenseConnectors" in r.path]
+
+
+def test_sweep_judges_each_connector_and_the_list_serves_the_stored_result(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    load(
+        graph,
+        tenant_id,
+        connector(DEFENDER, "now-20m"),
+        connector(LOOKOUT, "now-8.2d", state="unresponsive"),
+        connector(ZIMPERIUM, "now-40h", threshold=3),
+        connector(UNKNOWN_ID, "now-1h", threshold=None),
+    )
+    result = sweep(host)
+    assert result["ok"] and result["recorded"]
+    health = {name: c["health"] for name, c in by_partner(result).items()}
+    assert health == {
+        "Microsoft Defender for Endpoint": "healthy",
+        "Lookout for Work": "unresponsive",
+        "Zimperium": "warning",
+        f"unknown partner {UNKNOWN_ID}": "healthy",
+    }
+
+    graph.clear_requests()
+    listed = host.http("connectors_list", "GET", "/api/connectors")
+    assert listed.status_code == 200
+    data = body(listed)
+    assert graph_gets(graph) == []  # served from storage, not a live Graph call
+    assert data["tenantId"] == tenant_id
+    assert data["checkedAt"] == result["checkedAt"]
+    lookout = next(c for c in data["connectors"] if c["id"] == LOOKOUT)
+    assert {
+        "id",
+        "partner",
+        "partnerState",
+        "lastHeartbeatDateTime",
+        "thresholdDays",
+        "heartbeatAgeHours",
+        "health",
+        "reason",
+    } <= set(lookout)
+    assert lookout["thresholdDays"] == 7
+    assert 196 <= lookout["heartbeatAgeHours"] <= 197  # 8.2 days
+    assert lookout["reason"].startswith("last heartbeat 8.2 days ago; threshold 7 days")
+    unknown = next(c for c in data["connectors"] if c["id"] == UNKNOWN_ID)
+    assert unknown["thresholdSource"] == "default"
+
+
+def test_connector_get_by_slug_or_id_includes_recent_history(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    load(graph, tenant_id, connector(LOOKOUT, "now-2h"))
+    host.timer("heartbeat_monitor")
+    load(graph, tenant_id, connector(LOOKOUT, "now-30h"))
+    host.timer("heartbeat_monitor")
+
+    by_slug = host.http(
+        "connector_get", "GET", "/api/connectors/lookout", route_params={"partner": "lookout"}
+    )
+    assert by_slug.status_code == 200
+    data = body(by_slug)
+    assert data["partner"] == "Lookout for Work"
+    assert data["health"] == "warning"
+    assert [h["health"] for h in data["history"]] == ["warning", "healthy"]  # newest first
+
+    by_id = host.http(
+        "connector_get",
+        "GET",
+        f"/api/connectors/{LOOKOUT.upper()}",
+        route_params={"partner": LOOKOUT.upper()},
+    )
+    assert body(by_id)["id"] == LOOKOUT
+    limited = host.http(
+        "connector_get",
+        "GET",
+        "/api/connectors/lookout",
+        route_params={"partner": "lookout"},
+        params={"historyLimit": "1"},
+    )
+    assert len(body(limited)["history"]) == 1
+
+
+def test_alerts_once_per_change_signed_and_again_on_recovery(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
+) -> None:
+    env(ALERT_WEBHOOK_URL=receiver.url, ALERT_WEBHOOK_SECRET="test-signing-key")
+    load(graph, tenant_id, connector(DEFENDER, "now-5m"), connector(LOOKOUT, "now-8d"))
+
+    sweep(host)
+    assert len(receiver.received) == 1  # the healthy connector's first sighting is not news
+    first = receiver.received[0]
+    alert = first.json
+    assert alert["connectorId"] == LOOKOUT and alert["partner"] == "Lookout for Work"
+    assert alert["previousHealth"] is None and alert["health"] == "unresponsive"
+    assert alert["severity"] == "high" and alert["tenantId"] == tenant_id
+    assert {"alertId", "reason", "detectedAt"} <= set(alert)
+    assert first.headers["x-mtdguard-signature"] == sign("test-signing-key", first.body)
+
+    sweep(host)
+    sweep(host)
+    assert len(receiver.received) == 1  # same state: no alert per sweep
+
+    load(graph, tenant_id, connector(DEFENDER, "now-5m"), connector(LOOKOUT, "now-1m"))
+    result = sweep(host)
+    assert len(receiver.received) == 2
+    recovery = receiver.received[1].json
+    assert (recovery["previousHealth"], recovery["health"], recovery["severity"]) == (
+        "unresponsive",
+        "healthy",
+        "info",
+    )
+    assert recovery["alertId"] != alert["alertId"]
+    assert result["alertsRaised"][0]["alertId"] == recovery["alertId"]
+
+
+def test_failed_delivery_stays_pending_and_arrives_next_run_with_the_same_id(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
+) -> None:
+    env(ALERT_WEBHOOK_URL=receiver.url)
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
+    receiver.fail_with = 503
+    first = sweep(host)
+    assert first["delivery"]["failed"] == 1 and first["delivery"]["delivered"] == 0
+    assert "HTTP 503" in first["delivery"]["errors"][0]
+    assert receiver.url not in str(first)  # the URL may carry a token: never echoed
+    raised_id = first["alertsRaised"][0]["alertId"]
+
+    receiver.fail_with = None
+    second = sweep(host)
+    assert second["alertsRaised"] == []  # nothing new happened
+    assert second["delivery"]["delivered"] == 1
+    assert [p["alertId"] for p in receiver.payloads()] == [raised_id]
+
+    sweep(host)
+    assert len(receiver.received) == 1  # delivered alerts are not sent again
+
+
+def test_a_429_with_retry_after_is_waited_out_by_the_sdk_middleware(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h"))
+    graph.add_fault(
+        Fault(
+            kind="status",
+            status=429,
+            retry_after=1,
+            times=1,
+            path="/deviceManagement/mobileThreatDefenseConnectors",
+        )
+    )
+    started = time.monotonic()
+    result = sweep(host)
+    elapsed = time.monotonic() - started
+    assert result["ok"], result["problems"]
+    assert [c["health"] for c in result["connectors"]] == ["healthy"]
+    statuses = [r.status for r in graph_gets(graph)]
+    assert statuses == [429, 200]
+    assert elapsed >= 1.0  # Retry-After: 1 was honoured before the retry
+
+
+def test_paging_is_followed_to_the_end(host: Host, graph: GraphSimulator, tenant_id: str) -> None:
+    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(5)]
+    load(graph, tenant_id, *(connector(i, "now-1h") for i in ids), page_size=2)
+    result = sweep(host)
+    assert sorted(c["id"] for c in result["connectors"]) == ids
+    assert len(graph_gets(graph)) == 3
+
+
+def test_one_malformed_connector_does_not_abort_the_others(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    load(
+        graph,
+        tenant_id,
+        connector(DEFENDER, "now-1h"),
+        # msgraph-sdk's own model parse raises on this timestamp and fails the whole list.
+        connector(LOOKOUT, "not-a-date", state="bogusState", threshold="seven"),
+        connector(ZIMPERIUM, "now-10d"),
+    )
+    result = sweep(host)
+    health = {c["id"]: c["health"] for c in result["connectors"]}
+    assert health == {DEFENDER: "healthy", LOOKOUT: "unknown", ZIMPERIUM: "unresponsive"}
+    lookout = next(c for c in result["connectors"] if c["id"] == LOOKOUT)
+    assert lookout["reason"].startswith("lastHeartbeatDateTime 'not-a-date' is not a timestamp")
+    assert result["ok"] and result["recorded"]
+
+
+def test_graph_403_becomes_one_finding_and_one_alert_then_resolves(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
+) -> None:
+    env(ALERT_WEBHOOK_URL=receiver.url)
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h"))
+    graph.add_fault(
+        Fault(
+            kind="status",
+            status=403,
+            code="Forbidden",
+            message="Application is not authorized",
+            times=None,
+        )
+    )
+    failed = sweep(host)
+    assert not failed["ok"]
+    problem = failed["problems"][0]
+    assert problem.startswith("could not read connectors: 403 Forbidden")
+    assert "grant the application permission DeviceManagementServiceConfig.Read.All" in problem
+    assert [p["kind"] for p in receiver.payloads()] == ["graphAccess"]
+    assert receiver.payloads()[0]["severity"] == "high"
+
+    sweep(host)
+    assert len(receiver.received) == 1  # still failing: no second alert
+
+    graph.clear_faults()
+    recovered = sweep(host)
+    assert recovered["ok"]
+    assert [(p["kind"], p["severity"]) for p in receiver.payloads()] == [
+        ("graphAccess", "high"),
+        ("graphAccess", "info"),
+    ]
+
+
+def test_transport_faults_become_readable_problems_not_crashes(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h"))
+    expectations: dict[FaultKind, str] = {
+        "malformed": "the response is not JSON",
+        "drop": "ConnectionFailed",
+    }
+    for kind, expected in expectations.items():
+        graph.clear_faults()
+        graph.add_fault(Fault(kind=kind, times=None))
+        result = sweep(host)
+        assert not result["ok"]
+        assert expected in result["problems"][0], result["problems"]
+    graph.clear_faults()
+    graph.add_fault(Fault(kind="status", status=503, retry_after=1, times=None))
+    result = sweep(host)
+    assert result["problems"][0].startswith("could not read connectors: 503 Service Unavailable")
+    assert len([r for r in graph_gets(graph) if r.status == 503]) == 4  # the SDK retried 3 times
+
+
+def test_storage_outage_is_reported_and_the_change_is_caught_next_time(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver, azurite: Any
+) -> None:
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
+    env(
+        ALERT_WEBHOOK_URL=receiver.url,
+        AzureWebJobsStorage=azurite.connection_string.replace(str(azurite.port), "1"),
+    )
+    down = sweep(host)
+    assert not down["recorded"]
+    assert any(p.startswith("state storage unavailable") for p in down["problems"])
+    assert "AccountKey" not in str(down)
+
+    env(ALERT_WEBHOOK_URL=receiver.url)
+    up = sweep(host)
+    assert up["recorded"]
+    assert [p["health"] for p in receiver.payloads()] == ["unresponsive"]
+
+
+def test_a_failed_read_shows_in_the_list_until_a_sweep_succeeds(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h"))
+    sweep(host)
+    graph.add_fault(Fault(kind="status", status=403, times=1))
+    sweep(host)
+    listed = body(host.http("connectors_list", "GET", "/api/connectors"))
+    assert listed["problems"][0].startswith("could not read connectors: 403 Forbidden")
+    assert [c["health"] for c in listed["connectors"]] == ["healthy"]  # last known, with its own checkedAt
+    sweep(host)
+    assert body(host.http("connectors_list", "GET", "/api/connectors"))["problems"] == []
+
+
+def test_history_keeps_every_observation_within_the_retention_only(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str
+) -> None:
+    from datetime import timedelta
+
+    from shared.context import services
+    from shared.heartbeat.sweep import now_utc, run_heartbeat_sweep
+
+    env(HISTORY_RETENTION_DAYS="30")
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h"), connector(DEFENDER, "now-1h"))
+    s = services()
+    now = now_utc()
+    for days_ago in (45, 41, 20, 10):
+        if days_ago == 20:  # Lookout's heartbeat, 5 days old by then: a change, so an alert
+            load(graph, tenant_id, connector(LOOKOUT, "now-25d"), connector(DEFENDER, "now-1h"))
+        result = run_heartbeat_sweep(
+            s.settings, s.graph, s.store, s.channels, now=now - timedelta(days=days_ago)
+        )
+        assert result.recorded
+    # Each sweep trims what is older than 30 days at its own time: the last one (10 days ago)
+    # removed the observations from 45 and 41 days ago; 20 days ago was still within 30 days then.
+    kept = [o.checked_at for o in s.store.history(tenant_id, LOOKOUT)]
+    assert kept == [now - timedelta(days=10), now - timedelta(days=20)]
+    assert len(s.store.history(tenant_id, DEFENDER)) == 2
+    # Alerts with nothing left to deliver follow the same retention: the first sightings 45 days
+    # ago are gone, the changes 20 and 10 days ago are kept.
+    kept_alerts = sorted((a.detected_at, a.details["health"]) for a in s.store.query_alerts(tenant_id))
+    assert kept_alerts == [(now - timedelta(days=20), "warning"), (now - timedelta(days=10), "unresponsive")]
+
+
+def test_a_connector_deleted_in_intune_is_said_once_and_leaves_the_list(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
+) -> None:
+    env(ALERT_WEBHOOK_URL=receiver.url)
+    load(graph, tenant_id, connector(DEFENDER, "now-5m"), connector(LOOKOUT, "now-9d"))
+    sweep(host)
+    load(graph, tenant_id, connector(DEFENDER, "now-5m"))
+    sweep(host)
+    sweep(host)
+    removal = receiver.payloads()[-1]
+    assert [p["health"] for p in receiver.payloads()] == ["unresponsive", "removed"]
+    assert (removal["partner"], removal["previousHealth"], removal["severity"]) == (
+        "Lookout for Work",
+        "unresponsive",
+        "warning",
+    )
+    assert "no longer exists in Intune" in removal["reason"]
+    listed = body(host.http("connectors_list", "GET", "/api/connectors"))
+    assert [c["id"] for c in listed["connectors"]] == [DEFENDER]
+
+
+def test_an_acknowledgement_made_while_a_sweep_runs_is_not_undone(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
+) -> None:
+    from shared.context import services
+    from shared.findings.model import FindingStatus, acknowledge, finding_id
+    from shared.heartbeat.sweep import run_heartbeat_sweep
+    from shared.store.state import StateStore
+
+    env(ALERT_WEBHOOK_URL=receiver.url)
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
+    sweep(host)  # Lookout unresponsive: finding open, one alert
+    lookout_finding = finding_id("heartbeat", LOOKOUT)
+
+    class PersonAcksDuringTheSweep(StateStore):
+        """The real store; right after the sweep's first read, a person acknowledges the finding."""
+
+        acked = False
+
+        def findings(self, tenant: str, kind: str | None = None) -> Any:
+            seen = super().findings(tenant, kind)
+            if not self.acked:
+                self.acked = True
+                mine = super().findings(tenant)[lookout_finding]
+                self.commit(
+                    tenant,
+                    [
+                        [
+                            acknowledge(
+                                mine, note="vendor ticket 4711", who="ops@contoso.com", now=mine.last_seen
+                            )
+                        ]
+                    ],
+                )
+            return seen
+
+    s = services()
+    store = PersonAcksDuringTheSweep(s.store._service)
+    load(graph, tenant_id, connector(LOOKOUT, "now-40h"))  # recovering: unresponsive -> warning
+    result = run_heartbeat_sweep(s.settings, s.graph, store, s.channels)
+
+    assert result.ok and result.recorded
+    stored = s.store.findings(tenant_id)[lookout_finding]
+    assert stored.status is FindingStatus.ACKNOWLEDGED and stored.note == "vendor ticket 4711"
+    assert "40.0 hours ago" in stored.message  # the sweep's news still landed, on the acknowledged finding
+    assert [p["health"] for p in receiver.payloads()] == ["unresponsive"]  # acknowledged: no new alert
