@@ -21,15 +21,16 @@ from shared.conditional_access.classic.matching import (
 from shared.conditional_access.classic.removals import parse_removal
 from shared.conditional_access.classic.rows import ClassicPolicy, Drift, PolicyState
 from shared.conditional_access.modern import policy_from_graph
-from shared.conditional_access.settings import DEFAULTS, load
+from shared.conditional_access.settings import load
 from shared.findings import query as finding_query
 from shared.findings.model import Finding, FindingStatus, Severity
 from shared.graph.directory_audits import decode_value, event_from_graph
+from shared.setting_spec import Reader
 from tests.support.ca_payloads import audit_event, ca_policy, detail, disabled_update
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 PID = "3f1c2a9e-7b0d-4c55-9e61-0a8b6c1d0001"
-DEFAULT_MATCHING = load(DEFAULTS.get).matching
+DEFAULT_MATCHING = load(Reader.defaults()).matching
 
 
 def test_modified_property_values_are_decoded_through_every_layer_of_json_text() -> None:

@@ -1,4 +1,5 @@
-"""One source of truth for app settings: the registry in shared/settings.py.
+"""One source of truth for app settings: the registry in shared/settings.py (the concatenation of
+the kernel's settings and each capability's shared/<capability>/settings.py).
 
 Every setting the code reads must be set by the Bicep (infra/main.bicep `var appSettings`, or the
 platform settings in infra/modules/functionapp.bicep), and every setting the Bicep sets must be
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from shared import settings as registry
-from shared.settings import SettingSpec
+from shared.setting_spec import SettingSpec, schedule, text
 from tests.infra import bicep
 from tests.infra.layout import BICEP_FILES, INFRA
 
@@ -63,7 +66,7 @@ def bicep_settings(main: bicep.BicepFile, functionapp: bicep.BicepFile) -> Found
 # -- the checks, as functions of (registry, Bicep) so they can be tested on made-up registries --
 
 
-def missing_in_bicep(specs: Iterable[SettingSpec], found: Found) -> list[str]:
+def missing_in_bicep(specs: Iterable[SettingSpec[Any]], found: Found) -> list[str]:
     return [
         f"{spec.name} is read by the code (shared/settings.py) but not set in {MAIN}: "
         + (
@@ -78,7 +81,7 @@ def missing_in_bicep(specs: Iterable[SettingSpec], found: Found) -> list[str]:
     ]
 
 
-def unread_by_code(specs: Iterable[SettingSpec], found: Found) -> list[str]:
+def unread_by_code(specs: Iterable[SettingSpec[Any]], found: Found) -> list[str]:
     known = {spec.name for spec in specs}
     return [
         f"{name} is set in {where} but the code never reads it (not in shared/settings.py "
@@ -88,7 +91,7 @@ def unread_by_code(specs: Iterable[SettingSpec], found: Found) -> list[str]:
     ]
 
 
-def default_problems(specs: Iterable[SettingSpec], found: Found) -> list[str]:
+def default_problems(specs: Iterable[SettingSpec[Any]], found: Found) -> list[str]:
     problems = []
     for spec in specs:
         if spec.name not in found or spec.secret:
@@ -120,7 +123,7 @@ def default_problems(specs: Iterable[SettingSpec], found: Found) -> list[str]:
     return problems
 
 
-def secret_problems(specs: Iterable[SettingSpec], found: Found) -> list[str]:
+def secret_problems(specs: Iterable[SettingSpec[Any]], found: Found) -> list[str]:
     problems = []
     for spec in specs:
         if spec.name not in found:
@@ -217,8 +220,8 @@ def test_every_param_is_described():
 def test_a_new_setting_fails_until_bicep_sets_it(found):
     specs = (
         *registry.SETTINGS,
-        SettingSpec("EXAMPLE_NEW_SCHEDULE", "x", default="0 0 * * * *"),
-        SettingSpec("EXAMPLE_NEW_SECRET", "x", secret=True),
+        SettingSpec("EXAMPLE_NEW_SCHEDULE", "x", schedule, default="0 0 * * * *"),
+        SettingSpec("EXAMPLE_NEW_SECRET", "x", text, secret=True),
     )
     problems = missing_in_bicep(specs, found)
     real = missing_in_bicep(registry.SETTINGS, found)
@@ -239,7 +242,7 @@ def test_a_setting_the_code_dropped_fails(found):
 
 def test_a_changed_registry_default_fails(found):
     specs = [
-        SettingSpec(s.name, s.description, default="0 */5 * * * *") if s.name == "HEARTBEAT_SCHEDULE" else s
+        replace(s, default="0 */5 * * * *") if s.name == "HEARTBEAT_SCHEDULE" else s
         for s in registry.SETTINGS
     ]
     problems = default_problems(specs, found)
@@ -250,10 +253,7 @@ def test_a_changed_registry_default_fails(found):
 
 
 def test_a_secret_set_from_anything_but_key_vault_fails(found):
-    specs = [
-        SettingSpec(s.name, s.description, secret=True) if s.name == "ALERT_WEBHOOK_URL" else s
-        for s in registry.SETTINGS
-    ]
+    specs = [replace(s, secret=True) if s.name == "ALERT_WEBHOOK_URL" else s for s in registry.SETTINGS]
     problems = secret_problems(specs, found)
     assert len(problems) == 1
     assert problems[0].startswith("ALERT_WEBHOOK_URL is a secret")

@@ -1,0 +1,37 @@
+"""The heartbeat monitor's settings: its schedule and the health thresholds (registry: shared/settings.py).
+
+The typed values are fields of ``shared.settings.Settings`` (``heartbeat_schedule``,
+``default_threshold_days``, ``early_warning_hours``, ``history_retention_days``).
+"""
+
+from __future__ import annotations
+
+from shared.setting_spec import SettingSpec, integer, schedule
+
+SCHEDULE = SettingSpec(
+    "HEARTBEAT_SCHEDULE",
+    "NCRONTAB schedule of the heartbeat monitor (read by the Functions host).",
+    schedule,
+    default="0 */30 * * * *",
+)
+DEFAULT_THRESHOLD_DAYS = SettingSpec(
+    "DEFAULT_THRESHOLD_DAYS",
+    "Unresponsive threshold used when a connector reports none (or 0).",
+    integer(1, 365),
+    default="7",
+)
+EARLY_WARNING_HOURS = SettingSpec(
+    "EARLY_WARNING_HOURS",
+    "Longest heartbeat age that is still healthy; the warning point is the lesser of this "
+    "and half the connector's threshold. 24 h is the documented partner sync interval.",
+    integer(1, 24 * 365),
+    default="24",
+)
+HISTORY_RETENTION_DAYS = SettingSpec(
+    "HISTORY_RETENTION_DAYS",
+    "How long every observation is kept in the history table.",
+    integer(1, 3650),
+    default="90",
+)
+
+SPECS = (SCHEDULE, DEFAULT_THRESHOLD_DAYS, EARLY_WARNING_HOURS, HISTORY_RETENTION_DAYS)
