@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import ip_address
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from shared import ncrontab  # light itself: it imports croniter only when a schedule is checked
@@ -48,7 +48,14 @@ class SettingSpec(Generic[T]):
     absent_if_unresolved: bool = False
 
     def read(self, text: str) -> T:
-        """The typed value of ``text``; raises ``SettingProblem`` (or the parser's ValueError)."""
+        """The typed value of ``text``; raises ``SettingProblem`` (or the parser's ValueError).
+
+        A schedule equal to its default is taken as it is: every default is proven valid by
+        tests/settings/test_registry.py, and checking it again would import the NCRONTAB parser
+        (about 25 ms) on every cold start for nothing.
+        """
+        if self.parse is schedule and text == self.default:
+            return cast(T, text)
         return self.parse(self.name, text)
 
     def problem(self, text: str) -> str | None:
