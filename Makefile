@@ -8,8 +8,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY_STAMP      := $(VENV)/.stamp
 AZURITE_STAMP := tools/azurite/node_modules/.stamp
+AZURITE_VERSION := $(shell sed -n 's/.*"azurite": *"\([^"]*\)".*/\1/p' tools/azurite/package.json)
+PORT ?= 7071
 
-.PHONY: help bootstrap azurite demo test lint typecheck unit bench clean
+.PHONY: help bootstrap azurite demo serve test lint typecheck unit bench clean
 
 help:
 	@echo "make demo        - a monitoring sweep locally (Azurite + Graph simulator), printed as a report"
@@ -27,18 +29,27 @@ help:
 bootstrap: $(PY_STAMP) $(AZURITE_STAMP)
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
-	@echo "==> creating $(VENV) and installing pinned Python packages"
+	@echo "==> creating $(VENV) and installing the pinned Python packages of requirements-dev.txt from PyPI"
+	@echo "    (once, ~1-2 min; again only when a requirements file changes)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 $(AZURITE_STAMP): tools/azurite/package.json tools/azurite/package-lock.json
-	@echo "==> installing Azurite (npm, pinned) into tools/azurite"
+	@echo "==> installing Azurite $(AZURITE_VERSION) (Azure Storage emulator) from npm into tools/azurite"
+	@echo "    (once, ~30 s, ~190 MB; again only when tools/azurite/package*.json changes)"
 	@cd tools/azurite && npm ci --no-audit --no-fund --silent
 	@touch $@
 
+# Every job once (heartbeat sweep and recovery, configure through the API, Conditional Access
+# drift) against Azurite and the Graph simulator. demo and serve run Python without a shell in
+# between, so Ctrl-C ends in the script's one line (a shell would add make's "Interrupt" line).
 demo: bootstrap
 	@$(BIN)/python -m scripts.demo
+
+# The app on http://localhost:$(PORT) (a local stand-in for `func start`), until Ctrl-C.
+serve: bootstrap
+	@$(BIN)/python -m scripts.serve --port $(PORT)
 
 # Azurite on its default ports (10000-10002) with data kept in .azurite/, for `func start`.
 azurite: $(AZURITE_STAMP)

@@ -1,9 +1,15 @@
-"""`make demo`: one real monitoring sweep, locally, and a report a person can read.
+"""`make demo`: every MTD Guard job, run by the real functions, in well under a minute.
 
-Starts Azurite (Table Storage) and the Graph simulator with scenarios/demo.json, points MTD Guard at
-them, runs the real ``heartbeat_monitor`` timer function as the Functions host would, then prints
-what the API serves (GET /api/connectors) and the alerts a webhook receiver got. A second sweep
-shows that an unchanged state raises no new alert. Everything started here is stopped at the end.
+Azurite (Table Storage), the Graph simulator (scenarios/demo.json) and the local Functions host
+stand-in (scripts/localhost.py) are started; a local webhook receives the alerts. Then:
+
+1. a heartbeat sweep (the timer function, run on demand as the host does it);
+2. the simulator's tenant changes (Lookout reconnects) and a second sweep reports the recovery;
+3. a configure dry run and a real apply through the HTTP API, and their audit trail entries;
+4. a Conditional Access drift check: a classic policy turned off (directory audit log) and a
+   platform no modern policy enforces MTD on.
+
+Every line fits in 100 columns. Ctrl-C or a missing Azurite ends in one line, not a traceback.
 """
 
 from __future__ import annotations
@@ -11,23 +17,30 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import textwrap
 import threading
+import time
+import urllib.error
+import urllib.request
+from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-from scripts.azurite import Azurite
+from scripts.localhost import FUNCTION_KEY, ApiServer
+from scripts.serve import SCENARIO, local_app
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "scenarios" / "demo.json"
-TENANT = "00000000-0000-0000-0000-0000000000aa"
+WIDTH = 100
+LOOKOUT = "2c7790de-8b02-4814-85cf-e0c59380dee8"
+CONFIGURE_BODY = {"ios": {"complianceEvaluation": True}}  # Zimperium: connect iOS devices too
 
 _COLOURS = {
     "healthy": "32",
     "warning": "33",
     "unresponsive": "31",
     "error": "31",
+    "high": "31",
     "notSetUp": "36",
     "unknown": "35",
 }
@@ -37,6 +50,25 @@ def _paint(text: str, health: str) -> str:
     if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
         return text
     return f"\033[{_COLOURS.get(health, '0')}m{text}\033[0m"
+
+
+def say(text: str, indent: int = 0, hang: int = 2) -> None:
+    """Print wrapped to WIDTH columns; continuation lines indented a little more."""
+    print(
+        textwrap.fill(
+            text,
+            WIDTH,
+            initial_indent=" " * indent,
+            subsequent_indent=" " * (indent + hang),
+            break_on_hyphens=False,
+        )
+    )
+
+
+def step(number: int, title: str) -> None:
+    print()
+    say(f"{number}. {title}")
+    print("-" * min(WIDTH, len(f"{number}. {title}")))
 
 
 class _Inbox:
@@ -59,6 +91,43 @@ class _Inbox:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def take(self) -> list[dict[str, Any]]:
+        """The alerts received since the last call, worst first."""
+        taken, self.alerts = self.alerts, []
+        first = {"high": 0, "warning": 1, "info": 2}
+        return sorted(taken, key=lambda a: (first.get(a["severity"], 3), a["title"]))
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Api:
+    """Calls the app over HTTP as a person's script would: function key, JSON in and out."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 - a loopback URL this script started
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"x-functions-key": FUNCTION_KEY, "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        return status, json.loads(raw) if raw else None
+
+    def run_timer(self, name: str) -> None:
+        status, _ = self.call("POST", f"/admin/functions/{name}", {})
+        if status != 202:
+            raise RuntimeError(f"running {name} answered {status}")
+
 
 def _age(hours: float | None) -> str:
     if hours is None:
@@ -73,70 +142,151 @@ def _age(hours: float | None) -> str:
 _ORDER = {"unresponsive": 0, "error": 1, "warning": 2, "unknown": 3, "notSetUp": 4, "healthy": 5}
 
 
-def _table(connectors: list[dict[str, Any]]) -> str:
-    """Worst first; each connector's reason on its own line, so nothing is cut off."""
+def _table(connectors: list[dict[str, Any]]) -> None:
+    """Worst first; each connector's reason on its own wrapped line, so nothing is cut off."""
     ordered = sorted(connectors, key=lambda c: (_ORDER.get(c["health"], 9), c["partner"].lower()))
     rows = [("HEALTH", "PARTNER", "STATE", "LAST HEARTBEAT", "THRESHOLD")]
     for c in ordered:
         threshold = f"{c['thresholdDays']} d" + ("" if c["thresholdSource"] == "connector" else " (default)")
-        rows.append(
-            (c["health"], c["partner"], c["partnerState"] or "-", _age(c["heartbeatAgeHours"]), threshold)
-        )
+        partner = c["partner"] if len(c["partner"]) <= 31 else c["partner"][:30] + "~"
+        rows.append((c["health"], partner, c["partnerState"] or "-", _age(c["heartbeatAgeHours"]), threshold))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(rows[0], widths, strict=True)).rstrip()]
+    print("  " + "  ".join(cell.ljust(w) for cell, w in zip(rows[0], widths, strict=True)).rstrip())
     for row, c in zip(rows[1:], ordered, strict=True):
         cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=True)]
         cells[0] = _paint(cells[0], row[0])
-        lines.append("  ".join(cells).rstrip())
-        lines.append(" " * (widths[0] + 2) + "> " + c["reason"])
-    return "\n".join(lines)
+        print("  " + "  ".join(cells).rstrip())
+        say("> " + c["reason"], indent=widths[0] + 4)
+
+
+def _alerts(inbox: _Inbox, what: str) -> None:
+    alerts = inbox.take()
+    print(f"\n  {what} ({len(alerts)}):")
+    for alert in alerts:
+        say(f"[{_paint(alert['severity'], alert['severity']):>7}] {alert['title']}", indent=4, hang=10)
+
+
+def heartbeat(api: Api, inbox: _Inbox) -> None:
+    step(1, "Heartbeat sweep: the heartbeat_monitor timer, run now")
+    say("POST /admin/functions/heartbeat_monitor, as the Functions host runs a timer on demand", 2)
+    api.run_timer("heartbeat_monitor")
+    _, data = api.call("GET", "/api/connectors")
+    say(f"GET /api/connectors: tenant {data['tenantId']}, checked {data['checkedAt'][:19]} UTC", 2)
+    print()
+    _table(data["connectors"])
+    for problem in data["problems"]:
+        say(f"problem: {problem}", 2)
+    _alerts(inbox, "Alerts the webhook received")
+
+
+def recovery(api: Api, inbox: _Inbox, graph: Any) -> None:
+    step(2, "Recovery: Lookout for Work reconnects in the simulated tenant; the next sweep sees it")
+    lookout = graph.connector(LOOKOUT)
+    graph.put_connector({**lookout, "partnerState": "enabled", "lastHeartbeatDateTime": "now-5m"})
+    say("simulator: Lookout's partnerState enabled, last heartbeat 5 minutes ago (put_connector)", 2)
+    api.run_timer("heartbeat_monitor")
+    _, data = api.call("GET", f"/api/connectors/{LOOKOUT}")
+    say(f"GET /api/connectors/lookout: {data['health']}, {data['reason']}", 2)
+    _alerts(inbox, "Alerts from the second sweep (unchanged connectors raise none again)")
+
+
+def _changes(changes: list[dict[str, Any]]) -> None:
+    for change in changes:
+        old, new = json.dumps(change["from"]), json.dumps(change["to"])
+        say(f"{change['field']}: {old} -> {new}  ({change['label']})", indent=4)
+
+
+def configure(api: Api, graph: Any) -> None:
+    step(3, "Configure Zimperium through the HTTP API: PUT /api/connectors/zimperium")
+    say(f"body {json.dumps(CONFIGURE_BODY)}: only the fields given are managed", 2)
+    status, plan = api.call("PUT", "/api/connectors/zimperium?dryRun=true", CONFIGURE_BODY)
+    say(
+        f"?dryRun=true -> {status}: would {plan['action']}, {len(plan['changes'])} change(s), "
+        "nothing written to Graph",
+        2,
+    )
+    _changes(plan["changes"])
+    status, done = api.call("PUT", "/api/connectors/zimperium", CONFIGURE_BODY)
+    ios = graph.connector(done["connectorId"])["iosEnabled"]
+    say(f"apply -> {status}: applied={done['applied']}; Graph now holds iosEnabled={ios}", 2)
+    _, trail = api.call("GET", "/api/audit?connector=zimperium&limit=5")
+    say("audit trail (GET /api/audit?connector=zimperium), newest first:", 2)
+    for entry in trail["entries"]:
+        say(f"{entry['at'][:19]}  {entry['result']:<8} {entry['who']}: {entry['detail']}", 4, hang=6)
+
+
+def conditional_access(api: Api, inbox: _Inbox) -> None:
+    step(4, "Conditional Access drift: POST /api/checks/ca-drift")
+    _, result = api.call("POST", "/api/checks/ca-drift")
+    audit = result["classic"]["auditLog"]
+    say(
+        f"classic policies (directory audit log, {audit['events']} event(s) read, "
+        f"{audit['matched']} about MTD policies):",
+        2,
+    )
+    for change in result["classic"]["changes"]:
+        say(f"'{change['displayName']}' {change['drift']} by {change['by']} at {change['at'][:19]}", 4)
+    modern = result["modern"]
+    coverage = ", ".join(f"{p}: {'yes' if ok else 'NO'}" for p, ok in sorted(modern["coverage"].items()))
+    say(
+        f"modern policies: {modern['policies']} read; platforms with an MTD connector enforced by "
+        f"an enabled policy: {coverage}",
+        2,
+    )
+    _alerts(inbox, "Alerts the webhook received")
+    _, found = api.call("GET", "/api/findings?kind=classicPolicyDrift")
+    _, coverage_found = api.call("GET", "/api/findings?kind=caCoverage")
+    print("\n  What the findings say (GET /api/findings?kind=...):")
+    for finding in found["findings"] + coverage_found["findings"]:
+        say(f"[{finding['severity']}] {finding['id']}", 4)
+        say(finding["message"], 6, hang=0)
 
 
 def main() -> int:
-    # Alerts are shown below as the webhook received them; the log would only repeat them.
-    logging.basicConfig(level=logging.ERROR, format="  log: %(message)s")
-    from graphsim import GraphSimulator
-
-    print("MTD Guard demo: Azurite + Graph simulator, one heartbeat sweep through the real timer function\n")
-    with Azurite() as azurite, GraphSimulator(scenario=SCENARIO) as graph:
+    # Alerts are shown as the webhook received them; the log would only repeat them.
+    logging.basicConfig(level=logging.CRITICAL)
+    started = time.monotonic()
+    say(
+        "MTD Guard demo: every job, run by the real functions against Azurite (Table Storage) and "
+        f"the Graph simulator ({SCENARIO.parent.name}/{SCENARIO.name}), behind a local stand-in for "
+        "the Functions host."
+    )
+    stack = ExitStack()
+    try:
         inbox = _Inbox()
-        os.environ.update(
-            {
-                "TENANT_ID": TENANT,
-                "GRAPH_ENDPOINT": graph.base_url,
-                "AzureWebJobsStorage": azurite.connection_string,
-                "HEARTBEAT_SCHEDULE": "0 */30 * * * *",
-                "ALERT_WEBHOOK_URL": inbox.url,
-            }
-        )
-        print(f"  Azurite (Table Storage)  127.0.0.1:{azurite.port}")
-        print(f"  Graph simulator          {graph.base_url}  (scenario {SCENARIO.relative_to(ROOT)})")
-        print(f"  alert webhook            {inbox.url}\n")
-
-        from azure.functions import HttpRequest
-        from azure.functions.timer import TimerRequest
-
-        from function_app import app
-
-        fns = {f.get_function_name(): f.get_user_function() for f in app.get_functions()}
-        fns["heartbeat_monitor"](TimerRequest(past_due=False))
-        listed = fns["connectors_list"](HttpRequest("GET", "http://localhost/api/connectors", body=b""))
-        data = json.loads(listed.get_body())
-
-        print(f"Tenant {data['tenantId']}, checked {data['checkedAt']}\n")
-        print(_table(data["connectors"]))
-        for problem in data["problems"]:
-            print(f"\n  problem: {problem}")
-
-        print(f"\nAlerts delivered to the webhook ({len(inbox.alerts)}):")
-        severity_first = {"high": 0, "warning": 1, "info": 2}
-        for alert in sorted(inbox.alerts, key=lambda a: (severity_first.get(a["severity"], 3), a["title"])):
-            print(f"  [{alert['severity']:>7}] {alert['title']}")
-        fns["heartbeat_monitor"](TimerRequest(past_due=False))
-        print(f"\nSecond sweep, nothing changed: {len(inbox.alerts)} alert(s) in total, no duplicates.")
-        inbox.server.shutdown()
-        inbox.server.server_close()
-    print("\nStopped Azurite and the simulator. Next: `make test`, or see README 'Run it for real'.")
+        stack.callback(inbox.stop)
+        local = stack.enter_context(local_app({"ALERT_WEBHOOK_URL": inbox.url}))
+        server = ApiServer(local.functions).start()
+        stack.callback(server.stop)
+        print(f"  Azurite (Table Storage)  127.0.0.1:{local.azurite.port}")
+        print(f"  Graph simulator          {local.graph.base_url}")
+        print(f"  MTD Guard (local host)   {server.url}")
+        print(f"  alert webhook            {inbox.url}")
+        api = Api(server.url)
+        heartbeat(api, inbox)
+        recovery(api, inbox, local.graph)
+        configure(api, local.graph)
+        conditional_access(api, inbox)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt clean-up
+        stack.close()
+        print("\nmake demo: interrupted; stopped Azurite, the Graph simulator and the app.")
+        # 0, not 130: make got the SIGINT too and ends with it; a non-zero status here would only
+        # add make's own "Error 130" line under this one.
+        return 0
+    except RuntimeError as exc:  # Azurite missing or not starting: one line says what to do
+        stack.close()
+        print(f"make demo: {exc}", file=sys.stderr)
+        return 1
+    stack.close()
+    print()
+    say(
+        f"Done in {time.monotonic() - started:.0f} s; Azurite and the simulator are stopped. "
+        "Try the API yourself:"
+    )
+    print("  make serve        # then, in another terminal:")
+    print(f'  curl -H "x-functions-key: {FUNCTION_KEY}" http://localhost:7071/api/connectors')
+    print("  (every route: docs/api.http; the health check needs no key: /api/health)")
     return 0
 
 
