@@ -14,7 +14,8 @@ PORT ?= 7071
 .PHONY: help bootstrap azurite demo serve test lint typecheck unit bench clean
 
 help:
-	@echo "make demo        - a monitoring sweep locally (Azurite + Graph simulator), printed as a report"
+	@echo "make demo        - every job locally (Azurite + Graph simulator), printed as a readable report"
+	@echo "make serve       - the app on http://localhost:$(PORT) as the Functions host routes it (local stand-in)"
 	@echo "make test        - lint, typecheck, unit and infra-check: everything CI runs"
 	@echo "make lint        - ruff check and ruff format --check"
 	@echo "make typecheck   - mypy (strict)"
