@@ -116,6 +116,11 @@ def test_the_document_is_served_and_every_reference_resolves(host: Host) -> None
     assert "ReadWrite.All" in doc["paths"]["/connectors/{partner}"]["put"]["description"]
 
 
+def test_every_parameter_entry_names_a_described_operation() -> None:
+    unknown = set(openapi_doc.PARAMETERS) - {op.function for op in openapi_doc.OPERATIONS}
+    assert not unknown, f"PARAMETERS names no Operation: {sorted(unknown)}"
+
+
 def test_the_document_is_valid_openapi_3_1() -> None:
     validate(openapi_doc.document())  # raises with the failing JSON path
 
