@@ -9,7 +9,6 @@ import logging
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import azure.functions as func
 
@@ -153,15 +152,8 @@ def alerts_list(req: func.HttpRequest) -> func.HttpResponse:
     if after is not None:
         chosen = [a for a in chosen if _order(a) < after]
     page = chosen[:limit]
-    return json_response(
-        {
-            "tenantId": tenant,
-            "channels": [{"name": c.name, **c.rules.describe()} for c in s.channels],
-            "counts": counts,
-            "alerts": [views.alert(a) for a in page],
-            TOKEN_PARAM: _token(page[-1]) if len(chosen) > limit else None,
-        }
-    )
+    token = _token(page[-1]) if len(chosen) > limit else None
+    return json_response(views.alert_page(tenant, s.channels, counts, page, token))
 
 
 # -- POST /api/alerts/{alertId}/redeliver -------------------------------------------------------
@@ -218,9 +210,4 @@ def alert_redeliver(req: func.HttpRequest) -> func.HttpResponse:
         raise Problem(
             409, "Alert is being delivered", "Another run is delivering this alert right now; try again."
         )
-    body: dict[str, Any] = {
-        "queued": chosen,
-        "detail": "Queued: the alert goes out on the next outbox run (ALERT_OUTBOX_SCHEDULE) or sweep.",
-        "alert": views.alert(queued),
-    }
-    return json_response(body, status=202)
+    return json_response(views.alert_redelivery(chosen, queued), status=202)

@@ -11,36 +11,16 @@ from typing import Any
 
 import azure.functions as func
 
+from functions import views
 from functions.http import Problem, endpoint, json_response, query_int
 from shared import catalog
-from shared.audit.entries import AuditAction, AuditEntry, AuditQuery, Result
+from shared.audit.entries import AuditAction, AuditQuery, Result
 from shared.context import services
 from shared.principal import Role
 from shared.store.changes import ChangeStore
 
 bp = func.Blueprint()
 TOKEN_PARAM = "continuationToken"  # noqa: S105 - a query parameter name, not a secret
-
-
-def entry_view(e: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "at": e.at,
-        "who": e.who,
-        "principalId": e.principal_id,
-        "via": e.via,
-        "action": e.action,
-        "target": e.target,
-        "targetName": e.target_name,
-        "ticket": e.ticket,
-        "result": e.result,
-        "status": e.status,
-        "detail": e.detail,
-        "before": e.before,
-        "after": e.after,
-        "changes": e.changes,
-        "idempotencyKey": e.idempotency_key,
-    }
 
 
 def _moment(req: func.HttpRequest, name: str) -> datetime | None:
@@ -118,10 +98,5 @@ def audit_list(req: func.HttpRequest) -> func.HttpResponse:
     after = decode_token(token, query) if token else None
     s = services()
     entries, last = ChangeStore(s.store).audit(s.settings.tenant_id, query, limit, after)
-    return json_response(
-        {
-            "tenantId": s.settings.tenant_id,
-            "entries": [entry_view(e) for e in entries],
-            TOKEN_PARAM: encode_token(last, query) if last else None,
-        }
-    )
+    token = encode_token(last, query) if last else None
+    return json_response(views.audit_page(s.settings.tenant_id, entries, token))

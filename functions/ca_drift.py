@@ -106,26 +106,9 @@ def classic_baseline_import(req: func.HttpRequest) -> func.HttpResponse:
 def classic_baseline_get(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     state = classic_state(s.settings, s.store)
-    imported, cursor = state["import"], state["cursor"]
+    ca = s.settings.ca
     return json_response(
-        {
-            "tenantId": s.settings.tenant_id,
-            "source": s.settings.ca.classic_source,
-            "policies": [views.classic_policy(p) for p in state["baseline"]],
-            "lastImport": None
-            if imported is None
-            else {
-                "importedAt": imported.imported_at,
-                "importedBy": imported.imported_by,
-                "policies": imported.policies,
-                "exportedAt": imported.exported_at,
-            },
-            "auditLog": {
-                "readUpTo": cursor.position if cursor else None,
-                "retentionDays": s.settings.ca.audit_retention_days,
-            },
-            "plannedRemovals": [views.planned_removal(r) for r in state["removals"]],
-        }
+        views.classic_baseline(s.settings.tenant_id, ca.classic_source, ca.audit_retention_days, state)
     )
 
 

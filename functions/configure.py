@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
+from functions import views
 from functions.http import Problem, endpoint, json_response, problem_response
 from functions.replay import KEY_HEADERS, body_json, idempotent
 from shared import principal, settings
-from shared.configure.apply import Caller, Outcome, Refused, configure
+from shared.configure.apply import Caller, Refused, configure
 from shared.context import services
 from shared.principal import Role
 
@@ -69,25 +70,6 @@ def refused_response(req: func.HttpRequest, refused: Refused, **extra: Any) -> f
     return response
 
 
-def outcome_view(outcome: Outcome, ticket: str | None) -> dict[str, Any]:
-    return {
-        "connectorId": outcome.connector_id,
-        "partner": outcome.partner,
-        "ticket": ticket,
-        "dryRun": outcome.dry_run,
-        "applied": outcome.applied,
-        "action": outcome.action.value,
-        "before": outcome.before,
-        "after": outcome.after,
-        "changes": [c.view() for c in outcome.changes],
-        "partnerState": outcome.partner_state,
-        "lastHeartbeatDateTime": outcome.last_heartbeat,
-        "nextSteps": outcome.next_steps,
-        "notes": outcome.notes,
-        "auditId": outcome.audit_id,
-    }
-
-
 @bp.function_name("connector_configure")
 @bp.route(route="connectors/{partner}", methods=["PUT"])
 @endpoint(Role.OPERATOR)
@@ -102,6 +84,6 @@ def connector_configure(req: func.HttpRequest) -> func.HttpResponse:
             outcome = configure(services(), partner, body, dry_run=dry_run, caller=caller)
         except Refused as refused:
             return refused_response(req, refused, ticket=ticket)
-        return json_response(outcome_view(outcome, ticket))
+        return json_response(views.configure_result(outcome, ticket))
 
     return idempotent(req, "api", run)

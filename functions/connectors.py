@@ -22,14 +22,7 @@ def connectors_list(req: func.HttpRequest) -> func.HttpResponse:
     tenant = s.settings.tenant_id
     sweep = s.store.last_sweep(tenant, SWEEP_NAME)
     statuses = sorted(s.store.connector_statuses(tenant).values(), key=lambda c: c.partner.lower())
-    return json_response(
-        {
-            "tenantId": tenant,
-            "checkedAt": sweep.checked_at if sweep else None,
-            "problems": sweep.problems if sweep else [],
-            "connectors": [views.connector(c) for c in statuses],
-        }
-    )
+    return json_response(views.connector_list(tenant, sweep, statuses))
 
 
 @bp.function_name("connector_get")
@@ -50,4 +43,4 @@ def connector_get(req: func.HttpRequest) -> func.HttpResponse:
         )
     limit = query_int(req, "historyLimit", default=50, low=1, high=1000)
     history = s.store.history(tenant, status.id, limit)
-    return json_response({**views.connector(status), "history": [views.observation(o) for o in history]})
+    return json_response(views.connector_detail(status, history))

@@ -41,13 +41,7 @@ def findings_list(req: func.HttpRequest) -> func.HttpResponse:
         )
     except finding_query.BadQuery as exc:
         raise Problem(400, "Invalid query parameter", str(exc), parameter=exc.parameter) from None
-    return json_response(
-        {
-            "tenantId": s.settings.tenant_id,
-            "findings": [views.finding(f) for f in found],
-            "continuationToken": token,
-        }
-    )
+    return json_response(views.finding_page(s.settings.tenant_id, found, token))
 
 
 def _note(req: func.HttpRequest) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from functions import views
 from functions.http import json_response
 from shared import settings
 
@@ -15,9 +16,4 @@ bp = func.Blueprint()
 def health(req: func.HttpRequest) -> func.HttpResponse:
     problems = settings.problems()
     # Configuration problems are counted, not listed: this route is anonymous.
-    return json_response(
-        {
-            "status": "ok" if not problems else "misconfigured",
-            "configurationProblems": len(problems),
-        }
-    )
+    return json_response(views.liveness(problems))

@@ -11,12 +11,11 @@ authentication on, an OAuth token carrying the MtdGuard.Operator role.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import azure.functions as func
 
 from functions import views
-from functions.configure import caller_for, outcome_view, refused_response
+from functions.configure import caller_for, refused_response
 from functions.http import Problem, endpoint, json_response
 from functions.replay import body_json, idempotent
 from shared import settings
@@ -88,19 +87,19 @@ def _handle(req: func.HttpRequest, source: HookSource) -> func.HttpResponse:
         ) from None
     caller = caller_for(req, source.value, ticket, anonymous=f"{source.value} webhook")
     s = services()
-    reply: dict[str, Any] = {"source": source.value, "ticket": ticket, "action": hook.action.value}
+    result: views.HookResult
     try:
         if hook.action == "configure":
             assert hook.partner is not None
             outcome = configure(
                 s, hook.partner, hook.settings, dry_run=hook.dry_run, caller=caller, pointer_base="/settings"
             )
-            reply["result"] = outcome_view(outcome, ticket)
+            result = views.configure_result(outcome, ticket)
         elif hook.action == "check":
-            reply["result"] = views.sweep(run_check(s, caller))
+            result = views.sweep(run_check(s, caller))
         else:
             assert hook.finding_id is not None
-            reply["result"] = views.finding(acknowledge_finding(s, hook.finding_id, hook.note, caller))
+            result = views.finding(acknowledge_finding(s, hook.finding_id, hook.note, caller))
     except Refused as refused:
         return refused_response(req, refused, ticket=ticket, source=source.value)
-    return json_response(reply)
+    return json_response(views.hook_reply(source, ticket, hook.action, result))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions import openapi_doc
 from functions.http import endpoint, json_response
 from shared.principal import Role
 
@@ -15,4 +14,7 @@ bp = func.Blueprint()
 @bp.route(route="openapi.json", methods=["GET"])
 @endpoint(Role.READER)
 def openapi(req: func.HttpRequest) -> func.HttpResponse:
+    # Imported here: the document's generator (msgspec, the models) is no part of any other cold start.
+    from functions import openapi_doc
+
     return json_response(openapi_doc.document())

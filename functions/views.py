@@ -1,24 +1,53 @@
-"""How domain objects read as JSON in API answers (camelCase, stable field names)."""
+"""How domain objects read as JSON in API answers (camelCase, stable field names).
+
+Each view returns one of the answer shapes in functions/models (a TypedDict: mypy checks every key
+and value type against the shape the OpenAPI document is generated from). The answers are plain
+dicts of JSON values, datetimes (encoded as ISO 8601 with Z by functions/http.json_response) and
+StrEnum members (encoded as their values). The models are imported for type checking only: msgspec,
+which they need, stays out of the timer functions' cold start.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from shared import catalog
 from shared.alerting.alerts import Alert
 from shared.alerting.outbox import DeliveryReport
+from shared.audit.entries import AuditAction, AuditEntry
 from shared.conditional_access.classic.matching import ClassicChange
 from shared.conditional_access.classic.rows import ClassicPolicy, PlannedRemoval
 from shared.conditional_access.drift import CaDriftResult, ImportResult
+from shared.configure.apply import Outcome
 from shared.findings.model import Finding
-from shared.heartbeat.health import SEVERITY
+from shared.heartbeat.health import SEVERITY, Health
 from shared.heartbeat.plan import ConnectorStatus
 from shared.heartbeat.sweep import SweepResult
-from shared.store.state import Observation
+from shared.store.state import Observation, SweepRecord
+from shared.tickets.payloads import HookSource
+
+if TYPE_CHECKING:
+    from functions import models as m
+    from shared.alerting.channels import Channel
+
+    HookResult = m.ConfigureResult | m.SweepResult | m.Finding
 
 
-def connector(status: ConnectorStatus) -> dict[str, Any]:
-    age = status.heartbeat_age_hours
+def liveness(problems: list[str]) -> m.Liveness:
+    """GET /api/health: settings problems are counted, not listed (the route is anonymous)."""
+    return {"status": "ok" if not problems else "misconfigured", "configurationProblems": len(problems)}
+
+
+# -- heartbeat --
+
+
+def _hours(age: float | None) -> float | None:
+    return None if age is None else round(age, 2)
+
+
+def connector(status: ConnectorStatus) -> m.ConnectorStatus:
+    """A connector's health from a sweep; heartbeatAgeHours in hours, rounded to 2 decimals."""
     return {
         "id": status.id,
         "partner": status.partner,
@@ -27,7 +56,7 @@ def connector(status: ConnectorStatus) -> dict[str, Any]:
         "lastHeartbeatDateTime": status.last_heartbeat,
         "thresholdDays": status.threshold_days,
         "thresholdSource": "connector" if status.threshold_from_connector else "default",
-        "heartbeatAgeHours": None if age is None else round(age, 2),
+        "heartbeatAgeHours": _hours(status.heartbeat_age_hours),
         "health": status.health,
         "severity": SEVERITY[status.health],
         "reason": status.reason,
@@ -36,39 +65,38 @@ def connector(status: ConnectorStatus) -> dict[str, Any]:
     }
 
 
-def observation(o: Observation) -> dict[str, Any]:
-    age = o.heartbeat_age_hours
+def connector_list(
+    tenant_id: str, sweep: SweepRecord | None, statuses: Iterable[ConnectorStatus]
+) -> m.ConnectorList:
+    """GET /api/connectors: ``sweep`` is the last stored sweep (None before the first one)."""
+    return {
+        "tenantId": tenant_id,
+        "checkedAt": sweep.checked_at if sweep else None,
+        "problems": sweep.problems if sweep else [],
+        "connectors": [connector(c) for c in statuses],
+    }
+
+
+def connector_detail(status: ConnectorStatus, history: Iterable[Observation]) -> m.ConnectorDetail:
+    """GET /api/connectors/{partner}: the status and its history, newest first."""
+    return {**connector(status), "history": [observation(o) for o in history]}
+
+
+def observation(o: Observation) -> m.Observation:
+    """One stored reading of a connector (its history), in the same terms as ``connector``."""
     return {
         "checkedAt": o.checked_at,
-        "health": o.health,
+        "health": cast("Health", o.health),  # stored as its value; passed on as stored, never refused
         "partnerState": o.partner_state,
         "lastHeartbeatDateTime": o.last_heartbeat,
-        "heartbeatAgeHours": None if age is None else round(age, 2),
+        "heartbeatAgeHours": _hours(o.heartbeat_age_hours),
         "thresholdDays": o.threshold_days,
         "reason": o.reason,
     }
 
 
-def alert(a: Alert) -> dict[str, Any]:
-    return {
-        **a.payload(),
-        "deliveries": {
-            name: {
-                "status": d.status,
-                "attempts": d.attempts,
-                "lastError": d.last_error,
-                "deliveredAt": d.delivered_at,
-                "nextAttemptAt": d.next_attempt_at,
-                "note": d.note,
-                "ticket": d.ticket,
-                "digestId": d.digest_id,
-            }
-            for name, d in a.deliveries.items()
-        },
-    }
-
-
-def sweep(result: SweepResult) -> dict[str, Any]:
+def sweep(result: SweepResult) -> m.SweepResult:
+    """POST /api/checks/heartbeat (and the check webhook): connectors sorted by partner name."""
     return {
         "tenantId": result.tenant_id,
         "checkedAt": result.checked_at,
@@ -81,11 +109,65 @@ def sweep(result: SweepResult) -> dict[str, Any]:
     }
 
 
-def delivery(report: DeliveryReport) -> dict[str, Any]:
+# -- alerts --
+
+
+def alert(a: Alert) -> m.Alert:
+    """An alert as webhooks receive it, plus its delivery on each channel (keyed by channel name)."""
+    deliveries: dict[str, m.AlertDelivery] = {
+        name: {
+            "status": d.status,
+            "attempts": d.attempts,
+            "lastError": d.last_error,
+            "deliveredAt": d.delivered_at,
+            "nextAttemptAt": d.next_attempt_at,
+            "note": d.note,
+            "ticket": d.ticket,
+            "digestId": d.digest_id,
+        }
+        for name, d in a.deliveries.items()
+    }
+    # payload() is what webhook receivers get (shared/alerting/alerts.py): the common fields of
+    # m.Alert plus the kind's own details, which the shape leaves open.
+    return cast("m.Alert", {**a.payload(), "deliveries": deliveries})
+
+
+def alert_page(
+    tenant_id: str,
+    channels: Iterable[Channel],
+    counts: dict[str, dict[str, int]],
+    alerts: Iterable[Alert],
+    token: str | None,
+) -> m.AlertPage:
+    """GET /api/alerts: ``counts`` is per channel, deliveries by status; ``token`` the next page's."""
+    return {
+        "tenantId": tenant_id,
+        "channels": [cast("m.ChannelRouting", {"name": c.name, **c.rules.describe()}) for c in channels],
+        "counts": counts,
+        "alerts": [alert(a) for a in alerts],
+        "continuationToken": token,
+    }
+
+
+def alert_redelivery(queued: list[str], a: Alert) -> m.AlertRedelivery:
+    """POST /api/alerts/{alertId}/redeliver: the channels queued again and the alert as now stored."""
+    return {
+        "queued": queued,
+        "detail": "Queued: the alert goes out on the next outbox run (ALERT_OUTBOX_SCHEDULE) or sweep.",
+        "alert": alert(a),
+    }
+
+
+def delivery(report: DeliveryReport) -> m.DeliveryReport:
+    """What a run delivered: counts of deliveries, and the errors of those that failed."""
     return {"delivered": report.delivered, "failed": report.failed, "errors": report.errors}
 
 
-def finding(f: Finding) -> dict[str, Any]:
+# -- findings, audit, configure, webhooks --
+
+
+def finding(f: Finding) -> m.Finding:
+    """A finding of any kind (GET /api/findings, and the acknowledgement's answer)."""
     return {
         "id": f.id,
         "kind": f.kind,
@@ -104,10 +186,71 @@ def finding(f: Finding) -> dict[str, Any]:
     }
 
 
+def finding_page(tenant_id: str, findings: Iterable[Finding], token: str | None) -> m.FindingPage:
+    """GET /api/findings: ``token`` is the next page's, None on the last page."""
+    return {"tenantId": tenant_id, "findings": [finding(f) for f in findings], "continuationToken": token}
+
+
+def audit_entry(e: AuditEntry) -> m.AuditEntry:
+    """One audit trail entry; before/after/changes as stored by the write they record."""
+    return {
+        "id": e.id,
+        "at": e.at,
+        "who": e.who,
+        "principalId": e.principal_id,
+        "via": e.via,
+        "action": e.action,
+        "target": e.target,
+        "targetName": e.target_name,
+        "ticket": e.ticket,
+        "result": e.result,
+        "status": e.status,
+        "detail": e.detail,
+        "before": e.before,
+        "after": e.after,
+        "changes": e.changes,
+        "idempotencyKey": e.idempotency_key,
+    }
+
+
+def audit_page(tenant_id: str, entries: Iterable[AuditEntry], token: str | None) -> m.AuditPage:
+    """GET /api/audit, newest first: ``token`` is the next page's, None on the last page."""
+    return {"tenantId": tenant_id, "entries": [audit_entry(e) for e in entries], "continuationToken": token}
+
+
+def configure_result(outcome: Outcome, ticket: str | None) -> m.ConfigureResult:
+    """PUT /api/connectors/{partner} (and the configure webhook): the plan or what was applied."""
+    return {
+        "connectorId": outcome.connector_id,
+        "partner": outcome.partner,
+        "ticket": ticket,
+        "dryRun": outcome.dry_run,
+        "applied": outcome.applied,
+        "action": outcome.action,
+        "before": outcome.before,
+        "after": outcome.after,
+        # Change.view() is also what the audit trail stores (shared/configure/apply.py).
+        "changes": [cast("m.Change", c.view()) for c in outcome.changes],
+        "partnerState": outcome.partner_state,
+        "lastHeartbeatDateTime": outcome.last_heartbeat,
+        "nextSteps": outcome.next_steps,
+        "notes": outcome.notes,
+        "auditId": outcome.audit_id,
+    }
+
+
+def hook_reply(
+    source: HookSource, ticket: str | None, action: AuditAction, result: HookResult
+) -> m.HookReply:
+    """POST /api/hooks/{source}: what was done for which ticket, with the route's own answer."""
+    return {"source": source, "ticket": ticket, "action": action, "result": result}
+
+
 # -- Conditional Access drift --
 
 
-def classic_policy(p: ClassicPolicy) -> dict[str, Any]:
+def classic_policy(p: ClassicPolicy) -> m.ClassicPolicy:
+    """A classic CA policy of the baseline."""
     return {
         "key": p.key,
         "policyId": p.policy_id,
@@ -116,27 +259,34 @@ def classic_policy(p: ClassicPolicy) -> dict[str, Any]:
         "partnerId": p.partner_id,
         "partner": p.partner,
         "contentHash": p.content_hash,
-        "source": p.source,
+        "source": _source(p.source),
         "firstSeen": p.first_seen,
         "updatedAt": p.updated_at,
         "lastChange": p.last_change,
     }
 
 
-def classic_change(c: ClassicChange) -> dict[str, Any]:
+def _source(source: str) -> m.Source:
+    # "audit" or "import": the classic rules write only these, and settings accept only these.
+    return cast("m.Source", source)
+
+
+def classic_change(c: ClassicChange) -> m.ClassicChange:
+    """A change to a classic policy, from the audit log or an inventory import."""
     return {
         "drift": c.drift,
         "policyId": c.policy_id,
         "displayName": c.display_name,
         "at": c.at,
         "by": c.by,
-        "source": c.source,
+        "source": _source(c.source),
         "auditEventId": c.event_id,
         "evidence": c.evidence,
     }
 
 
-def planned_removal(r: PlannedRemoval) -> dict[str, Any]:
+def planned_removal(r: PlannedRemoval) -> m.PlannedRemoval:
+    """An announced removal; partner is the catalog name of partnerId."""
     return {
         "id": r.id,
         "policyId": r.policy_id,
@@ -152,7 +302,8 @@ def planned_removal(r: PlannedRemoval) -> dict[str, Any]:
     }
 
 
-def ca_drift(result: CaDriftResult) -> dict[str, Any]:
+def ca_drift(result: CaDriftResult) -> m.CaDriftResult:
+    """POST /api/checks/ca-drift: the classic and modern halves of the check, and its alerts."""
     audit = result.audit
     return {
         "tenantId": result.tenant_id,
@@ -161,7 +312,7 @@ def ca_drift(result: CaDriftResult) -> dict[str, Any]:
         "recorded": result.recorded,
         "problems": result.problems,
         "classic": {
-            "source": result.classic_source,
+            "source": _source(result.classic_source),
             "knownPolicies": result.classic_known,
             "auditLog": None
             if audit is None
@@ -187,7 +338,8 @@ def ca_drift(result: CaDriftResult) -> dict[str, Any]:
     }
 
 
-def classic_import(result: ImportResult) -> dict[str, Any]:
+def classic_import(result: ImportResult) -> m.ClassicImportResult:
+    """PUT /api/ca/classic-baseline: the baseline after the import and what changed."""
     return {
         "tenantId": result.tenant_id,
         "importedAt": result.imported_at,
@@ -197,4 +349,26 @@ def classic_import(result: ImportResult) -> dict[str, Any]:
         "resolvedFindings": result.resolved,
         "alertsRaised": [alert(a) for a in result.alerts],
         "problems": result.problems,
+    }
+
+
+def classic_baseline(
+    tenant_id: str, source: str, retention_days: int, state: Mapping[str, Any]
+) -> m.ClassicBaseline:
+    """GET /api/ca/classic-baseline, from shared.conditional_access.drift.classic_state()."""
+    imported, cursor = state["import"], state["cursor"]
+    return {
+        "tenantId": tenant_id,
+        "source": _source(source),
+        "policies": [classic_policy(p) for p in state["baseline"]],
+        "lastImport": None
+        if imported is None
+        else {
+            "importedAt": imported.imported_at,
+            "importedBy": imported.imported_by,
+            "policies": imported.policies,
+            "exportedAt": imported.exported_at,
+        },
+        "auditLog": {"readUpTo": cursor.position if cursor else None, "retentionDays": retention_days},
+        "plannedRemovals": [planned_removal(r) for r in state["removals"]],
     }

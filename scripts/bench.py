@@ -7,6 +7,9 @@
     from spawn until the work is done (each child prints a line the moment it is), time until the
     process has exited, peak RSS; medians over several runs, and the ratios app / baseline. The
     ratio that counts is to work done: a Functions worker does not exit after an invocation.
+    The line after it: the import cost of msgspec, which generates the OpenAPI document (only
+    GET /api/openapi.json loads it; the timer path does not): a fresh process that imports it
+    against a fresh process that imports nothing.
 (b) A 200-connector sweep, warm (in this process, after one sweep to create state), median time.
 
 The simulator runs in its own process so its work is not counted in the children's RSS.
@@ -59,6 +62,8 @@ assert len(connectors) == 5, connectors
 print("{}", flush=True)
 """
 
+EMPTY_CHILD = 'print("{}", flush=True)'
+IMPORT_CHILD = 'import msgspec\nprint("{}", flush=True)'  # the OpenAPI document's schema generator
 
 SDK_MODELS_CHILD = """
 import asyncio, os
@@ -139,14 +144,16 @@ def measure(code: str, env: dict[str, str]) -> tuple[float, float, float]:
 
 
 def cold_start(env: dict[str, str]) -> dict[str, float]:
-    app_runs, base_runs, sdk_runs = [], [], []
-    for code in (HTTPX_CHILD, APP_CHILD, SDK_MODELS_CHILD):  # warm the OS file cache for all
+    app_runs, base_runs, sdk_runs, empty_runs, import_runs = [], [], [], [], []
+    for code in (HTTPX_CHILD, APP_CHILD, SDK_MODELS_CHILD, EMPTY_CHILD, IMPORT_CHILD):  # warm the file cache
         measure(code, env)
     PHASES.clear()
     for _ in range(RUNS):
         app_runs.append(measure(APP_CHILD, env))
         base_runs.append(measure(HTTPX_CHILD, env))
         sdk_runs.append(measure(SDK_MODELS_CHILD, env))
+        empty_runs.append(measure(EMPTY_CHILD, env))
+        import_runs.append(measure(IMPORT_CHILD, env))
 
     def median(runs: list[tuple[float, float, float]], index: int) -> float:
         return statistics.median(run[index] for run in runs)
@@ -161,6 +168,8 @@ def cold_start(env: dict[str, str]) -> dict[str, float]:
         "sdk_done": median(sdk_runs, 0),
         "sdk_exit": median(sdk_runs, 1),
         "sdk_rss": median(sdk_runs, 2),
+        "empty_done": median(empty_runs, 0),
+        "import_done": median(import_runs, 0),
     }
 
 
@@ -227,6 +236,12 @@ def main() -> int:
         print(
             f"    the naive SDK client alone (no storage, no app) is {naive:.2f}x the baseline:"
             " the gateway keeps the SDK's middleware but not its model import"
+        )
+        cost = cold["import_done"] - cold["empty_done"]
+        print(
+            f"    import msgspec (OpenAPI document only, not on the timer path): {cold['import_done']:.3f} s"
+            f" vs {cold['empty_done']:.3f} s for an empty interpreter: +{cost * 1000:.0f} ms,"
+            f" {cost / cold['base_done'] * 100:.0f}% of the baseline's {cold['base_done']:.3f} s"
         )
         phases = {k: statistics.median(p[k] for p in PHASES) for k in PHASES[0]}
         print("    inside the app process: " + ", ".join(f"{k} {v:.3f} s" for k, v in phases.items()))

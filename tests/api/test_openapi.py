@@ -15,8 +15,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from openapi_spec_validator import validate
+
 from functions import openapi_doc
 from graphsim import GraphSimulator
+from shared.alerting.alerts import DeliveryStatus
+from shared.audit.entries import AuditAction, Result
+from shared.conditional_access.classic.rows import Drift, PolicyState
+from shared.configure.fields import Action
+from shared.findings.model import FindingStatus, Severity
+from shared.heartbeat.health import Health
+from shared.tickets.payloads import HookSource
 from tests.conftest import DEFENDER, LOOKOUT, Host, body
 from tests.support.api_server import FUNCTION_KEY, ApiServer
 
@@ -105,6 +114,54 @@ def test_the_document_is_served_and_every_reference_resolves(host: Host) -> None
     settings = schemas["ConnectorSettings"]["properties"]
     assert settings["mac"]["properties"].keys() == {"complianceEvaluation", "blockOnMissingPartnerData"}
     assert "ReadWrite.All" in doc["paths"]["/connectors/{partner}"]["put"]["description"]
+
+
+def test_every_parameter_entry_names_a_described_operation() -> None:
+    unknown = set(openapi_doc.PARAMETERS) - {op.function for op in openapi_doc.OPERATIONS}
+    assert not unknown, f"PARAMETERS names no Operation: {sorted(unknown)}"
+
+
+def test_the_document_is_valid_openapi_3_1() -> None:
+    validate(openapi_doc.document())  # raises with the failing JSON path
+
+
+def test_enum_values_are_the_python_enums_values() -> None:
+    schemas = openapi_doc.document()["components"]["schemas"]
+    enums = (
+        Severity,
+        FindingStatus,
+        Health,
+        DeliveryStatus,
+        Result,
+        AuditAction,
+        Drift,
+        PolicyState,
+        HookSource,
+    )
+    for enum in (*enums, Action):
+        assert sorted(schemas[enum.__name__]["enum"]) == sorted(e.value for e in enum), enum.__name__
+
+    def ref(name: str) -> dict[str, str]:
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    assert schemas["ConnectorStatus"]["properties"]["health"] == ref("Health")
+    assert schemas["ConnectorStatus"]["properties"]["severity"] == ref("Severity")
+    assert schemas["Finding"]["properties"]["status"] == ref("FindingStatus")
+    assert schemas["AlertDelivery"]["properties"]["status"] == ref("DeliveryStatus")
+    assert schemas["AuditEntry"]["properties"]["result"] == ref("Result")
+    assert schemas["ClassicChange"]["properties"]["drift"] == ref("Drift")
+
+
+def test_the_timer_functions_cold_start_loads_no_document_generator() -> None:
+    """Importing function_app (what every cold start does, a timer's too) loads neither msgspec nor
+    the models and the document built from them: only GET /api/openapi.json does."""
+    probe = (
+        "import sys, function_app; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('msgspec', 'pydantic') or m.startswith('functions.models') or m == 'functions.openapi_doc'))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]", run.stdout
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(

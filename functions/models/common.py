@@ -1,0 +1,53 @@
+"""Shapes every part of the API shares: times, pages, problem details, delivery reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
+
+from msgspec import Meta
+
+SCHEMAS = "#/components/schemas/"
+
+
+def ref(name: str) -> dict[str, Any]:
+    """A JSON Schema reference to a component that is not generated from a type here."""
+    return {"$ref": SCHEMAS + name}
+
+
+# An instant in UTC, ISO 8601 with a Z suffix (functions/http.py encodes every datetime so).
+Time = Annotated[datetime, Meta(tz=True)]
+Token = Annotated[str | None, Meta(description="pass back as ?continuationToken= for the next page")]
+
+
+class ProblemError(TypedDict):
+    pointer: Annotated[str, Meta(description="RFC 6901 JSON pointer into the request body")]
+    detail: str
+
+
+class Problem(TypedDict):
+    """RFC 9457 problem details. Routes add members such as errors[] (each with a JSON pointer),
+    ticket, requiredRole, heldBy or incident."""
+
+    type: Annotated[str, Meta(description="urn:mtd-guard:problem:<kind>")]
+    title: str
+    status: Annotated[int, Meta(ge=400, le=599)]
+    detail: str
+    instance: NotRequired[str]
+    ticket: NotRequired[str | None]
+    errors: NotRequired[list[ProblemError]]
+
+
+class DeliveryReport(TypedDict):
+    """What the run delivered to the alert channels (counts of deliveries, and why some failed)."""
+
+    delivered: int
+    failed: int
+    errors: list[str]
+
+
+class Liveness(TypedDict):
+    """GET /api/health: whether the settings are valid (counted, not listed: the route is anonymous)."""
+
+    status: Literal["ok", "misconfigured"]
+    configurationProblems: int

@@ -1,0 +1,42 @@
+"""Finding answers: GET /api/findings, POST /api/findings/{id}/ack (and its optional body)."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypedDict
+
+import msgspec
+from msgspec import Meta
+
+from functions.models.common import Time, Token
+from shared.findings.model import FindingStatus, Severity
+
+
+class Finding(TypedDict):
+    """Something that needs attention, of any kind, and where it stands."""
+
+    id: str
+    kind: Annotated[str, Meta(description="e.g. heartbeat, graphAccess, classicPolicyDrift, caPolicyDrift")]
+    resourceId: str
+    resourceName: str
+    severity: Severity
+    status: FindingStatus
+    message: str
+    remediation: str
+    firstSeen: Time
+    lastSeen: Time
+    resolvedAt: Time | None
+    note: Annotated[str | None, Meta(description="the acknowledging person's note")]
+    acknowledgedBy: str | None
+    acknowledgedAt: Time | None
+
+
+class FindingPage(TypedDict):
+    tenantId: str
+    findings: list[Finding]
+    continuationToken: Token
+
+
+class FindingAcknowledgement(msgspec.Struct, forbid_unknown_fields=True):
+    """The optional body of POST /api/findings/{id}/ack."""
+
+    note: Annotated[str, Meta(max_length=1000)] | msgspec.UnsetType = msgspec.UNSET

@@ -1,0 +1,71 @@
+"""Connector health: GET /api/connectors, GET /api/connectors/{partner}, POST /api/checks/heartbeat."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, TypedDict
+
+from msgspec import Meta
+
+from functions.models.alerts import Alert
+from functions.models.common import DeliveryReport, Time
+from shared.findings.model import Severity
+from shared.heartbeat.health import Health
+
+Hours = Annotated[float | None, Meta(description="hours since the last heartbeat, 2 decimals")]
+GraphTime = Annotated[str | None, Meta(description="lastHeartbeatDateTime exactly as Graph sent it")]
+
+
+class ConnectorStatus(TypedDict):
+    """One connector's health as the last sweep judged it."""
+
+    id: str
+    partner: str
+    partnerKnown: Annotated[bool, Meta(description="false: not in MTD Guard's partner catalog")]
+    partnerState: str | None
+    lastHeartbeatDateTime: GraphTime
+    thresholdDays: int
+    thresholdSource: Literal["connector", "default"]
+    heartbeatAgeHours: Hours
+    health: Health
+    severity: Severity
+    reason: str
+    healthSince: Annotated[Time, Meta(description="when this health began")]
+    checkedAt: Time
+
+
+class Observation(TypedDict):
+    """One past sweep's reading of a connector."""
+
+    checkedAt: Time
+    health: Health
+    partnerState: str | None
+    lastHeartbeatDateTime: GraphTime
+    heartbeatAgeHours: Hours
+    thresholdDays: int
+    reason: str
+
+
+class ConnectorDetail(ConnectorStatus):
+    history: Annotated[list[Observation], Meta(description="newest first")]
+
+
+class ConnectorList(TypedDict):
+    """Every connector the last sweep saw, by partner name; checkedAt is null before the first sweep."""
+
+    tenantId: str
+    checkedAt: Time | None
+    problems: list[str]
+    connectors: list[ConnectorStatus]
+
+
+class SweepResult(TypedDict):
+    """A heartbeat sweep just run: every connector's health and the alerts it raised."""
+
+    tenantId: str
+    checkedAt: Time
+    ok: Annotated[bool, Meta(description="true when problems is empty")]
+    recorded: Annotated[bool, Meta(description="true when the results were stored")]
+    problems: list[str]
+    connectors: list[ConnectorStatus]
+    alertsRaised: list[Alert]
+    delivery: DeliveryReport
