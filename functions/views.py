@@ -12,9 +12,8 @@ from shared.conditional_access.classic.rows import ClassicPolicy, PlannedRemoval
 from shared.conditional_access.drift import CaDriftResult, ImportResult
 from shared.findings.model import Finding
 from shared.heartbeat.health import SEVERITY
-from shared.heartbeat.plan import ConnectorStatus
+from shared.heartbeat.plan import ConnectorStatus, Observation
 from shared.heartbeat.sweep import SweepResult
-from shared.store.state import Observation
 
 
 def connector(status: ConnectorStatus) -> dict[str, Any]:
