@@ -141,7 +141,7 @@ THREAD_ROWS = RowKind(
     Thread,
     "thread",
     key=lambda t: f"{t.channel}|{t.finding_id}",
-    layout="what one alert channel was told about one finding, with the ticket it went to",
+    layout="<channel>|<finding id>: what one alert channel was told about one finding, with its ticket",
 )
 
 

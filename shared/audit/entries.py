@@ -64,8 +64,8 @@ AUDIT_ENTRY_ROWS = RowKind(
     "audit",
     key=lambda e: audit_key(e.at, e.id),
     layout=(
-        "one audit entry: at, who, via, action, target, result, HTTP status, detail, ticket, "
-        "before/after/changes (JSON text), idempotency key; newest first"
+        "<inverted ticks>|<entry id>: one audit entry: at, who, via, action, target, result, "
+        "HTTP status, detail, ticket, before/after/changes (JSON text), idempotency key; newest first"
     ),
     write=Write.INSERT,
     table=CHANGES_TABLE,

@@ -86,7 +86,7 @@ OBSERVATION_ROWS = RowKind(
     Observation,
     "",  # the key starts with the connector id: a connector's history is one RowKey range
     key=lambda o: history_key(o.connector_id, o.checked_at),
-    layout="what one sweep saw for one connector; newest first",
+    layout="<connector id>|<inverted ticks>: what one sweep saw for one connector, newest first",
     table=HISTORY_TABLE,
 )
 
