@@ -16,6 +16,7 @@ from functions import views
 from functions.http import Problem, endpoint, json_response, query_int
 from functions.jobs import configured_services
 from shared import principal
+from shared.alerting import stored
 from shared.alerting.alerts import Alert, DeliveryStatus
 from shared.alerting.outbox import deliver_pending
 from shared.context import services
@@ -136,7 +137,8 @@ def alerts_list(req: func.HttpRequest) -> func.HttpResponse:
     channel = req.params.get("channel") or None
     limit = query_int(req, "limit", default=50, low=1, high=200)
     after = _after_token(req)
-    found = s.store.query_alerts(
+    found = stored.query_alerts(
+        s.store,
         tenant,
         kind=_pattern(req, "kind", _KIND, "heartbeat"),
         severity=severity,
@@ -166,7 +168,9 @@ def alert_redeliver(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     tenant = s.settings.tenant_id
     alert_id = req.route_params.get("alertId", "")
-    found = s.store.alert_with_etag(tenant, alert_id.lower()) if _ALERT_ID.fullmatch(alert_id) else None
+    found = (
+        stored.alert_with_etag(s.store, tenant, alert_id.lower()) if _ALERT_ID.fullmatch(alert_id) else None
+    )
     if found is None:
         raise Problem(
             404, "Alert not found", f"No alert {alert_id!r} in tenant {tenant}; GET /api/alerts lists them."
@@ -206,7 +210,7 @@ def alert_redeliver(req: func.HttpRequest) -> func.HttpResponse:
             note=note,
         )
     queued = replace(alert, deliveries=deliveries)
-    if s.store.save_alert(queued, etag) is None:
+    if stored.save_alert(s.store, queued, etag) is None:
         raise Problem(
             409, "Alert is being delivered", "Another run is delivering this alert right now; try again."
         )

@@ -14,10 +14,10 @@ import azure.functions as func
 from functions import views
 from functions.http import Problem, endpoint, json_response, query_int
 from shared import catalog
+from shared.audit import trail
 from shared.audit.entries import AuditAction, AuditQuery, Result
 from shared.context import services
 from shared.principal import Role
-from shared.store.changes import ChangeStore
 
 bp = func.Blueprint()
 TOKEN_PARAM = "continuationToken"  # noqa: S105 - a query parameter name, not a secret
@@ -97,6 +97,6 @@ def audit_list(req: func.HttpRequest) -> func.HttpResponse:
     token = req.params.get(TOKEN_PARAM)
     after = decode_token(token, query) if token else None
     s = services()
-    entries, last = ChangeStore(s.store).audit(s.settings.tenant_id, query, limit, after)
+    entries, last = trail.page(s.store, s.settings.tenant_id, query, limit, after)
     token = encode_token(last, query) if last else None
     return json_response(views.audit_page(s.settings.tenant_id, entries, token))

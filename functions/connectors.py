@@ -8,7 +8,7 @@ from functions import views
 from functions.http import Problem, endpoint, json_response, query_int
 from shared import catalog
 from shared.context import services
-from shared.heartbeat.sweep import SWEEP_NAME
+from shared.heartbeat.sweep import history, last_sweep, stored_statuses
 from shared.principal import Role
 
 bp = func.Blueprint()
@@ -20,8 +20,8 @@ bp = func.Blueprint()
 def connectors_list(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     tenant = s.settings.tenant_id
-    sweep = s.store.last_sweep(tenant, SWEEP_NAME)
-    statuses = sorted(s.store.connector_statuses(tenant).values(), key=lambda c: c.partner.lower())
+    sweep = last_sweep(s.store, tenant)
+    statuses = sorted(stored_statuses(s.store, tenant).values(), key=lambda c: c.partner.lower())
     return json_response(views.connector_list(tenant, sweep, statuses))
 
 
@@ -33,7 +33,7 @@ def connector_get(req: func.HttpRequest) -> func.HttpResponse:
     tenant = s.settings.tenant_id
     wanted = req.route_params.get("partner", "")
     connector_id = catalog.resolve(wanted)
-    status = s.store.connector_statuses(tenant).get(connector_id)
+    status = stored_statuses(s.store, tenant).get(connector_id)
     if status is None:
         raise Problem(
             404,
@@ -42,5 +42,5 @@ def connector_get(req: func.HttpRequest) -> func.HttpResponse:
             "name (e.g. 'lookout', 'defender') or a connector id from GET /api/connectors.",
         )
     limit = query_int(req, "historyLimit", default=50, low=1, high=1000)
-    history = s.store.history(tenant, status.id, limit)
-    return json_response(views.connector_detail(status, history))
+    seen = history(s.store, tenant, status.id, limit)
+    return json_response(views.connector_detail(status, seen))

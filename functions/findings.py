@@ -14,6 +14,7 @@ from functions.http import Problem, endpoint, json_response, query_int
 from shared.configure.apply import Refused
 from shared.context import services
 from shared.findings import query as finding_query
+from shared.findings.stored import stored_findings
 from shared.principal import Role
 from shared.tickets.actions import acknowledge_finding
 
@@ -34,7 +35,7 @@ def findings_list(req: func.HttpRequest) -> func.HttpResponse:
         )
         s = services()
         found, token = finding_query.page(
-            s.store.findings(s.settings.tenant_id).values(),
+            stored_findings(s.store, s.settings.tenant_id).values(),
             query,
             limit=limit,
             token=req.params.get("continuationToken") or None,

@@ -22,9 +22,8 @@ from shared.conditional_access.drift import CaDriftResult, ImportResult
 from shared.configure.apply import Outcome
 from shared.findings.model import Finding
 from shared.heartbeat.health import SEVERITY, Health
-from shared.heartbeat.plan import ConnectorStatus
+from shared.heartbeat.plan import ConnectorStatus, Observation, SweepRecord
 from shared.heartbeat.sweep import SweepResult
-from shared.store.state import Observation, SweepRecord
 from shared.tickets.payloads import HookSource
 
 if TYPE_CHECKING:

@@ -48,7 +48,11 @@ def services() -> Services:
     return Services(
         settings=settings,
         graph=GraphGateway.from_settings(settings, credential),
-        store=StateStore.from_settings(settings, credential),
+        store=StateStore.connect(
+            connection_string=settings.storage_connection_string,
+            endpoint=settings.table_service_uri,
+            credential=credential,
+        ),
         channels=channels_from_settings(settings),
     )
 

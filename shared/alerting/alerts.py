@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from shared.findings.model import Finding, Severity, resolve
+from shared.store.rows import RowKind
 
 DIGEST_KIND = "alertDigest"  # the kind of the one message that carries alerts held in quiet hours
 
@@ -105,6 +106,15 @@ class Alert:
         return [n for n, d in self.deliveries.items() if d.status.open]
 
 
+ALERT_ROWS = RowKind(
+    Alert,
+    "alert",
+    key=lambda a: a.alert_id,
+    layout="an alert and its deliveries; column pending: any channel still to deliver",
+    columns=lambda a: {"pending": bool(a.pending_channels)},
+)
+
+
 @dataclass(frozen=True)
 class Thread:
     """What one channel has been told about one finding, across that finding's alerts.
@@ -125,6 +135,14 @@ class Thread:
     ticket_id: str | None = None  # ServiceNow sys_id, Jira issue id
     ticket_key: str | None = None  # ServiceNow number, Jira issue key
     ticket_url: str | None = None  # where a person opens it
+
+
+THREAD_ROWS = RowKind(
+    Thread,
+    "thread",
+    key=lambda t: f"{t.channel}|{t.finding_id}",
+    layout="<channel>|<finding id>: what one alert channel was told about one finding, with its ticket",
+)
 
 
 def new_alert(

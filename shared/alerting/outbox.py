@@ -28,10 +28,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from shared.alerting import routing
+from shared.alerting import routing, stored
 from shared.alerting.alerts import DIGEST_KIND, Alert, Delivery, DeliveryStatus, Thread, new_alert
 from shared.alerting.channels import Channel, DeliveryError, Ticket
 from shared.findings.model import Finding, FindingKind, Severity, observe, resolve
+from shared.findings.stored import stored_findings
 from shared.store.state import StateStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def deliver_pending(
     """
     report = DeliveryReport()
     by_tenant: dict[str, list[_Entry]] = defaultdict(list)
-    for alert, etag in store.pending_alerts(tenant_id):
+    for alert, etag in stored.pending_alerts(store, tenant_id):
         by_tenant[alert.tenant_id].append(_Entry(alert, etag))
     by_name = {c.name: c for c in channels}
     for tenant, entries in by_tenant.items():
@@ -149,11 +150,13 @@ class _TenantRun:
             updated.append((_with(m.alert, name, done), m.etag))
             finding = m.alert.finding_id
             current = (
-                threads[finding] if finding in threads else self.store.thread(self.tenant, name, finding)
+                threads[finding]
+                if finding in threads
+                else stored.thread(self.store, self.tenant, name, finding)
             )
             threads[finding] = self._next_thread(m.alert, name, current, None) or current
         changed = [t for t in threads.values() if t is not None]
-        etags = self.store.transact(self.tenant, replace=updated, create=[digest], upsert=changed)
+        etags = self.store.transact(self.tenant, changed, replace=updated, create=[digest])
         if etags is None:
             log.info("digest for %s is being made by another run", name)
             return None
@@ -178,7 +181,7 @@ class _TenantRun:
         alerts created here join ``queue`` so they go out in this run."""
         alert = _with(entry.alert, name, delivery)
         etags = self.store.transact(
-            self.tenant, replace=[(alert, entry.etag)], create=create or [], upsert=upsert or []
+            self.tenant, upsert or [], replace=[(alert, entry.etag)], create=create or []
         )
         if etags is None:
             log.info("alert %s on %s is being delivered by another run", entry.alert.alert_id, name)
@@ -208,7 +211,11 @@ class _TenantRun:
         if delivery.next_attempt_at is not None and delivery.next_attempt_at > self.now:
             self.blocked.add(key)  # backing off
             return
-        thread = None if alert.kind == DIGEST_KIND else self.store.thread(self.tenant, name, alert.finding_id)
+        thread = (
+            None
+            if alert.kind == DIGEST_KIND
+            else stored.thread(self.store, self.tenant, name, alert.finding_id)
+        )
         decision = routing.decide(alert, name, channel.rules, thread, self.now)
         if decision.action is routing.Action.SKIP:
             if self._save(
@@ -331,7 +338,7 @@ class _TenantRun:
 
     def _findings_now(self) -> dict[str, Finding]:
         if self._findings is None:
-            self._findings = self.store.findings(self.tenant)
+            self._findings = stored_findings(self.store, self.tenant)
         return self._findings
 
     def _delivery_finding(self, name: str) -> Finding | None:

@@ -4,7 +4,8 @@ Pure data. Every configure request that got past authentication leaves one entry
 changed Intune (``applied``), found nothing to change (``unchanged``), only previewed
 (``dryRun``), was refused before any write (``refused``: invalid body, Intune rule, concurrent
 change) or failed at Graph (``failed``). Webhook actions (run a check, acknowledge a finding) are
-recorded the same way. Stored by shared/store/changes.py; read through ``GET /api/audit``.
+recorded the same way. Stored as ``AUDIT_ENTRY_ROWS`` (written and read by shared/audit/trail.py);
+read through ``GET /api/audit``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from shared.store.rows import CHANGES_TABLE, RowKind, Write, inverted_ticks
 
 
 class Result(StrEnum):
@@ -48,6 +51,25 @@ class AuditEntry:
     after: dict[str, Any] | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
     idempotency_key: str | None = None
+
+
+def audit_key(at: datetime, entry_id: str) -> str:
+    """The key of an entry (after ``audit|``): inverted ticks first, so the newest sort first
+    and a time window is a RowKey range."""
+    return f"{inverted_ticks(at)}|{entry_id}"
+
+
+AUDIT_ENTRY_ROWS = RowKind(
+    AuditEntry,
+    "audit",
+    key=lambda e: audit_key(e.at, e.id),
+    layout=(
+        "<inverted ticks>|<entry id>: one audit entry: at, who, via, action, target, result, "
+        "HTTP status, detail, ticket, before/after/changes (JSON text), idempotency key; newest first"
+    ),
+    write=Write.INSERT,
+    table=CHANGES_TABLE,
+)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,12 @@ from shared.conditional_access.classic.matching import ClassicChange, changes_fr
 from shared.conditional_access.classic.removals import parse_removal
 from shared.conditional_access.classic.rows import (
     AUDIT_CURSOR,
+    AUDIT_CURSOR_ROWS,
+    BASELINE_IMPORT_ROWS,
+    CLASSIC_POLICY_ROWS,
     IMPORT_NAME,
+    PLANNED_REMOVAL_ROWS,
+    PROCESSED_EVENT_ROWS,
     AuditCursor,
     BaselineImport,
     ClassicPolicy,
@@ -42,17 +47,21 @@ from shared.conditional_access.classic.rows import (
     ProcessedEvent,
 )
 from shared.conditional_access.modern import (
+    MODERN_POLICY_ROWS,
     CaPolicy,
+    ModernPolicy,
     enabled_platforms,
     plan_access,
     plan_coverage,
     plan_modern,
 )
 from shared.findings.model import Finding, FindingKind, finding_id
+from shared.findings.stored import stored_findings
 from shared.graph.gateway import GraphError, GraphGateway, hints
 from shared.heartbeat.plan import GRAPH_HINTS
 from shared.settings import Settings
-from shared.store.state import RowDelete, StateStore, StoreConflict, StoreError, row_key
+from shared.store.rows import ge, lt, row_key
+from shared.store.state import StateStore, StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +76,39 @@ POLICIES_RESOURCE = "conditional-access-policies"
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+# -- what the drift job keeps in the store (row kinds beside the types: classic/rows.py, modern.py) --
+
+
+def classic_baseline(store: StateStore, tenant_id: str) -> dict[str, ClassicPolicy]:
+    """The known classic policies by key (policy id, or name-hash when only the name is known)."""
+    return {p.key: p for p in store.query(CLASSIC_POLICY_ROWS, tenant_id)}
+
+
+def modern_baseline(store: StateStore, tenant_id: str) -> dict[str, ModernPolicy]:
+    """The baselined modern policies by lower-case policy id."""
+    return {p.policy_id.lower(): p for p in store.query(MODERN_POLICY_ROWS, tenant_id)}
+
+
+def planned_removals(store: StateStore, tenant_id: str) -> list[PlannedRemoval]:
+    """Announced removals, oldest announcement first."""
+    return sorted(store.query(PLANNED_REMOVAL_ROWS, tenant_id), key=lambda r: r.announced_at)
+
+
+def audit_cursor(store: StateStore, tenant_id: str) -> AuditCursor | None:
+    """How far the directory audit log was read, None before the first read."""
+    return store.get(AUDIT_CURSOR_ROWS, tenant_id, AUDIT_CURSOR)
+
+
+def _processed_events(store: StateStore, tenant_id: str, since: datetime) -> set[str]:
+    """Ids of the audit events at or after ``since`` that were already processed."""
+    return {e.event_id for e in store.query(PROCESSED_EVENT_ROWS, tenant_id, ge("activity_at", since))}
+
+
+def _prune_processed_events(store: StateStore, tenant_id: str, before: datetime) -> int:
+    """Forget processed events older than any future read can return again."""
+    return store.delete_where(PROCESSED_EVENT_ROWS, tenant_id, lt("activity_at", before))
 
 
 @dataclass
@@ -111,15 +153,15 @@ class _Run:
         self.tenant = settings.tenant_id
         self.channels = channels
         self.now = now
-        self.findings: dict[str, Finding] = store.findings(self.tenant)
-        self.baseline: dict[str, ClassicPolicy] = store.classic_baseline(self.tenant)
-        self.removals: list[PlannedRemoval] = store.planned_removals(self.tenant)
+        self.findings: dict[str, Finding] = stored_findings(store, self.tenant)
+        self.baseline: dict[str, ClassicPolicy] = classic_baseline(store, self.tenant)
+        self.removals: list[PlannedRemoval] = planned_removals(store, self.tenant)
 
     def refresh(self) -> None:
         """Re-read what another run may have changed since this one started (before a change)."""
-        self.findings = self.store.findings(self.tenant)
-        self.baseline = self.store.classic_baseline(self.tenant)
-        self.removals = self.store.planned_removals(self.tenant)
+        self.findings = stored_findings(self.store, self.tenant)
+        self.baseline = classic_baseline(self.store, self.tenant)
+        self.removals = planned_removals(self.store, self.tenant)
 
     def finding(self, kind: str, resource: str) -> Finding | None:
         return self.findings.get(finding_id(kind, resource))
@@ -154,7 +196,7 @@ class _Run:
         )
         rows: list[Any] = [plan.policy, *plan.findings, *plan.alerts, plan.removal]
         if plan.replaces_key is not None:
-            rows.append(RowDelete(row_key(replace(plan.policy, key=plan.replaces_key))))
+            rows.append(CLASSIC_POLICY_ROWS.delete_of(replace(plan.policy, key=plan.replaces_key)))
             self.baseline.pop(plan.replaces_key, None)
         return plan, rows
 
@@ -170,7 +212,7 @@ def _unique(rows: list[Any]) -> list[Any]:
     """One operation per row in a batch (Table Storage rejects two): the last version wins."""
     by_key: dict[str, Any] = {}
     for row in rows:
-        by_key[row.row_key if isinstance(row, RowDelete) else row_key(row)] = row
+        by_key[row_key(row)] = row
     return list(by_key.values())
 
 
@@ -222,7 +264,7 @@ def _access(run: _Run, result: CaDriftResult, resource: str, what: str, problem:
 
 def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> None:
     ca = run.settings.ca
-    cursor = run.store.audit_cursor(run.tenant, AUDIT_CURSOR)
+    cursor = audit_cursor(run.store, run.tenant)
     gap, gap_alert = plan_gap(
         cursor,
         run.finding(FindingKind.AUDIT_LOG_GAP, GAP_RESOURCE),
@@ -248,7 +290,7 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     _access(run, result, AUDIT_RESOURCE, "the directory audit log", None)
     result.problems.extend(listed.problems)
     read.events = len(listed.events)
-    processed = run.store.processed_events(run.tenant, since)
+    processed = _processed_events(run.store, run.tenant, since)
     position = cursor.position if cursor else since
     for event in sorted(listed.events, key=lambda e: (e.activity_at, e.id)):
         if event.id in processed:
@@ -284,7 +326,7 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     final = max(position, until)
     run.commit(result, [AuditCursor(run.tenant, AUDIT_CURSOR, final, run.now)])
     read.cursor, read.complete = final, True
-    run.store.prune_processed_events(run.tenant, until - overlap)
+    _prune_processed_events(run.store, run.tenant, until - overlap)
 
 
 def _modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> list[CaPolicy] | None:
@@ -300,7 +342,7 @@ def _modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> list[CaP
     result.policies = len(listed.policies)
     plan = plan_modern(
         listed.policies,
-        run.store.modern_baseline(run.tenant),
+        modern_baseline(run.store, run.tenant),
         run.findings,
         tenant_id=run.tenant,
         now=run.now,
@@ -373,7 +415,7 @@ def import_classic_baseline(
     inventory = parse_inventory(body, now)
     run = _Run(settings, store, [c.name for c in channels], now)
     totals = _ImportTotals()
-    first = store.baseline_import(run.tenant, IMPORT_NAME) is None
+    first = store.get(BASELINE_IMPORT_ROWS, run.tenant, IMPORT_NAME) is None
     drift, quiet = diff_inventory(inventory, run.baseline, first_import=first, by=who, now=now)
     touched: set[str] = set()
     for change in drift:
@@ -383,7 +425,7 @@ def import_classic_baseline(
     for change in quiet:
         known = find_policy(run.baseline, change.policy_id, change.display_name)
         row = refreshed(known, change, tenant_id=run.tenant, now=now)
-        stale = RowDelete(row_key(known)) if known is not None and known.key != row.key else None
+        stale = CLASSIC_POLICY_ROWS.delete_of(known) if known is not None and known.key != row.key else None
         if stale is not None:
             run.baseline.pop(known.key, None)  # type: ignore[union-attr]
         run.commit(totals, [row, stale])
@@ -450,10 +492,10 @@ def classic_state(settings: Settings, store: StateStore) -> dict[str, Any]:
     """What MTD Guard knows of the classic policies, for GET /api/ca/classic-baseline."""
     tenant = settings.tenant_id
     return {
-        "baseline": sorted(store.classic_baseline(tenant).values(), key=lambda p: p.display_name.casefold()),
-        "import": store.baseline_import(tenant, IMPORT_NAME),
-        "cursor": store.audit_cursor(tenant, AUDIT_CURSOR),
-        "removals": store.planned_removals(tenant),
+        "baseline": sorted(classic_baseline(store, tenant).values(), key=lambda p: p.display_name.casefold()),
+        "import": store.get(BASELINE_IMPORT_ROWS, tenant, IMPORT_NAME),
+        "cursor": audit_cursor(store, tenant),
+        "removals": planned_removals(store, tenant),
     }
 
 

@@ -30,6 +30,7 @@ from shared import catalog
 from shared.alerting.alerts import Alert, close_finding, finding_alert
 from shared.findings.model import Finding, FindingKind, Severity, finding_id, observe
 from shared.graph.connectors import ConnectorReading
+from shared.store.rows import RowKind, safe_key
 
 COMPLIANT_DEVICE = "compliantDevice"
 ENABLED = "enabled"
@@ -141,6 +142,14 @@ class ModernPolicy:
     updated_at: datetime
     watched: bool  # seen enforcing at least once: stopping from here on is drift
     modified_at: str | None = None
+
+
+MODERN_POLICY_ROWS = RowKind(
+    ModernPolicy,
+    "capolicy",
+    key=lambda p: safe_key(p.policy_id.lower()),
+    layout="baseline of a modern policy that included compliantDevice",
+)
 
 
 def _reason(policy: CaPolicy | None) -> str:

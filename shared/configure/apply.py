@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared import catalog
+from shared.audit import trail
 from shared.audit.entries import AuditAction, AuditEntry, Result
 from shared.configure import fields as connector_config
 from shared.configure.fields import Action, Change, InvalidSettings, Plan
@@ -32,6 +33,7 @@ from shared.context import Services
 from shared.graph.gateway import GraphError
 from shared.heartbeat.sweep import now_utc
 from shared.store.changes import ChangeStore
+from shared.store.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +121,7 @@ def configure(
     changes_store = ChangeStore(services.store)
     tenant = services.settings.tenant_id
     connector_id = resolve_connector(partner)
-    audit = _Auditor(changes_store, tenant, caller, connector_id, now)
+    audit = _Auditor(services.store, tenant, caller, connector_id, now)
     try:
         desired = connector_config.parse(body, pointer_base)
     except InvalidSettings as exc:
@@ -247,7 +249,7 @@ class _Auditor:
     """Writes the one audit entry of a configure request."""
 
     def __init__(
-        self, store: ChangeStore, tenant: str, caller: Caller, connector_id: str, now: datetime
+        self, store: StateStore, tenant: str, caller: Caller, connector_id: str, now: datetime
     ) -> None:
         self._store = store
         self._tenant = tenant
@@ -266,7 +268,8 @@ class _Auditor:
         after: dict[str, Any] | None = None,
         changes: list[Change] | None = None,
     ) -> None:
-        self._store.append(
+        trail.record(
+            self._store,
             AuditEntry(
                 id=self.entry_id,
                 tenant_id=self._tenant,
@@ -285,7 +288,7 @@ class _Auditor:
                 after=after,
                 changes=[c.view() for c in changes or []],
                 idempotency_key=self._caller.idempotency_key,
-            )
+            ),
         )
 
     def refused(self, status: int, detail: str, before: dict[str, Any] | None = None) -> None:

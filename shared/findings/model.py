@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from shared.store.rows import RowKind, Write
+
 
 class Severity(StrEnum):
     HIGH = "high"  # enforcement is off or about to be: act now
@@ -61,6 +63,16 @@ class Finding:
     @property
     def is_active(self) -> bool:
         return self.status is not FindingStatus.RESOLVED
+
+
+FINDING_ROWS = RowKind(
+    Finding,
+    "finding",
+    key=lambda f: f.id,
+    layout="a finding; written only over the version it was read at (see Finding.etag)",
+    write=Write.IF_UNCHANGED,
+    etag=lambda f: f.etag,
+)
 
 
 def finding_id(kind: str, resource_id: str) -> str:

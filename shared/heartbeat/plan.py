@@ -21,6 +21,7 @@ from shared.findings.model import (
 from shared.graph.connectors import ConnectorReading
 from shared.graph.gateway import hints
 from shared.heartbeat.health import Health, HealthPolicy, judge
+from shared.store.rows import HISTORY_TABLE, RowDelete, RowKind, inverted_ticks
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,52 @@ class ConnectorStatus:
     health_since: datetime  # when this health began: "unresponsive since ..."
 
 
+CONNECTOR_STATUS_ROWS = RowKind(
+    ConnectorStatus, "connector", key=lambda s: s.id.lower(), layout="latest status of a connector"
+)
+
+
 @dataclass(frozen=True)
-class RemovedConnector:
-    """A connector stored before that Graph no longer lists: its status row is deleted."""
+class SweepRecord:
+    """The last sweep's summary: row ``sweep|<name>`` (``sweep|heartbeat``)."""
 
     tenant_id: str
-    id: str
+    name: str  # "heartbeat"
+    checked_at: datetime
+    connectors: int
+    problems: list[str]
+    pruned_at: datetime | None = None  # when history was last trimmed to the retention
+
+
+SWEEP_ROWS = RowKind(SweepRecord, "sweep", key=lambda r: r.name, layout="the last sweep's summary")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One history row: what a sweep saw for one connector."""
+
+    connector_id: str
+    checked_at: datetime
+    health: str
+    partner_state: str | None
+    last_heartbeat: str | None
+    heartbeat_age_hours: float | None
+    threshold_days: int
+    reason: str
+
+
+def history_key(connector_id: str, checked_at: datetime) -> str:
+    """The history RowKey of a connector's observation at ``checked_at``."""
+    return f"{connector_id.lower()}|{inverted_ticks(checked_at)}"
+
+
+OBSERVATION_ROWS = RowKind(
+    Observation,
+    "",  # the key starts with the connector id: a connector's history is one RowKey range
+    key=lambda o: history_key(o.connector_id, o.checked_at),
+    layout="<connector id>|<inverted ticks>: what one sweep saw for one connector, newest first",
+    table=HISTORY_TABLE,
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +96,7 @@ class SweepPlan:
     statuses: list[ConnectorStatus]
     findings: list[Finding]  # only those that changed
     alerts: list[Alert]
-    removed: list[RemovedConnector] = field(default_factory=list)
+    removed: list[RowDelete] = field(default_factory=list)  # status rows of connectors Graph no longer lists
 
 
 def _details(status: ConnectorStatus, previous: Health | None) -> dict[str, object]:
@@ -193,13 +234,13 @@ def plan_sweep(
         if alert is not None:
             alerts.append(alert)
     seen = {r.id.lower() for r in readings}
-    removed: list[RemovedConnector] = []
+    removed: list[RowDelete] = []
     for key in sorted(k for k in previous if k not in seen):
         gone = previous[key]
         finding, alert = plan_removal(
             gone, findings.get(finding_id(FindingKind.HEARTBEAT, gone.id)), now, channels
         )
-        removed.append(RemovedConnector(tenant_id, gone.id))
+        removed.append(CONNECTOR_STATUS_ROWS.delete_of(gone))
         changed += [finding] if finding else []
         alerts.append(alert)
     return SweepPlan(statuses, changed, alerts, removed)

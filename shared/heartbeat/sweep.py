@@ -16,13 +16,24 @@ from datetime import UTC, datetime, timedelta
 from shared.alerting.alerts import Alert
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_pending
+from shared.alerting.stored import prune_alerts
 from shared.findings.model import Finding, FindingKind, finding_id
+from shared.findings.stored import stored_findings
 from shared.graph.gateway import GraphError, GraphGateway
 from shared.heartbeat import plan as heartbeat
 from shared.heartbeat.health import HealthPolicy
-from shared.heartbeat.plan import ConnectorStatus
+from shared.heartbeat.plan import (
+    CONNECTOR_STATUS_ROWS,
+    OBSERVATION_ROWS,
+    SWEEP_ROWS,
+    ConnectorStatus,
+    Observation,
+    SweepRecord,
+    history_key,
+)
 from shared.settings import Settings
-from shared.store.state import Observation, StateStore, StoreConflict, StoreError, SweepRecord
+from shared.store.rows import RowDelete, gt
+from shared.store.state import StateStore, StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 SWEEP_NAME = "heartbeat"
@@ -47,6 +58,36 @@ class SweepResult:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+# -- what the heartbeat keeps in the store ---------------------------------------------------------
+
+
+def stored_statuses(store: StateStore, tenant_id: str) -> dict[str, ConnectorStatus]:
+    """The latest status of every connector seen by the last sweep, by lower-case connector id."""
+    return {s.id.lower(): s for s in store.query(CONNECTOR_STATUS_ROWS, tenant_id)}
+
+
+def last_sweep(store: StateStore, tenant_id: str) -> SweepRecord | None:
+    """The last heartbeat sweep's summary, None before the first."""
+    return store.get(SWEEP_ROWS, tenant_id, SWEEP_NAME)
+
+
+def history(store: StateStore, tenant_id: str, connector_id: str, limit: int = 50) -> list[Observation]:
+    """A connector's observations, newest first, at most ``limit``."""
+    return store.query(OBSERVATION_ROWS, tenant_id, under=connector_id.lower(), limit=limit)
+
+
+def prune_history(store: StateStore, tenant_id: str, connector_ids: list[str], older_than: datetime) -> int:
+    """Delete observations older than the retention; returns how many went.
+
+    Old rows of a connector are a contiguous RowKey range (inverted ticks grow into the past),
+    so this reads only what it deletes instead of scanning the tenant's whole history."""
+    removed = 0
+    for connector_id in connector_ids:
+        older = gt("RowKey", OBSERVATION_ROWS.row_key(history_key(connector_id, older_than)))
+        removed += store.delete_where(OBSERVATION_ROWS, tenant_id, older, under=connector_id.lower())
+    return removed
 
 
 def run_heartbeat_sweep(
@@ -93,7 +134,7 @@ def _sweep(
 ) -> None:
     tenant = settings.tenant_id
     access_id = finding_id(FindingKind.GRAPH_ACCESS, f"tenant-{tenant}")
-    findings = store.findings(tenant)
+    findings = stored_findings(store, tenant)
     try:
         listed = gateway.list_connectors()
     except GraphError as exc:
@@ -103,7 +144,7 @@ def _sweep(
         finding, alert = heartbeat.plan_graph_access(
             problem, findings.get(access_id), tenant_id=tenant, now=now, channels=channels
         )
-        last = store.last_sweep(tenant, SWEEP_NAME)
+        last = last_sweep(store, tenant)
         record = SweepRecord(
             tenant, SWEEP_NAME, now, 0, list(result.problems), last.pruned_at if last else None
         )
@@ -111,7 +152,7 @@ def _sweep(
         result.alerts = [alert] if alert else []
         return
     result.problems.extend(listed.problems)
-    previous = store.connector_statuses(tenant)
+    previous = stored_statuses(store, tenant)
     plan = heartbeat.plan_sweep(
         listed.readings,
         previous,
@@ -125,23 +166,23 @@ def _sweep(
         None, findings.get(access_id), tenant_id=tenant, now=now, channels=channels
     )
     groups = _groups(plan, access_finding, access_alert)
-    last = store.last_sweep(tenant, SWEEP_NAME)
+    last = last_sweep(store, tenant)
     pruned_at = last.pruned_at if last else None
     prune_due = pruned_at is None or now - pruned_at >= PRUNE_EVERY
     record = SweepRecord(
         tenant, SWEEP_NAME, now, len(plan.statuses), list(result.problems), now if prune_due else pruned_at
     )
-    store.commit(tenant, groups, record)
+    store.commit(tenant, [*groups, [record]])
     result.recorded = True
     result.statuses = plan.statuses
     result.alerts = plan.alerts + ([access_alert] if access_alert else [])
     for alert in result.alerts:
         log.warning("alert %s: %s - %s", alert.severity, alert.title, alert.reason)
-    store.append_history(tenant, [_observation(s) for s in plan.statuses])
+    store.commit(tenant, [[_observation(s)] for s in plan.statuses])  # history: batched, not atomic
     if prune_due:
         cutoff = now - timedelta(days=settings.history_retention_days)
-        store.prune_history(tenant, [s.id for s in plan.statuses], cutoff)
-        store.prune_alerts(tenant, cutoff)
+        prune_history(store, tenant, [s.id for s in plan.statuses], cutoff)
+        prune_alerts(store, tenant, cutoff)
 
 
 def _groups(
@@ -151,9 +192,11 @@ def _groups(
     by_finding = {f.resource_id.lower(): f for f in plan.findings}
     by_alert = {str(a.details.get("connectorId", "")).lower(): a for a in plan.alerts}
     groups: list[list[object]] = []
-    heads: list[ConnectorStatus | heartbeat.RemovedConnector] = [*plan.statuses, *plan.removed]
-    for head in heads:
-        key = head.id.lower()
+    heads: list[tuple[str, ConnectorStatus | RowDelete]] = [
+        *((s.id.lower(), s) for s in plan.statuses),
+        *((gone.key, gone) for gone in plan.removed),
+    ]
+    for key, head in heads:
         groups.append([head, *(x for x in (by_finding.get(key), by_alert.get(key)) if x is not None)])
     if access_finding is not None:
         groups.append([x for x in (access_finding, access_alert) if x is not None])
@@ -164,7 +207,7 @@ def _record_access(
     store: StateStore, tenant: str, rows: list[object], record: SweepRecord, result: SweepResult
 ) -> None:
     """A failed read still records its finding/alert and when the sweep tried, atomically."""
-    store.commit(tenant, [rows] if rows else [], record)
+    store.commit(tenant, [rows, [record]] if rows else [[record]])
     result.recorded = True
 
 

@@ -1,13 +1,12 @@
-"""Table Storage for changes: the audit trail, idempotency records and the configure lease.
+"""Idempotency records and the configure lease: rows of table ``mtdguardchanges`` written with
+claims and ETags rather than as declared kinds.
 
 Table ``mtdguardchanges``, partition = tenant id (like ``mtdguardstate``), one row kind per RowKey
 prefix:
 
 ``audit|<inverted ticks>|<entry id>``
-    One ``AuditEntry`` (shared/audit/entries.py): when (``at``), who, via, action, target, result, HTTP
-    status, detail, ticket, before/after/changes (JSON text), idempotency key. Inverted ticks make
-    the newest sort first, so ``GET /api/audit`` pages newest-first and a time window is a RowKey
-    range (no scan).
+    The audit trail: a declared kind (``AUDIT_ENTRY_ROWS`` in shared/audit/entries.py), written and
+    read through ``StateStore``.
 ``idem|<sha256 of source and key>``
     An idempotency record: ``state`` pending|done, ``fingerprint`` (sha256 of method, path, query
     and body: the same key with another request is refused), ``claimedAt`` (a claim still pending
@@ -25,6 +24,7 @@ prefix:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -37,26 +37,15 @@ from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
-    AzureError,
     ResourceExistsError,
     ResourceModifiedError,
     ResourceNotFoundError,
 )
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.audit.entries import AuditEntry, AuditQuery
-from shared.store.state import (
-    StateStore,
-    StoreError,
-    _brief,
-    _inverted_ticks,
-    _prefix_filter,
-    _quote,
-    decode,
-    encode,
-)
+from shared.store.rows import CHANGES_TABLE
+from shared.store.state import StateStore, storage_errors
 
-CHANGES_TABLE = "mtdguardchanges"
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 # A claim still pending this long belongs to a delivery whose process died: a retry may take it.
 # Longer than any request can run (Graph retries included), far shorter than the 24 h window.
@@ -99,52 +88,9 @@ class ChangeStore:
     def _table(self) -> TableClient:
         return self._state.table(CHANGES_TABLE)
 
-    # -- audit ---------------------------------------------------------------------------
-
-    def append(self, entry: AuditEntry) -> None:
-        row = f"audit|{_inverted_ticks(entry.at)}|{entry.id}"
-        try:
-            self._table().create_entity(encode(entry, entry.tenant_id, row))
-        except AzureError as exc:
-            raise StoreError(
-                f"state storage unavailable: could not record the audit entry ({_brief(exc)})"
-            ) from exc
-
-    def audit(
-        self, tenant_id: str, query: AuditQuery, limit: int, after: str | None = None
-    ) -> tuple[list[AuditEntry], str | None]:
-        """Newest first; ``after`` is the RowKey the previous page ended with. Returns the page and
-        the RowKey to continue after (None on the last page)."""
-        clauses = [f"PartitionKey eq '{_quote(tenant_id)}'", _prefix_filter("audit")]
-        if query.until is not None:  # newer rows have smaller keys
-            clauses.append(f"RowKey gt 'audit|{_inverted_ticks(query.until)}|~'")
-        if query.since is not None:
-            clauses.append(f"RowKey le 'audit|{_inverted_ticks(query.since)}|~'")
-        if after is not None:
-            clauses.append(f"RowKey gt '{_quote(after)}'")
-        for name, value in (
-            ("target", query.target),
-            ("result", query.result),
-            ("ticket", query.ticket),
-            ("action", query.action),
-        ):
-            if value is not None:
-                clauses.append(f"{name} eq '{_quote(str(value))}'")
-        entries: list[AuditEntry] = []
-        last: str | None = None
-        try:
-            pages = self._table().query_entities(" and ".join(clauses), results_per_page=min(limit + 1, 1000))
-            for entity in pages:
-                if len(entries) == limit:
-                    return entries, last
-                entries.append(decode(AuditEntry, dict(entity)))
-                last = str(entity["RowKey"])
-        except AzureError as exc:
-            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
-        return entries, None
-
     # -- idempotency ---------------------------------------------------------------------
 
+    @storage_errors()
     def claim(self, tenant_id: str, row: str, fingerprint: str, now: datetime) -> Claim:
         """Insert-if-absent the key's row; otherwise say what the earlier delivery left."""
         entity = {
@@ -161,14 +107,10 @@ class ChangeStore:
             return Claim(ClaimState.CLAIMED)
         except ResourceExistsError:
             pass
-        except AzureError as exc:
-            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
         try:
             existing = table.get_entity(tenant_id, row)
         except ResourceNotFoundError:  # released in between: try once more
             return self._claim_again(table, entity)
-        except AzureError as exc:
-            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
         etag = str(existing.metadata["etag"])
         expires = existing.get("expiresAt")
         if isinstance(expires, datetime) and expires <= now:  # an old delivery: the key is free again
@@ -187,8 +129,6 @@ class ChangeStore:
             table.create_entity(entity)
         except ResourceExistsError:
             return Claim(ClaimState.PENDING)
-        except AzureError as exc:
-            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
         return Claim(ClaimState.CLAIMED)
 
     def _take_over(self, table: TableClient, entity: dict[str, Any], etag: str) -> Claim:
@@ -198,10 +138,9 @@ class ChangeStore:
             )
         except (ResourceModifiedError, ResourceNotFoundError):
             return Claim(ClaimState.PENDING)  # another delivery took it first
-        except AzureError as exc:
-            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
         return Claim(ClaimState.CLAIMED)
 
+    @storage_errors("could not keep the response")
     def complete(self, tenant_id: str, row: str, response: StoredResponse, now: datetime) -> None:
         """Keep the first response for replays (merged into the claimed row)."""
         compressed = zlib.compress(response.body)
@@ -220,24 +159,17 @@ class ChangeStore:
             "chunks": len(chunks),
             **{f"body{i}": chunk for i, chunk in enumerate(chunks)},
         }
-        try:
-            self._table().update_entity(entity, mode=UpdateMode.MERGE)
-        except AzureError as exc:
-            raise StoreError(
-                f"state storage unavailable: could not keep the response ({_brief(exc)})"
-            ) from exc
+        self._table().update_entity(entity, mode=UpdateMode.MERGE)
 
+    @storage_errors()
     def release(self, tenant_id: str, row: str) -> None:
         """Forget a claim whose request failed transiently, so a retry runs it again."""
-        try:
+        with contextlib.suppress(ResourceNotFoundError):
             self._table().delete_entity(tenant_id, row)
-        except ResourceNotFoundError:
-            pass
-        except AzureError as exc:
-            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
 
     # -- the configure lease -------------------------------------------------------------
 
+    @storage_errors()
     def acquire(self, tenant_id: str, now: datetime, lease: timedelta) -> str | None:
         """Take the tenant's configure lease; the holder id, or None while someone else holds it."""
         holder = str(uuid.uuid4())
@@ -246,8 +178,6 @@ class ChangeStore:
             current = table.get_entity(tenant_id, LOCK_ROW)
         except ResourceNotFoundError:
             current = None
-        except AzureError as exc:
-            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
         entity: dict[str, Any] = {
             "PartitionKey": tenant_id,
             "RowKey": LOCK_ROW,
@@ -270,10 +200,9 @@ class ChangeStore:
             )
         except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
             return None  # someone else got there between our read and our write
-        except AzureError as exc:
-            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
         return holder
 
+    @storage_errors()
     def release_lease(self, tenant_id: str, holder: str) -> None:
         """Give the lease back, only if we still hold it (ETag-guarded)."""
         table = self._table()
@@ -294,8 +223,6 @@ class ChangeStore:
             )
         except (ResourceModifiedError, ResourceNotFoundError):
             return
-        except AzureError as exc:
-            raise StoreError(f"state storage unavailable: {_brief(exc)}") from exc
 
 
 def _response(entity: Any) -> StoredResponse:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from shared.audit import trail
 from shared.audit.entries import AuditAction, AuditEntry, Result
 from shared.configure.apply import Caller, Refused
 from shared.context import Services
 from shared.findings.model import Finding, FindingClosed, acknowledge
+from shared.findings.stored import stored_findings
 from shared.heartbeat.sweep import SweepResult, now_utc, run_heartbeat_sweep
-from shared.store.changes import ChangeStore
 
 
 def _entry(
@@ -56,7 +57,8 @@ def run_check(services: Services, caller: Caller, now: datetime | None = None) -
     detail = f"heartbeat check of {len(result.statuses)} connector(s): {unhealthy} not healthy"
     if result.problems:
         detail += "; problems: " + "; ".join(result.problems)
-    ChangeStore(services.store).append(
+    trail.record(
+        services.store,
         _entry(
             services,
             caller,
@@ -67,7 +69,7 @@ def run_check(services: Services, caller: Caller, now: datetime | None = None) -
             status=200,
             detail=detail,
             now=now,
-        )
+        ),
     )
     return result
 
@@ -78,10 +80,11 @@ def acknowledge_finding(
     """Mark a finding as seen (no more alerts while it lasts); Refused 404/409 when it cannot be."""
     now = now or now_utc()
     tenant = services.settings.tenant_id
-    found = services.store.findings(tenant).get(finding_id)
+    found = stored_findings(services.store, tenant).get(finding_id)
 
     def record(result: Result, status: int, detail: str, **change: dict[str, object]) -> None:
-        ChangeStore(services.store).append(
+        trail.record(
+            services.store,
             _entry(
                 services,
                 caller,
@@ -93,7 +96,7 @@ def acknowledge_finding(
                 detail=detail,
                 now=now,
                 **change,
-            )
+            ),
         )
 
     if found is None:

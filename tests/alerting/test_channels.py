@@ -9,6 +9,7 @@ from typing import Any
 
 from graphsim import GraphSimulator
 from shared import context
+from shared.alerting import stored as stored_alerts
 from shared.alerting.alerts import DeliveryStatus
 from shared.alerting.channels.render import CONNECTORS_BLADE, DEFENDER_BLADE
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM
@@ -119,7 +120,7 @@ def test_servicenow_opens_one_incident_notes_changes_and_resolves_on_recovery(
     assert create.headers["content-type"] == "application/json"
 
     s = context.services()
-    thread = s.store.thread(tenant_id, "servicenow", first.alerts[0].finding_id)
+    thread = stored_alerts.thread(s.store, tenant_id, "servicenow", first.alerts[0].finding_id)
     assert thread is not None and thread.open
     assert (thread.ticket_id, thread.ticket_key) == (incident["sys_id"], "INC0010001")
     assert stored(first.alerts[0].alert_id).deliveries["servicenow"].ticket == "INC0010001"
@@ -137,7 +138,7 @@ def test_servicenow_opens_one_incident_notes_changes_and_resolves_on_recovery(
     assert (incident["state"], incident["close_code"]) == ("6", "Solution provided")
     assert "Resolved by MTD Guard" in incident["close_notes"]
     assert len(servicenow.incident_list()) == 1
-    closed = s.store.thread(tenant_id, "servicenow", first.alerts[0].finding_id)
+    closed = stored_alerts.thread(s.store, tenant_id, "servicenow", first.alerts[0].finding_id)
     assert closed is not None and not closed.open
 
     load(graph, tenant_id, connector(LOOKOUT, "now-9d", threshold=3))  # a new problem: a new incident
@@ -248,7 +249,7 @@ def test_jira_creates_one_issue_comments_on_change_and_transitions_on_recovery(
     transition = next(c for c in jira.calls if c.path.endswith("/transitions") and c.method == "POST")
     assert transition.json == {"transition": {"id": "31"}}  # looked up by name, not hard-coded
     s = context.services()
-    thread = s.store.thread(tenant_id, "jira", first.alerts[0].finding_id)
+    thread = stored_alerts.thread(s.store, tenant_id, "jira", first.alerts[0].finding_id)
     assert thread is not None and (thread.ticket_key, thread.open) == ("SEC-1", False)
 
 

@@ -18,6 +18,7 @@ from shared import context
 from shared.alerting.alerts import DIGEST_KIND, DeliveryStatus
 from shared.alerting.channels.teams import TeamsChannel
 from shared.findings.model import FindingStatus
+from shared.findings.stored import stored_findings
 from shared.heartbeat import sweep as monitor
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host, body
 from tests.support.alerting import (
@@ -188,7 +189,7 @@ def test_failures_back_off_then_dead_letter_into_a_finding_and_redelivery(
     findings = body(host.http("alerts_list", "GET", "/api/alerts", params={"status": "dead"}))
     assert [a["alertId"] for a in findings["alerts"]] == [alert_id]
     s = context.services()
-    finding = s.store.findings(tenant_id)["alertDelivery.teams"]
+    finding = stored_findings(s.store, tenant_id)["alertDelivery.teams"]
     assert (finding.kind, finding.status, finding.severity) == ("alertDelivery", FindingStatus.OPEN, "high")
     assert f"Alert {alert_id}" in finding.message and "after 4 attempts: teams 127.0.0.1" in finding.message
     assert "POST /api/alerts/{alertId}/redeliver?channel=teams" in finding.remediation
@@ -208,7 +209,7 @@ def test_failures_back_off_then_dead_letter_into_a_finding_and_redelivery(
     report = outbox(t3 + timedelta(hours=7))
     assert statuses(alert_id)["teams"] == "delivered"
     assert [facts_alert_id(c) for c in teams.cards()] == [alert_id]
-    assert s.store.findings(tenant_id)["alertDelivery.teams"].status is FindingStatus.RESOLVED
+    assert stored_findings(s.store, tenant_id)["alertDelivery.teams"].status is FindingStatus.RESOLVED
     assert receiver.payloads()[-1]["title"] == "Alerts to teams are delivered again"
     assert receiver.payloads()[-1]["resolvesFinding"] is True
 

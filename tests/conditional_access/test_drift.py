@@ -15,6 +15,7 @@ import pytest
 from graphsim import Fault, GraphSimulator
 from shared import context
 from shared.conditional_access.classic.rows import AUDIT_CURSOR, AuditCursor
+from shared.conditional_access.drift import audit_cursor
 from shared.store.state import StateStore, StoreError
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host, body
 from tests.support.ca_payloads import audit_event, ca_policy, detail, disabled_update, edited_update
@@ -281,20 +282,20 @@ def test_a_run_that_fails_midway_resumes_without_skipping_or_repeating(
     real_commit = StateStore.commit
     calls = {"events": 0}
 
-    def failing_commit(self: StateStore, tenant: str, groups: Any, sweep: Any = None) -> None:
+    def failing_commit(self: StateStore, tenant: str, groups: Any) -> None:
         groups = list(groups)
         if any(type(row).__name__ == "ProcessedEvent" for group in groups for row in group):
             calls["events"] += 1
             if calls["events"] == 2:  # storage goes away while the second event is recorded
                 raise StoreError("state storage unavailable: injected outage")
-        real_commit(self, tenant, groups, sweep)
+        real_commit(self, tenant, groups)
 
     monkeypatch.setattr(StateStore, "commit", failing_commit)
     failed = check(host)
     assert not failed["ok"] and "injected outage" in failed["problems"][0]
     assert [c["auditEventId"] for c in failed["classic"]["changes"]] == ["a"]
     assert failed["classic"]["auditLog"]["complete"] is False
-    cursor = store().audit_cursor(t.tenant_id, AUDIT_CURSOR)
+    cursor = audit_cursor(store(), t.tenant_id)
     assert cursor is not None  # moved only as far as what was committed: event a
     assert (
         abs((cursor.position - datetime.fromisoformat(t.events[0]["activityDateTime"])).total_seconds()) < 1
@@ -324,7 +325,7 @@ def test_graph_failure_keeps_the_cursor_and_the_next_run_catches_up(
     assert "AuditLog.Read.All" in problem and "CA_CLASSIC_SOURCE=import" in problem
     access = by_id(host)["graphAccess.directory-audit-log"]
     assert access["severity"] == "warning" and access["status"] == "open"
-    assert store().audit_cursor(t.tenant_id, AUDIT_CURSOR) is None
+    assert audit_cursor(store(), t.tenant_id) is None
     assert failed["modern"]["policies"] == 0  # the rest of the check still ran
 
     graph.clear_faults()

@@ -310,8 +310,9 @@ def test_history_keeps_every_observation_within_the_retention_only(
 ) -> None:
     from datetime import timedelta
 
+    from shared.alerting.stored import query_alerts
     from shared.context import services
-    from shared.heartbeat.sweep import now_utc, run_heartbeat_sweep
+    from shared.heartbeat.sweep import history, now_utc, run_heartbeat_sweep
 
     env(HISTORY_RETENTION_DAYS="30")
     load(graph, tenant_id, connector(LOOKOUT, "now-1h"), connector(DEFENDER, "now-1h"))
@@ -326,12 +327,12 @@ def test_history_keeps_every_observation_within_the_retention_only(
         assert result.recorded
     # Each sweep trims what is older than 30 days at its own time: the last one (10 days ago)
     # removed the observations from 45 and 41 days ago; 20 days ago was still within 30 days then.
-    kept = [o.checked_at for o in s.store.history(tenant_id, LOOKOUT)]
+    kept = [o.checked_at for o in history(s.store, tenant_id, LOOKOUT)]
     assert kept == [now - timedelta(days=10), now - timedelta(days=20)]
-    assert len(s.store.history(tenant_id, DEFENDER)) == 2
+    assert len(history(s.store, tenant_id, DEFENDER)) == 2
     # Alerts with nothing left to deliver follow the same retention: the first sightings 45 days
     # ago are gone, the changes 20 and 10 days ago are kept.
-    kept_alerts = sorted((a.detected_at, a.details["health"]) for a in s.store.query_alerts(tenant_id))
+    kept_alerts = sorted((a.detected_at, a.details["health"]) for a in query_alerts(s.store, tenant_id))
     assert kept_alerts == [(now - timedelta(days=20), "warning"), (now - timedelta(days=10), "unresponsive")]
 
 
@@ -360,7 +361,8 @@ def test_an_acknowledgement_made_while_a_sweep_runs_is_not_undone(
     host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
 ) -> None:
     from shared.context import services
-    from shared.findings.model import FindingStatus, acknowledge, finding_id
+    from shared.findings.model import FINDING_ROWS, FindingStatus, acknowledge, finding_id
+    from shared.findings.stored import stored_findings
     from shared.heartbeat.sweep import run_heartbeat_sweep
     from shared.store.state import StateStore
 
@@ -374,13 +376,15 @@ def test_an_acknowledgement_made_while_a_sweep_runs_is_not_undone(
 
         acked = False
 
-        def findings(self, tenant: str, kind: str | None = None) -> Any:
-            seen = super().findings(tenant, kind)
-            if not self.acked:
+        def query(
+            self, kind: Any, tenant_id: Any, *where: Any, under: str | None = None, limit: int | None = None
+        ) -> Any:
+            seen = super().query(kind, tenant_id, *where, under=under, limit=limit)
+            if kind is FINDING_ROWS and not self.acked:
                 self.acked = True
-                mine = super().findings(tenant)[lookout_finding]
+                mine = stored_findings(self, tenant_id)[lookout_finding]
                 self.commit(
-                    tenant,
+                    tenant_id,
                     [
                         [
                             acknowledge(
@@ -397,7 +401,7 @@ def test_an_acknowledgement_made_while_a_sweep_runs_is_not_undone(
     result = run_heartbeat_sweep(s.settings, s.graph, store, s.channels)
 
     assert result.ok and result.recorded
-    stored = s.store.findings(tenant_id)[lookout_finding]
+    stored = stored_findings(s.store, tenant_id)[lookout_finding]
     assert stored.status is FindingStatus.ACKNOWLEDGED and stored.note == "vendor ticket 4711"
     assert "40.0 hours ago" in stored.message  # the sweep's news still landed, on the acknowledged finding
     assert [p["health"] for p in receiver.payloads()] == ["unresponsive"]  # acknowledged: no new alert

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared import context
+from shared.alerting import stored as stored_alerts
 from shared.alerting.alerts import Alert
 from shared.alerting.outbox import DeliveryReport, deliver_pending
 from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep
@@ -86,11 +87,12 @@ def outbox(now: datetime) -> DeliveryReport:
 
 def stored(alert_id: str) -> Alert:
     s = context.services()
-    found = s.store.alert_with_etag(s.settings.tenant_id, alert_id)
+    found = stored_alerts.alert_with_etag(s.store, s.settings.tenant_id, alert_id)
     assert found is not None, alert_id
     return found[0]
 
 
 def alerts_of(kind: str | None = None) -> list[Alert]:
     s = context.services()
-    return sorted(s.store.query_alerts(s.settings.tenant_id, kind=kind), key=lambda a: a.detected_at)
+    found = stored_alerts.query_alerts(s.store, s.settings.tenant_id, kind=kind)
+    return sorted(found, key=lambda a: a.detected_at)

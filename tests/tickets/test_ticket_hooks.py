@@ -13,6 +13,7 @@ import pytest
 
 from graphsim import Fault, GraphSimulator
 from shared.context import services
+from shared.findings.stored import stored_findings
 from tests.api.test_authorization import principal_header
 from tests.configure.test_configure_api import audit, problem, seed, writes
 from tests.conftest import LOOKOUT, Host, body
@@ -254,7 +255,7 @@ def test_acknowledge_a_finding_from_a_ticket(
     result = body(response)["result"]
     assert result["status"] == "acknowledged" and result["acknowledgedBy"] == "snow-int"
     assert result["note"] == "Lookout outage, vendor ticket 7731"
-    stored = services().store.findings(tenant_id)[finding_id]
+    stored = stored_findings(services().store, tenant_id)[finding_id]
     assert stored.status == "acknowledged" and stored.acknowledged_by == "snow-int"
     entry = audit(host, action="acknowledge")["entries"][0]
     assert entry["before"]["status"] == "open" and entry["after"]["status"] == "acknowledged"

@@ -1,5 +1,5 @@
 """Classic-policy state as stored: policies, the audit cursor, processed events, imports and
-planned removals (shared/store/state.py keeps them in the tenant's partition). Pure data."""
+planned removals, each with its row kind (table ``mtdguardstate``, the tenant's partition). Pure data."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from shared import catalog
+from shared.store.rows import RowKind, Write, safe_key
 
 AUDIT_CURSOR = "directoryAudits"  # the cursor row's name
 IMPORT_NAME = "classic"  # the import record's name
@@ -49,6 +50,14 @@ class ClassicPolicy:
         return self.state is not PolicyState.DELETED
 
 
+CLASSIC_POLICY_ROWS = RowKind(
+    ClassicPolicy,
+    "classic",
+    key=lambda p: safe_key(p.key),
+    layout="baseline of a classic MTD policy (state, partner, content hash); key: policy id or name-hash",
+)
+
+
 @dataclass(frozen=True)
 class AuditCursor:
     """How far the audit log has been read: row ``cursor|<name>``.
@@ -61,6 +70,14 @@ class AuditCursor:
     name: str
     position: datetime
     updated_at: datetime
+
+
+AUDIT_CURSOR_ROWS = RowKind(
+    AuditCursor,
+    "cursor",
+    key=lambda c: c.name,
+    layout="how far the directory audit log has been read (cursor|directoryAudits)",
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,15 @@ class ProcessedEvent:
     outcome: str
 
 
+PROCESSED_EVENT_ROWS = RowKind(
+    ProcessedEvent,
+    "auditevent",
+    key=lambda e: safe_key(e.event_id),
+    layout="an audit event that changed something; inserted in the batch of its changes",
+    write=Write.INSERT,
+)
+
+
 @dataclass(frozen=True)
 class BaselineImport:
     """The last inventory import: row ``import|<name>``."""
@@ -88,6 +114,11 @@ class BaselineImport:
     imported_by: str
     policies: int
     exported_at: datetime | None = None
+
+
+BASELINE_IMPORT_ROWS = RowKind(
+    BaselineImport, "import", key=lambda i: i.name, layout="the last classic policy inventory import"
+)
 
 
 @dataclass(frozen=True)
@@ -124,3 +155,8 @@ class PlannedRemoval:
             f"every classic policy of {catalog.by_id(self.partner_id).name}" if self.partner_id else "",
         ]
         return ", ".join(p for p in parts if p)
+
+
+PLANNED_REMOVAL_ROWS = RowKind(
+    PlannedRemoval, "removal", key=lambda r: r.id, layout="a planned removal of classic policies"
+)

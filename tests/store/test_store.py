@@ -1,0 +1,287 @@
+"""The generic store against real Azurite: kinds declared by their types, atomic groups, conflicts,
+parameterised filters and error messages safe to show."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import pytest
+
+from scripts.azurite import KEY, Azurite
+from shared.store import rows
+from shared.store.rows import RowKind, Write, eq, ge
+from shared.store.state import StateStore, StoreConflict, StoreError
+
+NOW = datetime(2026, 1, 31, 8, 0, 0, 123456, tzinfo=UTC)
+
+
+class Colour(StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Widget:
+    tenant_id: str
+    name: str
+    colour: Colour
+    made_at: datetime
+    weight: float
+    count: int
+    tags: list[str] = field(default_factory=list)
+    parts: dict[str, Part] = field(default_factory=dict)
+    note: str | None = None
+
+
+WIDGET_ROWS = RowKind(
+    Widget,
+    "testwidget",
+    key=lambda w: rows.safe_key(w.name),
+    layout="a test widget",
+    columns=lambda w: {"heavy": w.weight > 10},
+)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    tenant_id: str
+    id: str
+    opened_at: datetime
+
+
+TICKET_ROWS = RowKind(Ticket, "testticket", key=lambda t: t.id, layout="inserted once", write=Write.INSERT)
+
+
+@dataclass(frozen=True)
+class Counter:
+    tenant_id: str
+    name: str
+    value: int
+    etag: str | None = field(default=None, compare=False, metadata={"stored": False})
+
+
+COUNTER_ROWS = RowKind(
+    Counter,
+    "testcounter",
+    key=lambda c: c.name,
+    layout="written over the version read",
+    write=Write.IF_UNCHANGED,
+    etag=lambda c: c.etag,
+)
+
+
+@pytest.fixture(scope="module")
+def store(azurite: Azurite) -> StateStore:
+    return StateStore.connect(
+        connection_string=azurite.connection_string, endpoint=None, credential=_no_token
+    )
+
+
+def _no_token() -> Any:
+    raise AssertionError("a connection string needs no token credential")
+
+
+@pytest.fixture
+def tenant() -> str:
+    return str(uuid.uuid4())
+
+
+def widget(tenant: str, name: str = "w1", **changes: Any) -> Widget:
+    made = Widget(
+        tenant,
+        name,
+        Colour.BLUE,
+        NOW,
+        12.5,
+        3,
+        ["a", "b"],
+        {"left": Part("bolt", NOW), "right": Part("nut")},
+        note=None,
+    )
+    return replace(made, **changes)
+
+
+def test_a_kind_round_trips_every_field_type_and_its_extra_column(store: StateStore, tenant: str) -> None:
+    stored = widget(tenant)
+    store.commit(tenant, [[stored]])
+
+    assert store.get(WIDGET_ROWS, tenant, "w1") == stored
+    assert store.query(WIDGET_ROWS, tenant) == [stored]
+    assert store.query(WIDGET_ROWS, tenant, eq("heavy", True)) == [stored]
+    assert store.query(WIDGET_ROWS, tenant, eq("heavy", False)) == []
+    assert store.get(WIDGET_ROWS, tenant, "missing") is None
+    assert store.query(WIDGET_ROWS, str(uuid.uuid4())) == []  # another tenant's partition
+
+
+def test_rows_of_a_kind_stay_in_their_prefix_and_deletes_are_groups_too(
+    store: StateStore, tenant: str
+) -> None:
+    store.commit(tenant, [[widget(tenant, "a")], [widget(tenant, "b")], [Ticket(tenant, "a", NOW)]])
+    assert [w.name for w in store.query(WIDGET_ROWS, tenant)] == ["a", "b"]
+
+    store.commit(tenant, [[WIDGET_ROWS.delete("a"), Ticket(tenant, "b", NOW)]])
+
+    assert [w.name for w in store.query(WIDGET_ROWS, tenant)] == ["b"]
+    assert [t.id for t in store.query(TICKET_ROWS, tenant)] == ["a", "b"]
+
+
+def test_an_insert_only_row_makes_a_second_batch_fail_whole(store: StateStore, tenant: str) -> None:
+    store.commit(tenant, [[Ticket(tenant, "evt-1", NOW), widget(tenant, note="first run")]])
+
+    with pytest.raises(StoreConflict):
+        store.commit(tenant, [[Ticket(tenant, "evt-1", NOW), widget(tenant, note="second run")]])
+
+    kept = store.get(WIDGET_ROWS, tenant, "w1")
+    assert kept is not None and kept.note == "first run"  # nothing of the failed batch landed
+
+
+def test_a_row_changed_since_it_was_read_is_not_overwritten(store: StateStore, tenant: str) -> None:
+    store.commit(tenant, [[Counter(tenant, "c", 1)]])
+    mine = store.get(COUNTER_ROWS, tenant, "c")
+    theirs = store.get(COUNTER_ROWS, tenant, "c")
+    assert mine is not None and theirs is not None and mine.etag
+
+    store.commit(tenant, [[replace(theirs, value=2)]])  # they write first
+    with pytest.raises(StoreConflict):
+        store.commit(tenant, [[replace(mine, value=3)]])
+    with pytest.raises(StoreConflict):  # never read: inserting over an existing row conflicts too
+        store.commit(tenant, [[Counter(tenant, "c", 4)]])
+
+    now = store.get(COUNTER_ROWS, tenant, "c")
+    assert now is not None and now.value == 2
+
+
+def test_save_and_transact_answer_none_when_another_writer_came_first(store: StateStore, tenant: str) -> None:
+    etag = store.save(tenant, widget(tenant), None)
+    assert etag is not None
+    assert store.save(tenant, widget(tenant), None) is None  # exists already
+    found = store.get_with_etag(WIDGET_ROWS, tenant, "w1")
+    assert found is not None and found[1] == etag
+
+    newer = store.transact(tenant, replace=[(widget(tenant, count=4), etag)], create=[widget(tenant, "w2")])
+    assert newer is not None and set(newer) == {"w1", "w2"} and newer["w1"] != etag
+    assert store.transact(tenant, replace=[(widget(tenant, count=5), etag)]) is None  # stale ETag
+    assert store.save(tenant, widget(tenant, count=6), etag) is None
+    kept = store.get(WIDGET_ROWS, tenant, "w1")
+    assert kept is not None and kept.count == 4
+
+
+@pytest.mark.parametrize("name", ["O'Brien", "it''s", "' or RowKey ne '", "a @p0 b"])
+def test_a_filter_value_with_quotes_is_matched_literally(store: StateStore, tenant: str, name: str) -> None:
+    others = ["OBrien", "O", "it's", "x"]
+    store.commit(tenant, [[widget(tenant, n, note=n)] for n in [name, *others] if n != name])
+    store.commit(tenant, [[widget(tenant, name, note=name)]])
+
+    found = store.query(WIDGET_ROWS, tenant, eq("note", name))
+
+    assert [w.note for w in found] == [name]
+
+
+def test_a_quote_in_the_tenant_id_stays_inside_the_partition(store: StateStore) -> None:
+    odd, plain = "t'1", "t"
+    store.commit(odd, [[widget(odd)]])
+    store.commit(plain, [[widget(plain)]])
+    assert [w.tenant_id for w in store.query(WIDGET_ROWS, odd)] == [odd]
+
+
+def test_datetime_conditions_compare_as_datetimes(store: StateStore, tenant: str) -> None:
+    store.commit(
+        tenant,
+        [
+            [widget(tenant, "early", made_at=NOW)],
+            [widget(tenant, "late", made_at=NOW + timedelta(seconds=1))],
+        ],
+    )
+    assert [w.name for w in store.query(WIDGET_ROWS, tenant, ge("made_at", NOW + timedelta(seconds=1)))] == [
+        "late"
+    ]
+    assert store.delete_where(WIDGET_ROWS, tenant, rows.lt("made_at", NOW + timedelta(seconds=1))) == 1
+    assert [w.name for w in store.query(WIDGET_ROWS, tenant)] == ["late"]
+
+
+def test_pages_continue_after_the_last_row_key(store: StateStore, tenant: str) -> None:
+    store.commit(tenant, [[widget(tenant, f"w{i}")] for i in range(5)])
+    first, after = store.page(WIDGET_ROWS, tenant, limit=2)
+    second, after2 = store.page(WIDGET_ROWS, tenant, limit=2, after=after)
+    last, end = store.page(WIDGET_ROWS, tenant, limit=2, after=after2)
+    assert [w.name for w in first + second + last] == [f"w{i}" for i in range(5)]
+    assert end is None
+
+
+def test_a_group_spanning_two_tables_is_refused(store: StateStore, tenant: str) -> None:
+    from shared.heartbeat.plan import Observation
+
+    seen = Observation("c", NOW, "healthy", None, None, None, 7, "ok")
+    with pytest.raises(ValueError, match="spans tables"):
+        store.commit(tenant, [[widget(tenant), seen]])
+
+
+def test_storage_errors_never_show_the_account_key_or_connection_string(azurite: Azurite) -> None:
+    wrong_key = "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs=" * 2
+    connection = azurite.connection_string.replace(KEY, wrong_key)
+    down = f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={wrong_key};TableEndpoint=http://127.0.0.1:9/devstoreaccount1;"
+    for text in (connection, down):
+        bad = StateStore.connect(connection_string=text, endpoint=None, credential=_no_token)
+        with pytest.raises(StoreError) as caught:
+            bad.query(WIDGET_ROWS, "t")
+        message = str(caught.value)
+        assert message.startswith("state storage unavailable")
+        for secret in (wrong_key, KEY, text, "AccountKey="):
+            assert secret not in message
+
+
+def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
+    """Same tables, prefixes and write modes as before the store became generic: existing rows read."""
+    import shared.alerting.alerts
+    import shared.audit.entries
+    import shared.conditional_access.classic.rows
+    import shared.conditional_access.modern
+    import shared.findings.model
+    import shared.heartbeat.plan  # noqa: F401
+
+    layout = {k.type.__name__: (k.table, k.prefix, k.write) for k in rows._KINDS.values()}
+    state, upsert = "mtdguardstate", Write.UPSERT
+    assert {
+        name: where for name, where in layout.items() if not name.startswith(("Widget", "Ticket", "Counter"))
+    } == {
+        "ConnectorStatus": (state, "connector", upsert),
+        "SweepRecord": (state, "sweep", upsert),
+        "Observation": ("mtdguardhistory", "", upsert),
+        "Finding": (state, "finding", Write.IF_UNCHANGED),
+        "Alert": (state, "alert", upsert),
+        "Thread": (state, "thread", upsert),
+        "ClassicPolicy": (state, "classic", upsert),
+        "AuditCursor": (state, "cursor", upsert),
+        "ProcessedEvent": (state, "auditevent", Write.INSERT),
+        "BaselineImport": (state, "import", upsert),
+        "PlannedRemoval": (state, "removal", upsert),
+        "ModernPolicy": (state, "capolicy", upsert),
+        "AuditEntry": ("mtdguardchanges", "audit", Write.INSERT),
+    }
+    assert "mtdguardstate  finding|<Finding key>" in rows.layout()
+
+
+def test_a_prefix_names_one_kind() -> None:
+    with pytest.raises(ValueError, match="already names Widget"):
+        RowKind(Ticket, "testwidget", key=lambda t: t.id, layout="clash")
+
+
+def test_kinds_and_stored_types_load_without_the_azure_sdk() -> None:
+    code = (
+        "import sys, shared.store.rows, shared.findings.model, shared.audit.entries;"
+        "print(sorted(m for m in sys.modules if m.startswith('azure')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
