@@ -20,12 +20,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.alerting.alerts import Alert, close_finding
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_pending
+from shared.clock import now_utc
 from shared.conditional_access.classic.changes import ChangePlan, plan_change
 from shared.conditional_access.classic.hygiene import GAP_RESOURCE, HYGIENE_RESOURCE, plan_gap, plan_hygiene
 from shared.conditional_access.classic.inventory import diff_inventory, parse_inventory, refreshed
@@ -42,31 +43,22 @@ from shared.conditional_access.classic.rows import (
     ProcessedEvent,
 )
 from shared.conditional_access.modern import (
-    CaPolicy,
     enabled_platforms,
     plan_access,
     plan_coverage,
     plan_modern,
 )
 from shared.findings.model import Finding, FindingKind, finding_id
-from shared.graph.gateway import GraphError, GraphGateway, hints
-from shared.heartbeat.plan import GRAPH_HINTS
+from shared.graph.conditional_access_policies import CaPolicy
+from shared.graph.errors import READ_CA_POLICIES, READ_CONNECTORS, READ_DIRECTORY_AUDITS, GraphError
+from shared.graph.gateway import GraphGateway
 from shared.settings import Settings
 from shared.store.state import RowDelete, StateStore, StoreConflict, StoreError, row_key
 
 log = logging.getLogger(__name__)
 
-AUDIT_HINTS = hints(
-    "grant the application permissions AuditLog.Read.All and Directory.Read.All (Microsoft's "
-    "reference requires both for this call) and admin-consent them, or set CA_CLASSIC_SOURCE=import"
-)
-POLICY_HINTS = hints("grant the application permission Policy.Read.All and admin-consent it")
 AUDIT_RESOURCE = "directory-audit-log"
 POLICIES_RESOURCE = "conditional-access-policies"
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -240,7 +232,7 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     try:
         listed = gateway.list_directory_audits(since, until, ca.matching.server_filter)
     except GraphError as exc:
-        problem = exc.describe(AUDIT_HINTS)
+        problem = exc.describe(READ_DIRECTORY_AUDITS)
         result.problems.append(problem)
         log.error("tenant %s: %s", run.tenant, problem)
         _access(run, result, AUDIT_RESOURCE, "the directory audit log", problem)
@@ -291,7 +283,7 @@ def _modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> list[CaP
     try:
         listed = gateway.list_ca_policies()
     except GraphError as exc:
-        problem = exc.describe(POLICY_HINTS)
+        problem = exc.describe(READ_CA_POLICIES)
         result.problems.append(problem)
         _access(run, result, POLICIES_RESOURCE, "Conditional Access policies", problem)
         return None
@@ -317,7 +309,7 @@ def _coverage(run: _Run, gateway: GraphGateway, policies: list[CaPolicy], result
     try:
         connectors = gateway.list_connectors()
     except GraphError as exc:  # the heartbeat monitor raises its own finding for this
-        result.problems.append("platform coverage not checked: " + exc.describe(GRAPH_HINTS))
+        result.problems.append("platform coverage not checked: " + exc.describe(READ_CONNECTORS))
         return
     groups, _, covered = plan_coverage(
         enabled_platforms(connectors.readings),

@@ -3,7 +3,7 @@
 The enforcement chain of MTD is: connector enabled for a platform -> compliance policy with the
 device threat level rule -> a Conditional Access policy granting access only to a compliant device.
 This module watches the last link on a supported API (``/identity/conditionalAccess/policies``,
-Policy.Read.All):
+Policy.Read.All, read into ``CaPolicy`` by shared/graph/conditional_access_policies.py):
 
 * Every policy whose grant controls include ``compliantDevice`` is baselined (row
   ``capolicy|<id>``). Once it has been seen enforcing (enabled with ``compliantDevice``), it being
@@ -19,23 +19,23 @@ Policy.Read.All):
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from shared import catalog
 from shared.alerting.alerts import Alert, close_finding, finding_alert
 from shared.findings.model import Finding, FindingKind, Severity, finding_id, observe
+from shared.graph.conditional_access_policies import (
+    COMPLIANT_DEVICE,
+    DISABLED,
+    ENABLED,
+    REPORT_ONLY,
+    CaPolicy,
+)
 from shared.graph.connectors import ConnectorReading
 
-COMPLIANT_DEVICE = "compliantDevice"
-ENABLED = "enabled"
-DISABLED = "disabled"
-REPORT_ONLY = "enabledForReportingButNotEnforced"
-DELETED = "deleted"
+DELETED = "deleted"  # our baseline's state for a policy Graph no longer lists
 
 # connector toggle -> Conditional Access device platform (conditions.platforms values)
 PLATFORM_TOGGLES = {
@@ -45,85 +45,6 @@ PLATFORM_TOGGLES = {
     "macEnabled": "macOS",  # beta only
 }
 PLATFORM_NAMES = {"android": "Android", "iOS": "iOS/iPadOS", "windows": "Windows", "macOS": "macOS"}
-
-
-class MalformedPolicy(ValueError):
-    """An entry of Graph's list that is not a policy at all (no id, not an object)."""
-
-
-@dataclass(frozen=True)
-class CaPolicy:
-    """One modern policy as Graph reports it, reduced to what enforcement depends on."""
-
-    id: str
-    display_name: str
-    state: str | None
-    controls: tuple[str, ...]
-    operator: str | None
-    include_platforms: tuple[str, ...] | None  # None: no platform condition (every platform)
-    exclude_platforms: tuple[str, ...]
-    modified_at: str | None
-    content_hash: str
-
-    @property
-    def has_compliant_device(self) -> bool:
-        return COMPLIANT_DEVICE in self.controls
-
-    @property
-    def enforcing(self) -> bool:
-        return self.state == ENABLED and self.has_compliant_device
-
-    @property
-    def requires_compliant_device(self) -> bool:
-        """Access is impossible without a compliant device (not one option among others)."""
-        if not self.has_compliant_device:
-            return False
-        return (self.operator or "").upper() == "AND" or set(self.controls) == {COMPLIANT_DEVICE}
-
-    def covers(self, platform: str) -> bool:
-        excluded = {p.casefold() for p in self.exclude_platforms}
-        if platform.casefold() in excluded or "all" in excluded:
-            return False
-        if self.include_platforms is None:
-            return True
-        included = {p.casefold() for p in self.include_platforms}
-        return "all" in included or platform.casefold() in included
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
-
-
-def _object(value: Any) -> dict[str, Any] | None:
-    return value if isinstance(value, dict) else None
-
-
-def policy_from_graph(item: Any) -> CaPolicy:
-    """Map one element of Graph's ``value`` array; raises MalformedPolicy when it has no id."""
-    if not isinstance(item, dict):
-        raise MalformedPolicy(f"expected a JSON object, got {type(item).__name__}")
-    policy_id = item.get("id")
-    if not isinstance(policy_id, str) or not policy_id.strip():
-        raise MalformedPolicy("policy entry has no id")
-    grant = _object(item.get("grantControls")) or {}
-    conditions = _object(item.get("conditions")) or {}
-    platforms = _object(conditions.get("platforms"))
-    include = _strings(platforms.get("includePlatforms")) if platforms else None
-    name = item.get("displayName")
-    hashed = {
-        k: item.get(k) for k in ("displayName", "state", "conditions", "grantControls", "sessionControls")
-    }
-    return CaPolicy(
-        id=policy_id.strip(),
-        display_name=name if isinstance(name, str) and name else policy_id,
-        state=item.get("state") if isinstance(item.get("state"), str) else None,
-        controls=_strings(grant.get("builtInControls")),
-        operator=grant.get("operator") if isinstance(grant.get("operator"), str) else None,
-        include_platforms=include if include else None,
-        exclude_platforms=_strings(platforms.get("excludePlatforms")) if platforms else (),
-        modified_at=item.get("modifiedDateTime") if isinstance(item.get("modifiedDateTime"), str) else None,
-        content_hash=hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:16],
-    )
 
 
 @dataclass(frozen=True)

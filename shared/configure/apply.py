@@ -26,11 +26,11 @@ from typing import Any
 
 from shared import catalog
 from shared.audit.entries import AuditAction, AuditEntry, Result
+from shared.clock import now_utc
 from shared.configure import fields as connector_config
 from shared.configure.fields import Action, Change, InvalidSettings, Plan
 from shared.context import Services
-from shared.graph.gateway import GraphError
-from shared.heartbeat.sweep import now_utc
+from shared.graph.errors import WRITE_CONNECTORS, GraphError
 from shared.store.changes import ChangeStore
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ def _run(
             return audit.done(Result.DRY_RUN, plan, current, None, applied=False)
         after, notes = _apply(graph, plan)
     except GraphError as exc:
-        hint = exc.describe(connector_config.WRITE_HINTS)
+        hint = exc.describe(WRITE_CONNECTORS)
         audit.failed(_graph_status(exc), hint)
         raise Refused(
             _graph_status(exc),

@@ -35,7 +35,6 @@ from enum import StrEnum
 from typing import Any
 
 from shared import catalog
-from shared.graph.gateway import hints
 
 PLATFORMS = ("android", "ios", "windows", "mac")
 THRESHOLD_RANGE = (1, 365)  # Intune documents no bounds; a year is the longest that makes sense
@@ -438,10 +437,3 @@ def next_steps(connector_id: str, partner_state: str | None, last_heartbeat: str
         f"GET /api/connectors/{partner.slug} (health leaves 'notSetUp' with the first heartbeat), "
         "or run POST /api/checks/heartbeat to look now.",
     ]
-
-
-# Hints for Graph failures while configuring (GraphError.describe): writes need ReadWrite.
-WRITE_HINTS = hints(
-    "grant the application permission DeviceManagementServiceConfig.ReadWrite.All (deploy with "
-    "connectorAccess=ReadWrite) and admin-consent it: configuring connectors needs write access"
-)

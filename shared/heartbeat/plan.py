@@ -19,7 +19,6 @@ from shared.findings.model import (
     resolve,
 )
 from shared.graph.connectors import ConnectorReading
-from shared.graph.gateway import hints
 from shared.heartbeat.health import Health, HealthPolicy, judge
 
 
@@ -233,11 +232,6 @@ def plan_removal(
         channels=channels,
     )
     return closed, alert
-
-
-GRAPH_HINTS = hints(
-    "grant the application permission DeviceManagementServiceConfig.Read.All and admin-consent it"
-)
 
 
 def plan_graph_access(

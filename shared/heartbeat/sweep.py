@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from shared.alerting.alerts import Alert
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_pending
+from shared.clock import now_utc
 from shared.findings.model import Finding, FindingKind, finding_id
-from shared.graph.gateway import GraphError, GraphGateway
+from shared.graph.errors import READ_CONNECTORS, GraphError
+from shared.graph.gateway import GraphGateway
 from shared.heartbeat import plan as heartbeat
 from shared.heartbeat.health import HealthPolicy
 from shared.heartbeat.plan import ConnectorStatus
@@ -43,10 +45,6 @@ class SweepResult:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def run_heartbeat_sweep(
@@ -97,7 +95,7 @@ def _sweep(
     try:
         listed = gateway.list_connectors()
     except GraphError as exc:
-        problem = exc.describe(heartbeat.GRAPH_HINTS)
+        problem = exc.describe(READ_CONNECTORS)
         result.problems.append(problem)
         log.error("tenant %s: %s", tenant, problem)
         finding, alert = heartbeat.plan_graph_access(

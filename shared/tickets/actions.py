@@ -7,10 +7,11 @@ import uuid
 from datetime import datetime
 
 from shared.audit.entries import AuditAction, AuditEntry, Result
+from shared.clock import now_utc
 from shared.configure.apply import Caller, Refused
 from shared.context import Services
 from shared.findings.model import Finding, FindingClosed, acknowledge
-from shared.heartbeat.sweep import SweepResult, now_utc, run_heartbeat_sweep
+from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep
 from shared.store.changes import ChangeStore
 
 

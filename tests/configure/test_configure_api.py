@@ -399,7 +399,7 @@ def test_a_configure_call_that_cannot_get_the_lease_in_time_is_409_with_retry_af
 ) -> None:
     seed(graph, tenant_id, {"id": LOOKOUT})
     monkeypatch.setattr(configurator, "LEASE_WAIT_SECONDS", 0.3)
-    from shared.heartbeat.sweep import now_utc
+    from shared.clock import now_utc
 
     holder = ChangeStore(services().store).acquire(tenant_id, now_utc(), configurator.LEASE)
     assert holder is not None
@@ -417,7 +417,7 @@ def test_an_expired_lease_of_a_crashed_caller_is_taken_over(
 ) -> None:
     from datetime import timedelta
 
-    from shared.heartbeat.sweep import now_utc
+    from shared.clock import now_utc
 
     seed(graph, tenant_id, {"id": LOOKOUT})
     store = ChangeStore(services().store)
@@ -612,7 +612,7 @@ def test_an_idempotency_key_is_free_again_after_24_hours_or_when_its_first_deliv
 ) -> None:
     from datetime import timedelta
 
-    from shared.heartbeat.sweep import now_utc
+    from shared.clock import now_utc
     from shared.store.changes import ClaimState, StoredResponse
 
     store = ChangeStore(services().store)
@@ -632,7 +632,7 @@ def test_an_idempotency_key_is_free_again_after_24_hours_or_when_its_first_deliv
 def test_a_large_first_response_is_kept_whole(azurite: Any, env: Any, tenant_id: str) -> None:
     import os
 
-    from shared.heartbeat.sweep import now_utc
+    from shared.clock import now_utc
     from shared.store.changes import ClaimState, StoredResponse
 
     store = ChangeStore(services().store)

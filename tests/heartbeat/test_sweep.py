@@ -310,8 +310,9 @@ def test_history_keeps_every_observation_within_the_retention_only(
 ) -> None:
     from datetime import timedelta
 
+    from shared.clock import now_utc
     from shared.context import services
-    from shared.heartbeat.sweep import now_utc, run_heartbeat_sweep
+    from shared.heartbeat.sweep import run_heartbeat_sweep
 
     env(HISTORY_RETENTION_DAYS="30")
     load(graph, tenant_id, connector(LOOKOUT, "now-1h"), connector(DEFENDER, "now-1h"))
