@@ -10,6 +10,7 @@ from shared.alerting.outbox import DeliveryReport
 from shared.conditional_access.classic.matching import ClassicChange
 from shared.conditional_access.classic.rows import ClassicPolicy, PlannedRemoval
 from shared.conditional_access.drift import CaDriftResult, ImportResult
+from shared.findings import kinds
 from shared.findings.model import Finding
 from shared.heartbeat.health import SEVERITY
 from shared.heartbeat.plan import ConnectorStatus
@@ -89,6 +90,8 @@ def finding(f: Finding) -> dict[str, Any]:
     return {
         "id": f.id,
         "kind": f.kind,
+        "kindTitle": kinds.title_of(f.kind),
+        "docs": kinds.docs_of(f.kind),
         "resourceId": f.resource_id,
         "resourceName": f.resource_name,
         "severity": f.severity,

@@ -25,7 +25,8 @@ from datetime import datetime
 
 from shared import catalog
 from shared.alerting.alerts import Alert, close_finding, finding_alert
-from shared.findings.model import Finding, FindingKind, Severity, finding_id, observe
+from shared.findings.kinds import KINDS
+from shared.findings.model import Finding, FindingKind, finding_id, observe
 from shared.graph.conditional_access_policies import (
     COMPLIANT_DEVICE,
     DISABLED,
@@ -135,7 +136,7 @@ def plan_modern(
                 kind=FindingKind.CA_POLICY_DRIFT,
                 resource_id=row.policy_id,
                 resource_name=row.display_name,
-                severity=Severity.HIGH,
+                severity=KINDS[FindingKind.CA_POLICY_DRIFT].severity,
                 message=f"Conditional Access policy '{row.display_name}' {_reason(policy)}: it required a "
                 "compliant device, so MTD enforcement through it has stopped and devices MTD marks at "
                 "risk are no longer blocked by it.",
@@ -232,7 +233,7 @@ def plan_coverage(
                 kind=FindingKind.CA_COVERAGE,
                 resource_id=platform,
                 resource_name=label,
-                severity=Severity.WARNING,
+                severity=KINDS[FindingKind.CA_COVERAGE].severity,
                 message=f"{label}: the MTD connector(s) of {', '.join(sorted(partners))} evaluate compliance "
                 f"on {label}, but no enabled Conditional Access policy requires a compliant device there, "
                 f"so devices MTD marks at risk keep their access.{_near_misses(listed, platform)}",
@@ -306,9 +307,9 @@ def plan_access(
         kind=FindingKind.GRAPH_ACCESS,
         resource_id=resource,
         resource_name=what,
-        severity=Severity.WARNING,
+        severity=KINDS[FindingKind.GRAPH_ACCESS].severity,
         message=problem,
-        remediation=f"Fix the access problem named in the message; until then {what} is not checked.",
+        remediation=f"{KINDS[FindingKind.GRAPH_ACCESS].remediation}; until then {what} is not checked.",
         now=now,
     )
     if existing is not None and existing.is_active:

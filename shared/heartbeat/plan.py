@@ -9,6 +9,7 @@ from datetime import datetime
 
 from shared import catalog
 from shared.alerting.alerts import Alert, new_alert
+from shared.findings.kinds import KINDS
 from shared.findings.model import (
     Finding,
     FindingKind,
@@ -234,6 +235,9 @@ def plan_removal(
     return closed, alert
 
 
+_ACCESS = KINDS[FindingKind.GRAPH_ACCESS]
+
+
 def plan_graph_access(
     problem: str | None,
     existing: Finding | None,
@@ -255,9 +259,9 @@ def plan_graph_access(
         kind=FindingKind.GRAPH_ACCESS,
         resource_id=resource,
         resource_name=f"tenant {tenant_id}",
-        severity=Severity.HIGH,
+        severity=Severity.HIGH,  # above the kind's default: no connector is monitored at all
         message=problem,
-        remediation="Fix the access problem named in the message; until then connectors are not monitored.",
+        remediation=f"{_ACCESS.remediation}; until then connectors are not monitored.",
         now=now,
     )
     opened = existing is None or not existing.is_active
