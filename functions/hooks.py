@@ -93,14 +93,22 @@ def _handle(req: func.HttpRequest, source: HookSource) -> func.HttpResponse:
         if hook.action == "configure":
             assert hook.partner is not None
             outcome = configure(
-                s, hook.partner, hook.settings, dry_run=hook.dry_run, caller=caller, pointer_base="/settings"
+                s,
+                hook.partner,
+                hook.settings,
+                dry_run=hook.dry_run,
+                caller=caller,
+                tenant_id=s.settings.tenant_id,
+                pointer_base="/settings",
             )
             reply["result"] = outcome_view(outcome, ticket)
         elif hook.action == "check":
-            reply["result"] = views.sweep(run_check(s, caller))
+            reply["result"] = views.sweep(run_check(s, caller, tenant_id=s.settings.tenant_id))
         else:
             assert hook.finding_id is not None
-            reply["result"] = views.finding(acknowledge_finding(s, hook.finding_id, hook.note, caller))
+            reply["result"] = views.finding(
+                acknowledge_finding(s, hook.finding_id, hook.note, caller, tenant_id=s.settings.tenant_id)
+            )
     except Refused as refused:
         return refused_response(req, refused, ticket=ticket, source=source.value)
     return json_response(reply)

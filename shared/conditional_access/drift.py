@@ -63,6 +63,8 @@ POLICIES_RESOURCE = "conditional-access-policies"
 
 @dataclass
 class AuditRead:
+    """How far one run read the directory audit log (times are UTC)."""
+
     since: datetime
     until: datetime
     events: int = 0  # returned by Graph
@@ -74,6 +76,8 @@ class AuditRead:
 
 @dataclass
 class CaDriftResult:
+    """What one Conditional Access drift run found and did (POST /api/checks/ca-drift answers it)."""
+
     tenant_id: str
     checked_at: datetime
     classic_source: str
@@ -91,16 +95,19 @@ class CaDriftResult:
 
     @property
     def ok(self) -> bool:
+        """Nothing went wrong in this run (Graph, storage, delivery)."""
         return not self.problems
 
 
 class _Run:
     """One tenant's state as loaded at the start of a run, kept current as changes are committed."""
 
-    def __init__(self, settings: Settings, store: StateStore, channels: list[str], now: datetime) -> None:
+    def __init__(
+        self, settings: Settings, store: StateStore, tenant: str, channels: list[str], now: datetime
+    ) -> None:
         self.settings = settings
         self.store = store
-        self.tenant = settings.tenant_id
+        self.tenant = tenant
         self.channels = channels
         self.now = now
         self.findings: dict[str, Finding] = store.findings(self.tenant)
@@ -174,12 +181,20 @@ def run_ca_drift(
     gateway: GraphGateway,
     store: StateStore,
     channels: list[Channel],
+    *,
+    tenant_id: str,
     now: datetime | None = None,
 ) -> CaDriftResult:
+    """One Conditional Access drift run for ``tenant_id`` at ``now`` (default: the clock).
+
+    Reads the directory audit log (unless CA_CLASSIC_SOURCE=import), the modern policies and the
+    connectors; records findings and alerts; then delivers pending alerts. Never raises for Graph
+    or storage failures: they are findings and/or ``problems`` in the result.
+    """
     now = now or now_utc()
-    result = CaDriftResult(settings.tenant_id, now, settings.ca.classic_source)
+    result = CaDriftResult(tenant_id, now, settings.ca.classic_source)
     try:
-        run = _Run(settings, store, [c.name for c in channels], now)
+        run = _Run(settings, store, tenant_id, [c.name for c in channels], now)
         if settings.ca.reads_audit_log:
             _classic_from_audit(run, gateway, result)
         run.hygiene(result)
@@ -189,9 +204,9 @@ def run_ca_drift(
             _coverage(run, gateway, policies, result)
     except StoreError as exc:
         result.problems.append(str(exc))
-        log.error("CA drift run for %s stopped: %s", settings.tenant_id, exc)
+        log.error("CA drift run for %s stopped: %s", tenant_id, exc)
     try:  # deliver even when this run failed: earlier alerts may still be waiting
-        result.delivery = deliver_pending(store, channels, now, tenant_id=settings.tenant_id)
+        result.delivery = deliver_pending(store, channels, now, tenant_id=tenant_id)
     except StoreError as exc:
         result.problems.append(f"alerts not delivered this run: {exc}")
     return result
@@ -335,6 +350,8 @@ class _ImportTotals:
 
 @dataclass
 class ImportResult:
+    """What importing a classic policy inventory changed (PUT /api/ca/classic-baseline answers it)."""
+
     tenant_id: str
     imported_at: datetime
     first_import: bool
@@ -352,6 +369,7 @@ def import_classic_baseline(
     channels: list[Channel],
     body: Any,
     *,
+    tenant_id: str,
     who: str,
     now: datetime | None = None,
 ) -> ImportResult:
@@ -363,7 +381,7 @@ def import_classic_baseline(
     """
     now = now or now_utc()
     inventory = parse_inventory(body, now)
-    run = _Run(settings, store, [c.name for c in channels], now)
+    run = _Run(settings, store, tenant_id, [c.name for c in channels], now)
     totals = _ImportTotals()
     first = store.baseline_import(run.tenant, IMPORT_NAME) is None
     drift, quiet = diff_inventory(inventory, run.baseline, first_import=first, by=who, now=now)
@@ -395,7 +413,7 @@ def import_classic_baseline(
         alerts=totals.alerts,
     )
     try:
-        result.delivery = deliver_pending(store, channels, now, tenant_id=settings.tenant_id)
+        result.delivery = deliver_pending(store, channels, now, tenant_id=tenant_id)
     except StoreError as exc:
         result.problems.append(f"alerts not delivered yet: {exc}")
     return result
@@ -426,21 +444,23 @@ def _accept_history(run: _Run, totals: _ImportTotals, keep: set[str], who: str) 
 
 
 def announce_removal(
-    settings: Settings, store: StateStore, body: Any, who: str, now: datetime | None = None
+    store: StateStore, body: Any, who: str, *, tenant_id: str, now: datetime | None = None
 ) -> PlannedRemoval:
     """Record a removal announced beforehand (HTTP API and the ticket webhooks).
 
     Raises classic.inventory.InvalidInventory listing the problems when ``body`` is not valid.
     A deletion of a matching classic policy seen later inside the window is ``info``, not ``high``.
     """
-    removal = parse_removal(body, tenant_id=settings.tenant_id, who=who, now=now or now_utc())
-    store.commit(settings.tenant_id, [[removal]])
+    removal = parse_removal(body, tenant_id=tenant_id, who=who, now=now or now_utc())
+    store.commit(tenant_id, [[removal]])
     return removal
 
 
-def classic_state(settings: Settings, store: StateStore) -> dict[str, Any]:
-    """What MTD Guard knows of the classic policies, for GET /api/ca/classic-baseline."""
-    tenant = settings.tenant_id
+def classic_state(store: StateStore, *, tenant_id: str) -> dict[str, Any]:
+    """What MTD Guard knows of ``tenant_id``'s classic policies, for GET /api/ca/classic-baseline:
+    ``baseline`` (ClassicPolicy list by name), ``import`` (BaselineImport | None), ``cursor``
+    (AuditCursor | None), ``removals`` (PlannedRemoval list). Raises StoreError."""
+    tenant = tenant_id
     return {
         "baseline": sorted(store.classic_baseline(tenant).values(), key=lambda p: p.display_name.casefold()),
         "import": store.baseline_import(tenant, IMPORT_NAME),
@@ -450,6 +470,7 @@ def classic_state(settings: Settings, store: StateStore) -> dict[str, Any]:
 
 
 def drift_counts(changes: list[ClassicChange]) -> Mapping[str, int]:
+    """How many changes of each Drift value (every value present, zero included)."""
     counts = {d.value: 0 for d in Drift}
     for change in changes:
         counts[change.drift.value] += 1

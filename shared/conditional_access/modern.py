@@ -100,6 +100,8 @@ def _remedy(policy: CaPolicy | None) -> str:
 
 @dataclass
 class ModernPlan:
+    """What one look at the modern policies writes and raises."""
+
     groups: list[list[object]]  # each: a baseline row with its finding and alert, written together
     alerts: list[Alert]
     drifted: list[str]  # policy ids whose enforcement stopped (open findings)
@@ -114,6 +116,9 @@ def plan_modern(
     now: datetime,
     channels: list[str],
 ) -> ModernPlan:
+    """Compare Graph's policies with the baseline (keyed by lowercase policy id): baseline
+    rows for every policy with ``compliantDevice``, a ``high`` caPolicyDrift finding (and one alert)
+    for a watched policy that stopped enforcing, resolved when it enforces again. Pure."""
     current = {p.id.lower(): p for p in policies}
     plan = ModernPlan([], [], [])
     keys = set(baseline) | {k for k, p in current.items() if p.has_compliant_device}

@@ -75,6 +75,8 @@ class Refused(Exception):
 
 @dataclass
 class Outcome:
+    """What a configure request did (or would do, dry run), as the API answers it."""
+
     connector_id: str
     partner: str
     dry_run: bool
@@ -111,13 +113,20 @@ def configure(
     *,
     dry_run: bool,
     caller: Caller,
+    tenant_id: str,
     pointer_base: str = "",
     now: datetime | None = None,
 ) -> Outcome:
-    """Bring one connector to the desired settings in ``body``; raises Refused when it cannot."""
+    """Bring ``tenant_id``'s connector ``partner`` (catalog slug or connector id) to the desired
+    settings in ``body`` (the JSON documented in configure.fields; ``pointer_base`` prefixes the
+    RFC 6901 pointers of its errors). Every outcome is audited.
+
+    Raises Refused: 400 invalid settings, 404 unknown partner, 409 concurrent change or Intune's
+    one-MAM-partner rule, 422 a setting Intune or the partner does not support, 502/503 Graph failed.
+    """
     now = now or now_utc()
     changes_store = ChangeStore(services.store)
-    tenant = services.settings.tenant_id
+    tenant = tenant_id
     connector_id = resolve_connector(partner)
     audit = _Auditor(changes_store, tenant, caller, connector_id, now)
     try:

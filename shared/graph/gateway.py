@@ -50,11 +50,16 @@ class GraphSettings(Protocol):
     structurally so the adapter does not import the settings registry."""
 
     @property
-    def graph_endpoint(self) -> str: ...  # e.g. https://graph.microsoft.com, no version
+    def graph_endpoint(self) -> str:
+        """Graph's root without version, e.g. https://graph.microsoft.com."""
+
     @property
-    def graph_api_version(self) -> str: ...  # one of API_VERSIONS
+    def graph_api_version(self) -> str:
+        """One of API_VERSIONS."""
+
     @property
-    def graph_is_loopback(self) -> bool: ...  # a local simulator: no token at all
+    def graph_is_loopback(self) -> bool:
+        """The endpoint is a local simulator: no token is sent at all."""
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,9 @@ class RemovedConnector:
 
 @dataclass(frozen=True)
 class SweepPlan:
+    """What one sweep writes: every status, the findings that changed, the alerts to raise,
+    and the connectors Graph no longer lists."""
+
     statuses: list[ConnectorStatus]
     findings: list[Finding]  # only those that changed
     alerts: list[Alert]
@@ -173,6 +176,9 @@ def plan_sweep(
     policy: HealthPolicy,
     channels: list[str],
 ) -> SweepPlan:
+    """Judge every connector Graph listed against its previous status and finding, and plan the
+    removal of those it no longer lists. ``previous`` is keyed by lowercase connector id, ``findings``
+    by finding id; ``channels`` are the alert channel names. Pure: never raises for what Graph sent."""
     statuses: list[ConnectorStatus] = []
     changed: list[Finding] = []
     alerts: list[Alert] = []

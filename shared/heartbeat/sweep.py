@@ -34,6 +34,8 @@ PRUNE_EVERY = timedelta(days=1)  # retention is in days: trimming more often onl
 
 @dataclass
 class SweepResult:
+    """What one heartbeat sweep found and did (POST /api/checks/heartbeat answers it)."""
+
     tenant_id: str
     checked_at: datetime
     statuses: list[ConnectorStatus] = field(default_factory=list)
@@ -44,6 +46,7 @@ class SweepResult:
 
     @property
     def ok(self) -> bool:
+        """Nothing went wrong: Graph read, state recorded, no problem to report."""
         return not self.problems
 
 
@@ -52,10 +55,18 @@ def run_heartbeat_sweep(
     gateway: GraphGateway,
     store: StateStore,
     channels: list[Channel],
+    *,
+    tenant_id: str,
     now: datetime | None = None,
 ) -> SweepResult:
+    """One heartbeat sweep of ``tenant_id`` at ``now`` (default: the clock): every connector
+    judged, statuses/findings/alerts committed, history appended, pending alerts delivered.
+
+    Never raises for Graph or storage failures: a Graph failure becomes the graphAccess finding,
+    a storage failure leaves ``recorded`` False; both are listed in ``problems``.
+    """
     now = now or now_utc()
-    tenant = settings.tenant_id
+    tenant = tenant_id
     names = [c.name for c in channels]
     for attempt in range(1, SWEEP_ATTEMPTS + 1):
         result = SweepResult(tenant_id=tenant, checked_at=now)
@@ -89,7 +100,7 @@ def _sweep(
     now: datetime,
     result: SweepResult,
 ) -> None:
-    tenant = settings.tenant_id
+    tenant = result.tenant_id
     access_id = finding_id(FindingKind.GRAPH_ACCESS, f"tenant-{tenant}")
     findings = store.findings(tenant)
     try:

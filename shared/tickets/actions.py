@@ -17,6 +17,7 @@ from shared.store.changes import ChangeStore
 
 def _entry(
     services: Services,
+    tenant_id: str,
     caller: Caller,
     action: AuditAction,
     *,
@@ -31,7 +32,7 @@ def _entry(
 ) -> AuditEntry:
     return AuditEntry(
         id=str(uuid.uuid4()),
-        tenant_id=services.settings.tenant_id,
+        tenant_id=tenant_id,
         at=now,
         who=caller.who,
         via=caller.via,
@@ -49,10 +50,15 @@ def _entry(
     )
 
 
-def run_check(services: Services, caller: Caller, now: datetime | None = None) -> SweepResult:
-    """The heartbeat sweep, now (the same one the timer runs), with an audit entry."""
+def run_check(
+    services: Services, caller: Caller, *, tenant_id: str, now: datetime | None = None
+) -> SweepResult:
+    """The heartbeat sweep of ``tenant_id``, now (the same one the timer runs), with an audit
+    entry naming ``caller``. Raises StoreError only if the audit entry cannot be written."""
     now = now or now_utc()
-    result = run_heartbeat_sweep(services.settings, services.graph, services.store, services.channels, now)
+    result = run_heartbeat_sweep(
+        services.settings, services.graph, services.store, services.channels, tenant_id=tenant_id, now=now
+    )
     unhealthy = sum(1 for s in result.statuses if s.health != "healthy")
     detail = f"heartbeat check of {len(result.statuses)} connector(s): {unhealthy} not healthy"
     if result.problems:
@@ -60,6 +66,7 @@ def run_check(services: Services, caller: Caller, now: datetime | None = None) -
     ChangeStore(services.store).append(
         _entry(
             services,
+            tenant_id,
             caller,
             AuditAction.CHECK,
             target="heartbeat",
@@ -74,17 +81,25 @@ def run_check(services: Services, caller: Caller, now: datetime | None = None) -
 
 
 def acknowledge_finding(
-    services: Services, finding_id: str, note: str | None, caller: Caller, now: datetime | None = None
+    services: Services,
+    finding_id: str,
+    note: str | None,
+    caller: Caller,
+    *,
+    tenant_id: str,
+    now: datetime | None = None,
 ) -> Finding:
-    """Mark a finding as seen (no more alerts while it lasts); Refused 404/409 when it cannot be."""
+    """Mark ``tenant_id``'s finding ``finding_id`` as seen (no more alerts while it lasts), with
+    ``note``; audited. Raises Refused 404 (no such finding) or 409 (already resolved)."""
     now = now or now_utc()
-    tenant = services.settings.tenant_id
+    tenant = tenant_id
     found = services.store.findings(tenant).get(finding_id)
 
     def record(result: Result, status: int, detail: str, **change: dict[str, object]) -> None:
         ChangeStore(services.store).append(
             _entry(
                 services,
+                tenant,
                 caller,
                 AuditAction.ACKNOWLEDGE,
                 target=found.id if found else finding_id,

@@ -425,6 +425,24 @@ def test_an_expired_lease_of_a_crashed_caller_is_taken_over(
     assert put(host, "lookout", {"appSync": True}).status_code == 200
 
 
+def test_a_lease_expires_on_the_apps_clock_without_anyone_waiting_for_it(
+    host: Host, graph: GraphSimulator, tenant_id: str, mocker: Any
+) -> None:
+    # The clock stands in (pytest-mock, one patch point for every module): a caller took the lease
+    # and crashed; once the app's clock is past the lease, the next call takes it over at once.
+    from datetime import timedelta
+
+    from shared.clock import now_utc
+
+    seed(graph, tenant_id, {"id": LOOKOUT})
+    taken = now_utc()
+    assert ChangeStore(services().store).acquire(tenant_id, taken, configurator.LEASE) is not None
+    mocker.patch("shared.clock.system_now", return_value=taken + configurator.LEASE + timedelta(seconds=1))
+    response = put(host, "lookout", {"appSync": True})
+    assert response.status_code == 200
+    assert body(response)["applied"] is True
+
+
 # -- idempotency -----------------------------------------------------------------------------
 
 

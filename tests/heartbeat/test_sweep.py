@@ -322,7 +322,7 @@ def test_history_keeps_every_observation_within_the_retention_only(
         if days_ago == 20:  # Lookout's heartbeat, 5 days old by then: a change, so an alert
             load(graph, tenant_id, connector(LOOKOUT, "now-25d"), connector(DEFENDER, "now-1h"))
         result = run_heartbeat_sweep(
-            s.settings, s.graph, s.store, s.channels, now=now - timedelta(days=days_ago)
+            s.settings, s.graph, s.store, s.channels, tenant_id=tenant_id, now=now - timedelta(days=days_ago)
         )
         assert result.recorded
     # Each sweep trims what is older than 30 days at its own time: the last one (10 days ago)
@@ -395,7 +395,7 @@ def test_an_acknowledgement_made_while_a_sweep_runs_is_not_undone(
     s = services()
     store = PersonAcksDuringTheSweep(s.store._service)
     load(graph, tenant_id, connector(LOOKOUT, "now-40h"))  # recovering: unresponsive -> warning
-    result = run_heartbeat_sweep(s.settings, s.graph, store, s.channels)
+    result = run_heartbeat_sweep(s.settings, s.graph, store, s.channels, tenant_id=tenant_id)
 
     assert result.ok and result.recorded
     stored = s.store.findings(tenant_id)[lookout_finding]
