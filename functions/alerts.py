@@ -19,9 +19,9 @@ from shared import principal
 from shared.alerting import stored
 from shared.alerting.alerts import Alert, DeliveryStatus
 from shared.alerting.outbox import deliver_pending
+from shared.clock import now_utc
 from shared.context import services
 from shared.findings.model import Severity
-from shared.heartbeat.sweep import now_utc
 from shared.principal import Role
 
 bp = func.Blueprint()

@@ -31,7 +31,7 @@ MAX_BODY = 1_000_000  # an inventory of 500 policies with details fits comfortab
 
 def _run() -> CaDriftResult:
     s = services()
-    return run_ca_drift(s.settings, s.graph, s.store, s.channels)
+    return run_ca_drift(s.settings, s.graph, s.store, s.channels, tenant_id=s.settings.tenant_id)
 
 
 @bp.function_name("ca_drift_monitor")
@@ -94,7 +94,9 @@ def classic_baseline_import(req: func.HttpRequest) -> func.HttpResponse:
     caller = caller_for(req, "api", None, anonymous="function key caller")
     s = services()
     try:
-        result = import_classic_baseline(s.settings, s.store, s.channels, body, who=caller.who)
+        result = import_classic_baseline(
+            s.settings, s.store, s.channels, body, tenant_id=s.settings.tenant_id, who=caller.who
+        )
     except InvalidInventory as exc:
         raise _invalid(exc) from None
     return json_response(views.classic_import(result))
@@ -105,7 +107,7 @@ def classic_baseline_import(req: func.HttpRequest) -> func.HttpResponse:
 @endpoint(Role.READER)
 def classic_baseline_get(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
-    state = classic_state(s.settings, s.store)
+    state = classic_state(s.store, tenant_id=s.settings.tenant_id)
     ca = s.settings.ca
     return json_response(
         views.classic_baseline(s.settings.tenant_id, ca.classic_source, ca.audit_retention_days, state)
@@ -120,7 +122,7 @@ def planned_removal_create(req: func.HttpRequest) -> func.HttpResponse:
     caller = caller_for(req, "api", None, anonymous="function key caller")
     s = services()
     try:
-        removal = announce_removal(s.settings, s.store, body, caller.who)
+        removal = announce_removal(s.store, body, caller.who, tenant_id=s.settings.tenant_id)
     except InvalidInventory as exc:
         raise _invalid(exc) from None
     return json_response(views.planned_removal(removal), status=201)

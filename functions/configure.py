@@ -81,7 +81,10 @@ def connector_configure(req: func.HttpRequest) -> func.HttpResponse:
         caller = caller_for(req, "api", ticket, anonymous="function key caller")
         partner = req.route_params.get("partner", "")
         try:
-            outcome = configure(services(), partner, body, dry_run=dry_run, caller=caller)
+            s = services()
+            outcome = configure(
+                s, partner, body, dry_run=dry_run, caller=caller, tenant_id=s.settings.tenant_id
+            )
         except Refused as refused:
             return refused_response(req, refused, ticket=ticket)
         return json_response(views.configure_result(outcome, ticket))

@@ -68,7 +68,10 @@ def finding_acknowledge(req: func.HttpRequest) -> func.HttpResponse:
     note = _note(req)
     caller = caller_for(req, "api", req.headers.get(TICKET_HEADER), anonymous="function key caller")
     try:
-        updated = acknowledge_finding(services(), req.route_params.get("id", ""), note, caller)
+        s = services()
+        updated = acknowledge_finding(
+            s, req.route_params.get("id", ""), note, caller, tenant_id=s.settings.tenant_id
+        )
     except Refused as refused:
         return refused_response(req, refused)
     return json_response(views.finding(updated))

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def _sweep() -> SweepResult:
     s = services()
-    return run_heartbeat_sweep(s.settings, s.graph, s.store, s.channels)
+    return run_heartbeat_sweep(s.settings, s.graph, s.store, s.channels, tenant_id=s.settings.tenant_id)
 
 
 @bp.function_name("heartbeat_monitor")

@@ -92,14 +92,22 @@ def _handle(req: func.HttpRequest, source: HookSource) -> func.HttpResponse:
         if hook.action == "configure":
             assert hook.partner is not None
             outcome = configure(
-                s, hook.partner, hook.settings, dry_run=hook.dry_run, caller=caller, pointer_base="/settings"
+                s,
+                hook.partner,
+                hook.settings,
+                dry_run=hook.dry_run,
+                caller=caller,
+                tenant_id=s.settings.tenant_id,
+                pointer_base="/settings",
             )
             result = views.configure_result(outcome, ticket)
         elif hook.action == "check":
-            result = views.sweep(run_check(s, caller))
+            result = views.sweep(run_check(s, caller, tenant_id=s.settings.tenant_id))
         else:
             assert hook.finding_id is not None
-            result = views.finding(acknowledge_finding(s, hook.finding_id, hook.note, caller))
+            result = views.finding(
+                acknowledge_finding(s, hook.finding_id, hook.note, caller, tenant_id=s.settings.tenant_id)
+            )
     except Refused as refused:
         return refused_response(req, refused, ticket=ticket, source=source.value)
     return json_response(views.hook_reply(source, ticket, hook.action, result))

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import azure.functions as func
 
 from functions.http import Problem, problem_response
+from shared.clock import now_utc
 from shared.context import services
-from shared.heartbeat.sweep import now_utc
 from shared.store.changes import ChangeStore, ClaimState, StoredResponse, key_row
 
 KEY_HEADERS = ("Idempotency-Key", "X-Atlassian-Webhook-Identifier")

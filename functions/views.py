@@ -20,6 +20,7 @@ from shared.conditional_access.classic.matching import ClassicChange
 from shared.conditional_access.classic.rows import ClassicPolicy, PlannedRemoval
 from shared.conditional_access.drift import CaDriftResult, ImportResult
 from shared.configure.apply import Outcome
+from shared.findings import kinds
 from shared.findings.model import Finding
 from shared.heartbeat.health import SEVERITY, Health
 from shared.heartbeat.plan import ConnectorStatus, Observation, SweepRecord
@@ -170,6 +171,8 @@ def finding(f: Finding) -> m.Finding:
     return {
         "id": f.id,
         "kind": f.kind,
+        "kindTitle": kinds.title_of(f.kind),
+        "docs": kinds.docs_of(f.kind),
         "resourceId": f.resource_id,
         "resourceName": f.resource_name,
         "severity": f.severity,

@@ -182,12 +182,14 @@ def large_sweep(env: dict[str, str], count: int = 200) -> tuple[float, int]:
         os.environ.update({**env, "GRAPH_ENDPOINT": graph.base_url, "TENANT_ID": TENANT.replace("be", "bf")})
         context.reset()
         s = context.services()
-        first = run_heartbeat_sweep(s.settings, s.graph, s.store, s.channels)
+        first = run_heartbeat_sweep(s.settings, s.graph, s.store, s.channels, tenant_id=s.settings.tenant_id)
         assert len(first.statuses) == count, first.problems
         times = []
         for _ in range(5):
             started = time.perf_counter()
-            result = run_heartbeat_sweep(s.settings, s.graph, s.store, s.channels)
+            result = run_heartbeat_sweep(
+                s.settings, s.graph, s.store, s.channels, tenant_id=s.settings.tenant_id
+            )
             times.append(time.perf_counter() - started)
             assert result.ok and len(result.statuses) == count, result.problems
         return statistics.median(times), count

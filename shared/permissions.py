@@ -2,7 +2,8 @@
 
 One registry, read by the README permissions table, the Bicep Graph module
 (infra/modules/graph-permissions.bicep, which grants exactly these; tests/infra checks it) and the
-printed ``az rest`` / PowerShell commands for deployers who cannot grant them from Bicep.
+printed ``az rest`` / PowerShell commands for deployers who cannot grant them from Bicep, and by
+the "grant X" hint of every 403 from Graph (``grant_hint``, used by shared/graph/errors.py).
 
 App-role ids are Microsoft Graph's own, from Microsoft's generated permission list
 (microsoft-graph-docs ``concepts/includes/permissions-ids.md``, "Application" rows). They are the
@@ -27,55 +28,68 @@ class ConnectorAccess(StrEnum):
 
 @dataclass(frozen=True)
 class GraphPermission:
-    name: str
+    """One Microsoft Graph application permission (app role) MTD Guard asks the deployer to grant."""
+
+    name: str  # Graph's name, e.g. "Policy.Read.All"
     app_role_id: str  # id of the app role on Microsoft Graph's service principal (Application type)
-    feature: str
-    why: str
+    feature: str  # the MTD Guard feature that needs it (README table)
+    why: str  # what it is used for and why no lesser permission does
     # None: granted whatever connectorAccess is; otherwise granted only for that choice.
     connector_access: ConnectorAccess | None = None
+    # An app setting that makes the permission unnecessary (its feature then reads elsewhere).
+    not_needed_with: str | None = None
 
+
+CONNECTORS_READ = GraphPermission(
+    "DeviceManagementServiceConfig.Read.All",
+    "06a5fe6d-c49d-46a7-b082-56b1b14103c7",
+    feature="Heartbeat monitor, read API (GET /api/connectors)",
+    why="List and read the Mobile Threat Defense connectors (heartbeat, partner state, "
+    "threshold, platform toggles). Least-privileged permission for those reads.",
+    connector_access=ConnectorAccess.READ_ONLY,
+)
+CONNECTORS_WRITE = GraphPermission(
+    "DeviceManagementServiceConfig.ReadWrite.All",
+    "5ac13192-7ace-4fcf-b828-1a26f28068ee",
+    feature="Configure API (optional): create, update, delete connectors",
+    why="Change connector settings from the HTTP API. Granted instead of Read.All (it "
+    "includes every read) only when the deployer chooses connectorAccess=ReadWrite.",
+    connector_access=ConnectorAccess.READ_WRITE,
+)
+AUDIT_LOG_READ = GraphPermission(
+    "AuditLog.Read.All",
+    "b0afded3-3588-46d8-8b3d-9842eff778da",
+    feature="Conditional Access drift",
+    why="Read the Entra directory audit log (/auditLogs/directoryAudits) for changes to the "
+    "classic Conditional Access policies of MTD connectors, which no Graph API lists "
+    "(not needed with CA_CLASSIC_SOURCE=import).",
+    not_needed_with="CA_CLASSIC_SOURCE=import",
+)
+DIRECTORY_READ = GraphPermission(
+    "Directory.Read.All",
+    "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
+    feature="Conditional Access drift",
+    why="Microsoft's reference for GET /auditLogs/directoryAudits names 'AuditLog.Read.All and "
+    "Directory.Read.All' together as the least-privileged application permission for that call "
+    "(not needed with CA_CLASSIC_SOURCE=import).",
+    not_needed_with="CA_CLASSIC_SOURCE=import",
+)
+POLICY_READ = GraphPermission(
+    "Policy.Read.All",
+    "246dd0d5-5bd0-4def-940b-0421030a5b68",
+    feature="Conditional Access drift",
+    why="Read the modern Conditional Access policies (/identity/conditionalAccess/policies) "
+    "to compare them with the last known state.",
+)
 
 PERMISSIONS: tuple[GraphPermission, ...] = (
-    GraphPermission(
-        "DeviceManagementServiceConfig.Read.All",
-        "06a5fe6d-c49d-46a7-b082-56b1b14103c7",
-        feature="Heartbeat monitor, read API (GET /api/connectors)",
-        why="List and read the Mobile Threat Defense connectors (heartbeat, partner state, "
-        "threshold, platform toggles). Least-privileged permission for those reads.",
-        connector_access=ConnectorAccess.READ_ONLY,
-    ),
-    GraphPermission(
-        "DeviceManagementServiceConfig.ReadWrite.All",
-        "5ac13192-7ace-4fcf-b828-1a26f28068ee",
-        feature="Configure API (optional): create, update, delete connectors",
-        why="Change connector settings from the HTTP API. Granted instead of Read.All (it "
-        "includes every read) only when the deployer chooses connectorAccess=ReadWrite.",
-        connector_access=ConnectorAccess.READ_WRITE,
-    ),
-    GraphPermission(
-        "AuditLog.Read.All",
-        "b0afded3-3588-46d8-8b3d-9842eff778da",
-        feature="Conditional Access drift",
-        why="Read the Entra directory audit log (/auditLogs/directoryAudits) for changes to the "
-        "classic Conditional Access policies of MTD connectors, which no Graph API lists "
-        "(not needed with CA_CLASSIC_SOURCE=import).",
-    ),
-    GraphPermission(
-        "Directory.Read.All",
-        "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
-        feature="Conditional Access drift",
-        why="Microsoft's reference for GET /auditLogs/directoryAudits names 'AuditLog.Read.All and "
-        "Directory.Read.All' together as the least-privileged application permission for that call "
-        "(not needed with CA_CLASSIC_SOURCE=import).",
-    ),
-    GraphPermission(
-        "Policy.Read.All",
-        "246dd0d5-5bd0-4def-940b-0421030a5b68",
-        feature="Conditional Access drift",
-        why="Read the modern Conditional Access policies (/identity/conditionalAccess/policies) "
-        "to compare them with the last known state.",
-    ),
+    CONNECTORS_READ,
+    CONNECTORS_WRITE,
+    AUDIT_LOG_READ,
+    DIRECTORY_READ,
+    POLICY_READ,
 )
+"""The registry, in the order the README table and the Bicep module list them."""
 
 
 def granted(access: ConnectorAccess) -> tuple[GraphPermission, ...]:
@@ -89,3 +103,29 @@ def by_name(name: str) -> GraphPermission:
         if permission.name == name:
             return permission
     raise KeyError(name)
+
+
+def grant_hint(*needed: GraphPermission, because: str | None = None) -> str:
+    """What to tell an operator whose call was refused for lack of ``needed`` (a 403).
+
+    E.g. ``grant the application permission Policy.Read.All and admin-consent it``. Derived from
+    the registry: a permission granted only with connectorAccess=ReadWrite says how to deploy it,
+    one that a setting makes unnecessary names that setting as the way out. ``because`` (optional)
+    says why this call needs them. Raises ValueError when ``needed`` is empty.
+    """
+    if not needed:
+        raise ValueError("name at least one permission")
+    many = len(needed) > 1
+    text = f"grant the application permission{'s' if many else ''} " + " and ".join(p.name for p in needed)
+    notes = [f"deploy with connectorAccess={ConnectorAccess.READ_WRITE}" for p in needed if _only_with(p)]
+    notes += [because] if because else []
+    if notes:
+        text += f" ({'; '.join(notes)})"
+    text += f" and admin-consent {'them' if many else 'it'}"
+    ways_out = sorted({p.not_needed_with for p in needed if p.not_needed_with})
+    return text + (f", or set {' or '.join(ways_out)}" if ways_out else "")
+
+
+def _only_with(permission: GraphPermission) -> bool:
+    """Granted only when the deployer chose more than the default (read-only) connector access."""
+    return permission.connector_access is ConnectorAccess.READ_WRITE

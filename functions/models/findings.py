@@ -16,6 +16,12 @@ class Finding(TypedDict):
 
     id: str
     kind: Annotated[str, Meta(description="e.g. heartbeat, graphAccess, classicPolicyDrift, caPolicyDrift")]
+    kindTitle: Annotated[
+        str | None, Meta(description="what this kind of finding is about; null for a kind unknown here")
+    ]
+    docs: Annotated[
+        str | None, Meta(description="Microsoft Learn page that explains this kind, when one exists")
+    ]
     resourceId: str
     resourceName: str
     severity: Severity

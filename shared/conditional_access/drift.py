@@ -20,12 +20,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.alerting.alerts import Alert, close_finding
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_pending
+from shared.clock import now_utc
 from shared.conditional_access.classic.changes import ChangePlan, plan_change
 from shared.conditional_access.classic.hygiene import GAP_RESOURCE, HYGIENE_RESOURCE, plan_gap, plan_hygiene
 from shared.conditional_access.classic.inventory import diff_inventory, parse_inventory, refreshed
@@ -48,7 +49,6 @@ from shared.conditional_access.classic.rows import (
 )
 from shared.conditional_access.modern import (
     MODERN_POLICY_ROWS,
-    CaPolicy,
     ModernPolicy,
     enabled_platforms,
     plan_access,
@@ -57,25 +57,17 @@ from shared.conditional_access.modern import (
 )
 from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
-from shared.graph.gateway import GraphError, GraphGateway, hints
-from shared.heartbeat.plan import GRAPH_HINTS
+from shared.graph.conditional_access_policies import CaPolicy
+from shared.graph.errors import READ_CA_POLICIES, READ_CONNECTORS, READ_DIRECTORY_AUDITS, GraphError
+from shared.graph.gateway import GraphGateway
 from shared.settings import Settings
 from shared.store.rows import ge, lt, row_key
 from shared.store.state import StateStore, StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 
-AUDIT_HINTS = hints(
-    "grant the application permissions AuditLog.Read.All and Directory.Read.All (Microsoft's "
-    "reference requires both for this call) and admin-consent them, or set CA_CLASSIC_SOURCE=import"
-)
-POLICY_HINTS = hints("grant the application permission Policy.Read.All and admin-consent it")
 AUDIT_RESOURCE = "directory-audit-log"
 POLICIES_RESOURCE = "conditional-access-policies"
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 # -- what the drift job keeps in the store (row kinds beside the types: classic/rows.py, modern.py) --
@@ -113,6 +105,8 @@ def _prune_processed_events(store: StateStore, tenant_id: str, before: datetime)
 
 @dataclass
 class AuditRead:
+    """How far one run read the directory audit log (times are UTC)."""
+
     since: datetime
     until: datetime
     events: int = 0  # returned by Graph
@@ -124,6 +118,8 @@ class AuditRead:
 
 @dataclass
 class CaDriftResult:
+    """What one Conditional Access drift run found and did (POST /api/checks/ca-drift answers it)."""
+
     tenant_id: str
     checked_at: datetime
     classic_source: str
@@ -141,16 +137,19 @@ class CaDriftResult:
 
     @property
     def ok(self) -> bool:
+        """Nothing went wrong in this run (Graph, storage, delivery)."""
         return not self.problems
 
 
 class _Run:
     """One tenant's state as loaded at the start of a run, kept current as changes are committed."""
 
-    def __init__(self, settings: Settings, store: StateStore, channels: list[str], now: datetime) -> None:
+    def __init__(
+        self, settings: Settings, store: StateStore, tenant: str, channels: list[str], now: datetime
+    ) -> None:
         self.settings = settings
         self.store = store
-        self.tenant = settings.tenant_id
+        self.tenant = tenant
         self.channels = channels
         self.now = now
         self.findings: dict[str, Finding] = stored_findings(store, self.tenant)
@@ -224,12 +223,20 @@ def run_ca_drift(
     gateway: GraphGateway,
     store: StateStore,
     channels: list[Channel],
+    *,
+    tenant_id: str,
     now: datetime | None = None,
 ) -> CaDriftResult:
+    """One Conditional Access drift run for ``tenant_id`` at ``now`` (default: the clock).
+
+    Reads the directory audit log (unless CA_CLASSIC_SOURCE=import), the modern policies and the
+    connectors; records findings and alerts; then delivers pending alerts. Never raises for Graph
+    or storage failures: they are findings and/or ``problems`` in the result.
+    """
     now = now or now_utc()
-    result = CaDriftResult(settings.tenant_id, now, settings.ca.classic_source)
+    result = CaDriftResult(tenant_id, now, settings.ca.classic_source)
     try:
-        run = _Run(settings, store, [c.name for c in channels], now)
+        run = _Run(settings, store, tenant_id, [c.name for c in channels], now)
         if settings.ca.reads_audit_log:
             _classic_from_audit(run, gateway, result)
         run.hygiene(result)
@@ -239,9 +246,9 @@ def run_ca_drift(
             _coverage(run, gateway, policies, result)
     except StoreError as exc:
         result.problems.append(str(exc))
-        log.error("CA drift run for %s stopped: %s", settings.tenant_id, exc)
+        log.error("CA drift run for %s stopped: %s", tenant_id, exc)
     try:  # deliver even when this run failed: earlier alerts may still be waiting
-        result.delivery = deliver_pending(store, channels, now, tenant_id=settings.tenant_id)
+        result.delivery = deliver_pending(store, channels, now, tenant_id=tenant_id)
     except StoreError as exc:
         result.problems.append(f"alerts not delivered this run: {exc}")
     return result
@@ -282,7 +289,7 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     try:
         listed = gateway.list_directory_audits(since, until, ca.matching.server_filter)
     except GraphError as exc:
-        problem = exc.describe(AUDIT_HINTS)
+        problem = exc.describe(READ_DIRECTORY_AUDITS)
         result.problems.append(problem)
         log.error("tenant %s: %s", run.tenant, problem)
         _access(run, result, AUDIT_RESOURCE, "the directory audit log", problem)
@@ -333,7 +340,7 @@ def _modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> list[CaP
     try:
         listed = gateway.list_ca_policies()
     except GraphError as exc:
-        problem = exc.describe(POLICY_HINTS)
+        problem = exc.describe(READ_CA_POLICIES)
         result.problems.append(problem)
         _access(run, result, POLICIES_RESOURCE, "Conditional Access policies", problem)
         return None
@@ -359,7 +366,7 @@ def _coverage(run: _Run, gateway: GraphGateway, policies: list[CaPolicy], result
     try:
         connectors = gateway.list_connectors()
     except GraphError as exc:  # the heartbeat monitor raises its own finding for this
-        result.problems.append("platform coverage not checked: " + exc.describe(GRAPH_HINTS))
+        result.problems.append("platform coverage not checked: " + exc.describe(READ_CONNECTORS))
         return
     groups, _, covered = plan_coverage(
         enabled_platforms(connectors.readings),
@@ -385,6 +392,8 @@ class _ImportTotals:
 
 @dataclass
 class ImportResult:
+    """What importing a classic policy inventory changed (PUT /api/ca/classic-baseline answers it)."""
+
     tenant_id: str
     imported_at: datetime
     first_import: bool
@@ -402,6 +411,7 @@ def import_classic_baseline(
     channels: list[Channel],
     body: Any,
     *,
+    tenant_id: str,
     who: str,
     now: datetime | None = None,
 ) -> ImportResult:
@@ -413,7 +423,7 @@ def import_classic_baseline(
     """
     now = now or now_utc()
     inventory = parse_inventory(body, now)
-    run = _Run(settings, store, [c.name for c in channels], now)
+    run = _Run(settings, store, tenant_id, [c.name for c in channels], now)
     totals = _ImportTotals()
     first = store.get(BASELINE_IMPORT_ROWS, run.tenant, IMPORT_NAME) is None
     drift, quiet = diff_inventory(inventory, run.baseline, first_import=first, by=who, now=now)
@@ -445,7 +455,7 @@ def import_classic_baseline(
         alerts=totals.alerts,
     )
     try:
-        result.delivery = deliver_pending(store, channels, now, tenant_id=settings.tenant_id)
+        result.delivery = deliver_pending(store, channels, now, tenant_id=tenant_id)
     except StoreError as exc:
         result.problems.append(f"alerts not delivered yet: {exc}")
     return result
@@ -476,21 +486,23 @@ def _accept_history(run: _Run, totals: _ImportTotals, keep: set[str], who: str) 
 
 
 def announce_removal(
-    settings: Settings, store: StateStore, body: Any, who: str, now: datetime | None = None
+    store: StateStore, body: Any, who: str, *, tenant_id: str, now: datetime | None = None
 ) -> PlannedRemoval:
     """Record a removal announced beforehand (HTTP API and the ticket webhooks).
 
     Raises classic.inventory.InvalidInventory listing the problems when ``body`` is not valid.
     A deletion of a matching classic policy seen later inside the window is ``info``, not ``high``.
     """
-    removal = parse_removal(body, tenant_id=settings.tenant_id, who=who, now=now or now_utc())
-    store.commit(settings.tenant_id, [[removal]])
+    removal = parse_removal(body, tenant_id=tenant_id, who=who, now=now or now_utc())
+    store.commit(tenant_id, [[removal]])
     return removal
 
 
-def classic_state(settings: Settings, store: StateStore) -> dict[str, Any]:
-    """What MTD Guard knows of the classic policies, for GET /api/ca/classic-baseline."""
-    tenant = settings.tenant_id
+def classic_state(store: StateStore, *, tenant_id: str) -> dict[str, Any]:
+    """What MTD Guard knows of ``tenant_id``'s classic policies, for GET /api/ca/classic-baseline:
+    ``baseline`` (ClassicPolicy list by name), ``import`` (BaselineImport | None), ``cursor``
+    (AuditCursor | None), ``removals`` (PlannedRemoval list). Raises StoreError."""
+    tenant = tenant_id
     return {
         "baseline": sorted(classic_baseline(store, tenant).values(), key=lambda p: p.display_name.casefold()),
         "import": store.get(BASELINE_IMPORT_ROWS, tenant, IMPORT_NAME),
@@ -500,6 +512,7 @@ def classic_state(settings: Settings, store: StateStore) -> dict[str, Any]:
 
 
 def drift_counts(changes: list[ClassicChange]) -> Mapping[str, int]:
+    """How many changes of each Drift value (every value present, zero included)."""
     counts = {d.value: 0 for d in Drift}
     for change in changes:
         counts[change.drift.value] += 1

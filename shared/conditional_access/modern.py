@@ -3,7 +3,7 @@
 The enforcement chain of MTD is: connector enabled for a platform -> compliance policy with the
 device threat level rule -> a Conditional Access policy granting access only to a compliant device.
 This module watches the last link on a supported API (``/identity/conditionalAccess/policies``,
-Policy.Read.All):
+Policy.Read.All, read into ``CaPolicy`` by shared/graph/conditional_access_policies.py):
 
 * Every policy whose grant controls include ``compliantDevice`` is baselined (row
   ``capolicy|<id>``). Once it has been seen enforcing (enabled with ``compliantDevice``), it being
@@ -19,24 +19,25 @@ Policy.Read.All):
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from shared import catalog
 from shared.alerting.alerts import Alert, close_finding, finding_alert
-from shared.findings.model import Finding, FindingKind, Severity, finding_id, observe
+from shared.findings.kinds import KINDS
+from shared.findings.model import Finding, FindingKind, finding_id, observe
+from shared.graph.conditional_access_policies import (
+    COMPLIANT_DEVICE,
+    DISABLED,
+    ENABLED,
+    REPORT_ONLY,
+    CaPolicy,
+)
 from shared.graph.connectors import ConnectorReading
 from shared.store.rows import RowKind, safe_key
 
-COMPLIANT_DEVICE = "compliantDevice"
-ENABLED = "enabled"
-DISABLED = "disabled"
-REPORT_ONLY = "enabledForReportingButNotEnforced"
-DELETED = "deleted"
+DELETED = "deleted"  # our baseline's state for a policy Graph no longer lists
 
 # connector toggle -> Conditional Access device platform (conditions.platforms values)
 PLATFORM_TOGGLES = {
@@ -46,85 +47,6 @@ PLATFORM_TOGGLES = {
     "macEnabled": "macOS",  # beta only
 }
 PLATFORM_NAMES = {"android": "Android", "iOS": "iOS/iPadOS", "windows": "Windows", "macOS": "macOS"}
-
-
-class MalformedPolicy(ValueError):
-    """An entry of Graph's list that is not a policy at all (no id, not an object)."""
-
-
-@dataclass(frozen=True)
-class CaPolicy:
-    """One modern policy as Graph reports it, reduced to what enforcement depends on."""
-
-    id: str
-    display_name: str
-    state: str | None
-    controls: tuple[str, ...]
-    operator: str | None
-    include_platforms: tuple[str, ...] | None  # None: no platform condition (every platform)
-    exclude_platforms: tuple[str, ...]
-    modified_at: str | None
-    content_hash: str
-
-    @property
-    def has_compliant_device(self) -> bool:
-        return COMPLIANT_DEVICE in self.controls
-
-    @property
-    def enforcing(self) -> bool:
-        return self.state == ENABLED and self.has_compliant_device
-
-    @property
-    def requires_compliant_device(self) -> bool:
-        """Access is impossible without a compliant device (not one option among others)."""
-        if not self.has_compliant_device:
-            return False
-        return (self.operator or "").upper() == "AND" or set(self.controls) == {COMPLIANT_DEVICE}
-
-    def covers(self, platform: str) -> bool:
-        excluded = {p.casefold() for p in self.exclude_platforms}
-        if platform.casefold() in excluded or "all" in excluded:
-            return False
-        if self.include_platforms is None:
-            return True
-        included = {p.casefold() for p in self.include_platforms}
-        return "all" in included or platform.casefold() in included
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
-
-
-def _object(value: Any) -> dict[str, Any] | None:
-    return value if isinstance(value, dict) else None
-
-
-def policy_from_graph(item: Any) -> CaPolicy:
-    """Map one element of Graph's ``value`` array; raises MalformedPolicy when it has no id."""
-    if not isinstance(item, dict):
-        raise MalformedPolicy(f"expected a JSON object, got {type(item).__name__}")
-    policy_id = item.get("id")
-    if not isinstance(policy_id, str) or not policy_id.strip():
-        raise MalformedPolicy("policy entry has no id")
-    grant = _object(item.get("grantControls")) or {}
-    conditions = _object(item.get("conditions")) or {}
-    platforms = _object(conditions.get("platforms"))
-    include = _strings(platforms.get("includePlatforms")) if platforms else None
-    name = item.get("displayName")
-    hashed = {
-        k: item.get(k) for k in ("displayName", "state", "conditions", "grantControls", "sessionControls")
-    }
-    return CaPolicy(
-        id=policy_id.strip(),
-        display_name=name if isinstance(name, str) and name else policy_id,
-        state=item.get("state") if isinstance(item.get("state"), str) else None,
-        controls=_strings(grant.get("builtInControls")),
-        operator=grant.get("operator") if isinstance(grant.get("operator"), str) else None,
-        include_platforms=include if include else None,
-        exclude_platforms=_strings(platforms.get("excludePlatforms")) if platforms else (),
-        modified_at=item.get("modifiedDateTime") if isinstance(item.get("modifiedDateTime"), str) else None,
-        content_hash=hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:16],
-    )
 
 
 @dataclass(frozen=True)
@@ -187,6 +109,8 @@ def _remedy(policy: CaPolicy | None) -> str:
 
 @dataclass
 class ModernPlan:
+    """What one look at the modern policies writes and raises."""
+
     groups: list[list[object]]  # each: a baseline row with its finding and alert, written together
     alerts: list[Alert]
     drifted: list[str]  # policy ids whose enforcement stopped (open findings)
@@ -201,6 +125,9 @@ def plan_modern(
     now: datetime,
     channels: list[str],
 ) -> ModernPlan:
+    """Compare Graph's policies with the baseline (keyed by lowercase policy id): baseline
+    rows for every policy with ``compliantDevice``, a ``high`` caPolicyDrift finding (and one alert)
+    for a watched policy that stopped enforcing, resolved when it enforces again. Pure."""
     current = {p.id.lower(): p for p in policies}
     plan = ModernPlan([], [], [])
     keys = set(baseline) | {k for k, p in current.items() if p.has_compliant_device}
@@ -223,7 +150,7 @@ def plan_modern(
                 kind=FindingKind.CA_POLICY_DRIFT,
                 resource_id=row.policy_id,
                 resource_name=row.display_name,
-                severity=Severity.HIGH,
+                severity=KINDS[FindingKind.CA_POLICY_DRIFT].severity,
                 message=f"Conditional Access policy '{row.display_name}' {_reason(policy)}: it required a "
                 "compliant device, so MTD enforcement through it has stopped and devices MTD marks at "
                 "risk are no longer blocked by it.",
@@ -320,7 +247,7 @@ def plan_coverage(
                 kind=FindingKind.CA_COVERAGE,
                 resource_id=platform,
                 resource_name=label,
-                severity=Severity.WARNING,
+                severity=KINDS[FindingKind.CA_COVERAGE].severity,
                 message=f"{label}: the MTD connector(s) of {', '.join(sorted(partners))} evaluate compliance "
                 f"on {label}, but no enabled Conditional Access policy requires a compliant device there, "
                 f"so devices MTD marks at risk keep their access.{_near_misses(listed, platform)}",
@@ -394,9 +321,9 @@ def plan_access(
         kind=FindingKind.GRAPH_ACCESS,
         resource_id=resource,
         resource_name=what,
-        severity=Severity.WARNING,
+        severity=KINDS[FindingKind.GRAPH_ACCESS].severity,
         message=problem,
-        remediation=f"Fix the access problem named in the message; until then {what} is not checked.",
+        remediation=f"{KINDS[FindingKind.GRAPH_ACCESS].remediation}; until then {what} is not checked.",
         now=now,
     )
     if existing is not None and existing.is_active:

@@ -27,11 +27,11 @@ from typing import Any
 from shared import catalog
 from shared.audit import trail
 from shared.audit.entries import AuditAction, AuditEntry, Result
+from shared.clock import now_utc
 from shared.configure import fields as connector_config
 from shared.configure.fields import Action, Change, InvalidSettings, Plan
 from shared.context import Services
-from shared.graph.gateway import GraphError
-from shared.heartbeat.sweep import now_utc
+from shared.graph.errors import WRITE_CONNECTORS, GraphError
 from shared.store.changes import ChangeStore
 from shared.store.state import StateStore
 
@@ -77,6 +77,8 @@ class Refused(Exception):
 
 @dataclass
 class Outcome:
+    """What a configure request did (or would do, dry run), as the API answers it."""
+
     connector_id: str
     partner: str
     dry_run: bool
@@ -113,13 +115,20 @@ def configure(
     *,
     dry_run: bool,
     caller: Caller,
+    tenant_id: str,
     pointer_base: str = "",
     now: datetime | None = None,
 ) -> Outcome:
-    """Bring one connector to the desired settings in ``body``; raises Refused when it cannot."""
+    """Bring ``tenant_id``'s connector ``partner`` (catalog slug or connector id) to the desired
+    settings in ``body`` (the JSON documented in configure.fields; ``pointer_base`` prefixes the
+    RFC 6901 pointers of its errors). Every outcome is audited.
+
+    Raises Refused: 400 invalid settings, 404 unknown partner, 409 concurrent change or Intune's
+    one-MAM-partner rule, 422 a setting Intune or the partner does not support, 502/503 Graph failed.
+    """
     now = now or now_utc()
     changes_store = ChangeStore(services.store)
-    tenant = services.settings.tenant_id
+    tenant = tenant_id
     connector_id = resolve_connector(partner)
     audit = _Auditor(services.store, tenant, caller, connector_id, now)
     try:
@@ -197,7 +206,7 @@ def _run(
             return audit.done(Result.DRY_RUN, plan, current, None, applied=False)
         after, notes = _apply(graph, plan)
     except GraphError as exc:
-        hint = exc.describe(connector_config.WRITE_HINTS)
+        hint = exc.describe(WRITE_CONNECTORS)
         audit.failed(_graph_status(exc), hint)
         raise Refused(
             _graph_status(exc),

@@ -35,7 +35,6 @@ from enum import StrEnum
 from typing import Any
 
 from shared import catalog
-from shared.graph.gateway import hints
 
 PLATFORMS = ("android", "ios", "windows", "mac")
 THRESHOLD_RANGE = (1, 365)  # Intune documents no bounds; a year is the longest that makes sense
@@ -46,6 +45,8 @@ PENDING_STATES = frozenset({"notSetUp", "available", "neverConfigured"})
 
 @dataclass(frozen=True)
 class Field:
+    """One setting of the configure body: its JSON pointer, Graph property and admin-center label."""
+
     pointer: str  # JSON pointer in the request body, e.g. "/android/complianceEvaluation"
     graph: str  # Graph property name
     label: str  # what the admin center calls it
@@ -117,6 +118,8 @@ _TOP_LEVEL = {f.pointer[1:]: f for f in FIELDS if f.platform is None}
 # partners are limited; a partner missing here may turn any platform on.
 @dataclass(frozen=True)
 class Capability:
+    """The platforms a partner serves, as its Microsoft partner page confirms them (``source``)."""
+
     compliance: frozenset[str]
     app_protection: frozenset[str] | None  # None: not confirmed either way
     source: str
@@ -138,6 +141,8 @@ CONFIRMED: dict[str, Capability] = {
 
 
 class FieldError(ValueError):
+    """One invalid field of a configure body, named by RFC 6901 pointer (``""``: the whole body)."""
+
     def __init__(self, pointer: str, detail: str) -> None:
         super().__init__(f"{pointer or '/'}: {detail}")
         self.pointer = pointer
@@ -272,6 +277,8 @@ def as_settings(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Action(StrEnum):
+    """What a configure request sends to Graph."""
+
     CREATE = "create"  # POST: the connector does not exist yet
     UPDATE = "update"  # PATCH of only the properties that differ
     NONE = "none"  # already as desired: nothing is sent
@@ -279,6 +286,8 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class Change:
+    """One setting that changes, in both languages (admin center pointer and Graph property)."""
+
     field: str  # JSON pointer in the admin center's language
     property: str  # Graph property
     label: str
@@ -286,6 +295,7 @@ class Change:
     after: bool | int
 
     def view(self) -> dict[str, Any]:
+        """The change as the API and the audit trail show it (``from``/``to``)."""
         return {
             "field": self.field,
             "property": self.property,
@@ -297,6 +307,8 @@ class Change:
 
 @dataclass(frozen=True)
 class Plan:
+    """What a configure request will send to Graph, and what Graph should hold afterwards."""
+
     connector_id: str
     action: Action
     changes: list[Change]
@@ -331,6 +343,8 @@ def plan(connector_id: str, current: Mapping[str, Any] | None, desired: Mapping[
 
 @dataclass(frozen=True)
 class Refusal:
+    """One of Intune's rules that refuses the request (409 or 422), before anything is written."""
+
     status: int  # 409 conflicts with another connector; 422 cannot be done as asked
     kind: str  # problem type suffix
     title: str
@@ -438,10 +452,3 @@ def next_steps(connector_id: str, partner_state: str | None, last_heartbeat: str
         f"GET /api/connectors/{partner.slug} (health leaves 'notSetUp' with the first heartbeat), "
         "or run POST /api/checks/heartbeat to look now.",
     ]
-
-
-# Hints for Graph failures while configuring (GraphError.describe): writes need ReadWrite.
-WRITE_HINTS = hints(
-    "grant the application permission DeviceManagementServiceConfig.ReadWrite.All (deploy with "
-    "connectorAccess=ReadWrite) and admin-consent it: configuring connectors needs write access"
-)

@@ -23,6 +23,8 @@ class MalformedAuditEvent(ValueError):
 
 @dataclass(frozen=True)
 class ModifiedProperty:
+    """One property an audit event says changed (Graph ``modifiedProperty``)."""
+
     name: str
     old_value: str | None  # JSON text, as Graph sends it
     new_value: str | None
@@ -30,6 +32,8 @@ class ModifiedProperty:
 
 @dataclass(frozen=True)
 class AuditTarget:
+    """One resource an audit event touched (Graph ``targetResource``): for CA, the policy."""
+
     id: str | None
     display_name: str | None
     type: str | None
@@ -38,6 +42,8 @@ class AuditTarget:
 
 @dataclass(frozen=True)
 class AuditEvent:
+    """One entry of ``/auditLogs/directoryAudits`` (Graph ``directoryAudit``), what drift needs of it."""
+
     id: str
     activity_at: datetime
     activity: str
@@ -50,6 +56,7 @@ class AuditEvent:
 
     @property
     def succeeded(self) -> bool:
+        """The activity took effect (result "success", or none given)."""
         # A failed attempt changed nothing; an event without a result is taken at its word.
         return self.result in (None, "", "success")
 

@@ -22,21 +22,20 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from shared.conditional_access.modern import CaPolicy, MalformedPolicy, policy_from_graph
+from shared.graph.conditional_access_policies import CaPolicy, MalformedPolicy, policy_from_graph
 from shared.graph.connectors import ConnectorReading, MalformedConnector, reading_from_graph
 from shared.graph.directory_audits import AuditEvent, MalformedAuditEvent, event_from_graph
+from shared.graph.errors import GraphError
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
     from kiota_abstractions.request_adapter import RequestAdapter
     from kiota_abstractions.request_information import RequestInformation
-
-    from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,68 +45,57 @@ _TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _MAX_PAGES = 1000  # a nextLink loop in a broken service must not spin forever
 
 
-def hints(on_403: str) -> dict[int, str]:
-    """What to tell an operator per failing status: the same for every call except the
-    permission a 403 asks for, which the caller names."""
-    return {
-        401: "check the managed identity / credential can get a token for Microsoft Graph",
-        403: on_403,
-        404: "check GRAPH_ENDPOINT and GRAPH_API_VERSION",
-    }
+class GraphSettings(Protocol):
+    """What the gateway reads of the app's settings (shared.settings.Settings has these), named
+    structurally so the adapter does not import the settings registry."""
 
+    @property
+    def graph_endpoint(self) -> str:
+        """Graph's root without version, e.g. https://graph.microsoft.com."""
 
-class GraphError(Exception):
-    """A Graph call that failed, with what an operator needs to fix it."""
+    @property
+    def graph_api_version(self) -> str:
+        """One of API_VERSIONS."""
 
-    def __init__(self, operation: str, status: int | None, code: str | None, message: str) -> None:
-        self.operation = operation
-        self.status = status
-        self.code = code
-        self.detail = message
-        super().__init__(self.describe())
-
-    def describe(self, hints: dict[int, str] | None = None) -> str:
-        """E.g. 'could not read connectors: 403 Forbidden - grant DeviceManagement...'."""
-        head = f"could not {self.operation}: "
-        if self.status is not None:
-            head += f"{self.status} {_reason(self.status)}"
-            if self.code and self.code != _reason(self.status).replace(" ", ""):
-                head += f" ({self.code})"
-        else:
-            head += self.code or "no answer"
-        hint = (hints or {}).get(self.status or 0)
-        text = f"{head}: {self.detail}" if self.detail else head
-        return f"{text} - {hint}" if hint else text
-
-
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+    @property
+    def graph_is_loopback(self) -> bool:
+        """The endpoint is a local simulator: no token is sent at all."""
 
 
 @dataclass(frozen=True)
 class ConnectorList:
+    """Every MTD connector Graph listed, and the entries that could not be read as one."""
+
     readings: list[ConnectorReading]
     problems: list[str] = field(default_factory=list)  # entries that were not connectors at all
 
 
 @dataclass(frozen=True)
 class AuditList:
+    """The directory audit events of a time window, and the entries that could not be read."""
+
     events: list[AuditEvent]
     problems: list[str] = field(default_factory=list)  # entries that were not usable events
 
 
 @dataclass(frozen=True)
 class PolicyList:
+    """Every modern Conditional Access policy, and the entries that were not policies."""
+
     policies: list[CaPolicy]
     problems: list[str] = field(default_factory=list)
 
 
 class GraphGateway:
+    """Microsoft Graph for MTD Guard: connectors, directory audits, Conditional Access policies.
+
+    Every method raises ``GraphError`` (status, Graph's code and message) when the call fails for
+    good, after the SDK's retries; a malformed entry of a list is skipped and named in the list's
+    ``problems`` instead. ``endpoint`` is the Graph root without version
+    (``https://graph.microsoft.com`` or a simulator); ``credential`` None sends no token.
+    Raises ValueError for an ``api_version`` not in API_VERSIONS.
+    """
+
     def __init__(
         self,
         endpoint: str,
@@ -122,7 +110,9 @@ class GraphGateway:
         self._credential = credential
 
     @classmethod
-    def from_settings(cls, settings: Settings, credential: Callable[[], TokenCredential]) -> GraphGateway:
+    def from_settings(
+        cls, settings: GraphSettings, credential: Callable[[], TokenCredential]
+    ) -> GraphGateway:
         """The app's credential (managed identity in Azure); none at all for a loopback simulator."""
         token = None if settings.graph_is_loopback else credential()
         return cls(settings.graph_endpoint, api_version=settings.graph_api_version, credential=token)
@@ -190,7 +180,8 @@ class GraphGateway:
         self, since: datetime, until: datetime, equals: Mapping[str, str] | None = None
     ) -> AuditList:
         """Directory audit events with ``since <= activityDateTime <= until`` (and each
-        ``property eq 'value'`` of ``equals``), every page to the end. Needs AuditLog.Read.All."""
+        ``property eq 'value'`` of ``equals``), every page to the end, oldest first.
+        Needs AuditLog.Read.All and Directory.Read.All (hints: errors.READ_DIRECTORY_AUDITS)."""
         flt = f"activityDateTime ge {_odata_time(since)} and activityDateTime le {_odata_time(until)}"
         for name, value in sorted((equals or {}).items()):
             quoted = value.replace("'", "''")
@@ -218,7 +209,8 @@ class GraphGateway:
         return AuditList(events, problems)
 
     def list_ca_policies(self) -> PolicyList:
-        """Every modern Conditional Access policy, every page. Needs Policy.Read.All."""
+        """Every modern Conditional Access policy, every page. Needs Policy.Read.All
+        (hints: errors.READ_CA_POLICIES)."""
         return self._run("read Conditional Access policies", self._list_policies)
 
     async def _list_policies(self, adapter: RequestAdapter) -> PolicyList:

@@ -16,6 +16,8 @@ from shared.graph.connectors import ConnectorReading
 
 
 class Health(StrEnum):
+    """A connector's health as MTD Guard judges it (API ``health``, history, alerts)."""
+
     HEALTHY = "healthy"
     WARNING = "warning"
     UNRESPONSIVE = "unresponsive"
@@ -62,12 +64,16 @@ _SKEW_TOLERANCE = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class HealthPolicy:
+    """The judging thresholds: fallback threshold in days, early warning in hours (settings)."""
+
     default_threshold_days: int = 7
     early_warning_hours: int = 24
 
 
 @dataclass(frozen=True)
 class Verdict:
+    """The judgement of one connector at one moment, with the reason in words."""
+
     health: Health
     reason: str
     threshold_days: int  # the threshold actually applied
@@ -76,14 +82,17 @@ class Verdict:
 
     @property
     def severity(self) -> Severity:
+        """The severity of a finding with this health (``SEVERITY``)."""
         return SEVERITY[self.health]
 
     @property
     def remediation(self) -> str:
+        """What to do about this health (``REMEDIATION``)."""
         return REMEDIATION[self.health]
 
 
 def describe_age(hours: float) -> str:
+    """An age for people: "25 minutes", "3.5 hours" (under 48 h), else "2.1 days"."""
     if hours < 1:
         return f"{round(hours * 60)} minutes"
     if hours < 48:
@@ -96,6 +105,8 @@ def _days(n: int) -> str:
 
 
 def warning_point_hours(threshold_days: int, policy: HealthPolicy) -> float:
+    """Hours after the last heartbeat when a connector turns ``warning``: the early warning,
+    or half the threshold when that comes first."""
     return min(float(policy.early_warning_hours), threshold_days * 24 / 2)
 
 

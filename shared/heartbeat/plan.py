@@ -9,6 +9,7 @@ from datetime import datetime
 
 from shared import catalog
 from shared.alerting.alerts import Alert, new_alert
+from shared.findings.kinds import KINDS
 from shared.findings.model import (
     Finding,
     FindingKind,
@@ -19,7 +20,6 @@ from shared.findings.model import (
     resolve,
 )
 from shared.graph.connectors import ConnectorReading
-from shared.graph.gateway import hints
 from shared.heartbeat.health import Health, HealthPolicy, judge
 from shared.store.rows import HISTORY_TABLE, RowDelete, RowKind, inverted_ticks
 
@@ -93,6 +93,9 @@ OBSERVATION_ROWS = RowKind(
 
 @dataclass(frozen=True)
 class SweepPlan:
+    """What one sweep writes: every status, the findings that changed, the alerts to raise,
+    and the connectors Graph no longer lists."""
+
     statuses: list[ConnectorStatus]
     findings: list[Finding]  # only those that changed
     alerts: list[Alert]
@@ -214,6 +217,9 @@ def plan_sweep(
     policy: HealthPolicy,
     channels: list[str],
 ) -> SweepPlan:
+    """Judge every connector Graph listed against its previous status and finding, and plan the
+    removal of those it no longer lists. ``previous`` is keyed by lowercase connector id, ``findings``
+    by finding id; ``channels`` are the alert channel names. Pure: never raises for what Graph sent."""
     statuses: list[ConnectorStatus] = []
     changed: list[Finding] = []
     alerts: list[Alert] = []
@@ -276,9 +282,7 @@ def plan_removal(
     return closed, alert
 
 
-GRAPH_HINTS = hints(
-    "grant the application permission DeviceManagementServiceConfig.Read.All and admin-consent it"
-)
+_ACCESS = KINDS[FindingKind.GRAPH_ACCESS]
 
 
 def plan_graph_access(
@@ -302,9 +306,9 @@ def plan_graph_access(
         kind=FindingKind.GRAPH_ACCESS,
         resource_id=resource,
         resource_name=f"tenant {tenant_id}",
-        severity=Severity.HIGH,
+        severity=Severity.HIGH,  # above the kind's default: no connector is monitored at all
         message=problem,
-        remediation="Fix the access problem named in the message; until then connectors are not monitored.",
+        remediation=f"{_ACCESS.remediation}; until then connectors are not monitored.",
         now=now,
     )
     opened = existing is None or not existing.is_active

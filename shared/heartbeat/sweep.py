@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from shared.alerting.alerts import Alert
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_pending
 from shared.alerting.stored import prune_alerts
+from shared.clock import now_utc
 from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
-from shared.graph.gateway import GraphError, GraphGateway
+from shared.graph.errors import READ_CONNECTORS, GraphError
+from shared.graph.gateway import GraphGateway
 from shared.heartbeat import plan as heartbeat
 from shared.heartbeat.health import HealthPolicy
 from shared.heartbeat.plan import (
@@ -43,6 +45,8 @@ PRUNE_EVERY = timedelta(days=1)  # retention is in days: trimming more often onl
 
 @dataclass
 class SweepResult:
+    """What one heartbeat sweep found and did (POST /api/checks/heartbeat answers it)."""
+
     tenant_id: str
     checked_at: datetime
     statuses: list[ConnectorStatus] = field(default_factory=list)
@@ -53,11 +57,8 @@ class SweepResult:
 
     @property
     def ok(self) -> bool:
+        """Nothing went wrong: Graph read, state recorded, no problem to report."""
         return not self.problems
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 # -- what the heartbeat keeps in the store ---------------------------------------------------------
@@ -95,10 +96,18 @@ def run_heartbeat_sweep(
     gateway: GraphGateway,
     store: StateStore,
     channels: list[Channel],
+    *,
+    tenant_id: str,
     now: datetime | None = None,
 ) -> SweepResult:
+    """One heartbeat sweep of ``tenant_id`` at ``now`` (default: the clock): every connector
+    judged, statuses/findings/alerts committed, history appended, pending alerts delivered.
+
+    Never raises for Graph or storage failures: a Graph failure becomes the graphAccess finding,
+    a storage failure leaves ``recorded`` False; both are listed in ``problems``.
+    """
     now = now or now_utc()
-    tenant = settings.tenant_id
+    tenant = tenant_id
     names = [c.name for c in channels]
     for attempt in range(1, SWEEP_ATTEMPTS + 1):
         result = SweepResult(tenant_id=tenant, checked_at=now)
@@ -132,13 +141,13 @@ def _sweep(
     now: datetime,
     result: SweepResult,
 ) -> None:
-    tenant = settings.tenant_id
+    tenant = result.tenant_id
     access_id = finding_id(FindingKind.GRAPH_ACCESS, f"tenant-{tenant}")
     findings = stored_findings(store, tenant)
     try:
         listed = gateway.list_connectors()
     except GraphError as exc:
-        problem = exc.describe(heartbeat.GRAPH_HINTS)
+        problem = exc.describe(READ_CONNECTORS)
         result.problems.append(problem)
         log.error("tenant %s: %s", tenant, problem)
         finding, alert = heartbeat.plan_graph_access(

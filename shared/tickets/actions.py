@@ -8,15 +8,17 @@ from datetime import datetime
 
 from shared.audit import trail
 from shared.audit.entries import AuditAction, AuditEntry, Result
+from shared.clock import now_utc
 from shared.configure.apply import Caller, Refused
 from shared.context import Services
 from shared.findings.model import Finding, FindingClosed, acknowledge
 from shared.findings.stored import stored_findings
-from shared.heartbeat.sweep import SweepResult, now_utc, run_heartbeat_sweep
+from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep
 
 
 def _entry(
     services: Services,
+    tenant_id: str,
     caller: Caller,
     action: AuditAction,
     *,
@@ -31,7 +33,7 @@ def _entry(
 ) -> AuditEntry:
     return AuditEntry(
         id=str(uuid.uuid4()),
-        tenant_id=services.settings.tenant_id,
+        tenant_id=tenant_id,
         at=now,
         who=caller.who,
         via=caller.via,
@@ -49,10 +51,15 @@ def _entry(
     )
 
 
-def run_check(services: Services, caller: Caller, now: datetime | None = None) -> SweepResult:
-    """The heartbeat sweep, now (the same one the timer runs), with an audit entry."""
+def run_check(
+    services: Services, caller: Caller, *, tenant_id: str, now: datetime | None = None
+) -> SweepResult:
+    """The heartbeat sweep of ``tenant_id``, now (the same one the timer runs), with an audit
+    entry naming ``caller``. Raises StoreError only if the audit entry cannot be written."""
     now = now or now_utc()
-    result = run_heartbeat_sweep(services.settings, services.graph, services.store, services.channels, now)
+    result = run_heartbeat_sweep(
+        services.settings, services.graph, services.store, services.channels, tenant_id=tenant_id, now=now
+    )
     unhealthy = sum(1 for s in result.statuses if s.health != "healthy")
     detail = f"heartbeat check of {len(result.statuses)} connector(s): {unhealthy} not healthy"
     if result.problems:
@@ -61,6 +68,7 @@ def run_check(services: Services, caller: Caller, now: datetime | None = None) -
         services.store,
         _entry(
             services,
+            tenant_id,
             caller,
             AuditAction.CHECK,
             target="heartbeat",
@@ -75,11 +83,18 @@ def run_check(services: Services, caller: Caller, now: datetime | None = None) -
 
 
 def acknowledge_finding(
-    services: Services, finding_id: str, note: str | None, caller: Caller, now: datetime | None = None
+    services: Services,
+    finding_id: str,
+    note: str | None,
+    caller: Caller,
+    *,
+    tenant_id: str,
+    now: datetime | None = None,
 ) -> Finding:
-    """Mark a finding as seen (no more alerts while it lasts); Refused 404/409 when it cannot be."""
+    """Mark ``tenant_id``'s finding ``finding_id`` as seen (no more alerts while it lasts), with
+    ``note``; audited. Raises Refused 404 (no such finding) or 409 (already resolved)."""
     now = now or now_utc()
-    tenant = services.settings.tenant_id
+    tenant = tenant_id
     found = stored_findings(services.store, tenant).get(finding_id)
 
     def record(result: Result, status: int, detail: str, **change: dict[str, object]) -> None:
@@ -87,6 +102,7 @@ def acknowledge_finding(
             services.store,
             _entry(
                 services,
+                tenant,
                 caller,
                 AuditAction.ACKNOWLEDGE,
                 target=found.id if found else finding_id,

@@ -20,10 +20,10 @@ from shared.conditional_access.classic.matching import (
 )
 from shared.conditional_access.classic.removals import parse_removal
 from shared.conditional_access.classic.rows import ClassicPolicy, Drift, PolicyState
-from shared.conditional_access.modern import policy_from_graph
 from shared.conditional_access.settings import load
 from shared.findings import query as finding_query
 from shared.findings.model import Finding, FindingStatus, Severity
+from shared.graph.conditional_access_policies import policy_from_graph
 from shared.graph.directory_audits import decode_value, event_from_graph
 from shared.setting_spec import Reader
 from tests.support.ca_payloads import audit_event, ca_policy, detail, disabled_update

@@ -399,7 +399,7 @@ def test_a_configure_call_that_cannot_get_the_lease_in_time_is_409_with_retry_af
 ) -> None:
     seed(graph, tenant_id, {"id": LOOKOUT})
     monkeypatch.setattr(configurator, "LEASE_WAIT_SECONDS", 0.3)
-    from shared.heartbeat.sweep import now_utc
+    from shared.clock import now_utc
 
     holder = ChangeStore(services().store).acquire(tenant_id, now_utc(), configurator.LEASE)
     assert holder is not None
@@ -417,12 +417,30 @@ def test_an_expired_lease_of_a_crashed_caller_is_taken_over(
 ) -> None:
     from datetime import timedelta
 
-    from shared.heartbeat.sweep import now_utc
+    from shared.clock import now_utc
 
     seed(graph, tenant_id, {"id": LOOKOUT})
     store = ChangeStore(services().store)
     assert store.acquire(tenant_id, now_utc() - timedelta(minutes=10), configurator.LEASE) is not None
     assert put(host, "lookout", {"appSync": True}).status_code == 200
+
+
+def test_a_lease_expires_on_the_apps_clock_without_anyone_waiting_for_it(
+    host: Host, graph: GraphSimulator, tenant_id: str, mocker: Any
+) -> None:
+    # The clock stands in (pytest-mock, one patch point for every module): a caller took the lease
+    # and crashed; once the app's clock is past the lease, the next call takes it over at once.
+    from datetime import timedelta
+
+    from shared.clock import now_utc
+
+    seed(graph, tenant_id, {"id": LOOKOUT})
+    taken = now_utc()
+    assert ChangeStore(services().store).acquire(tenant_id, taken, configurator.LEASE) is not None
+    mocker.patch("shared.clock.system_now", return_value=taken + configurator.LEASE + timedelta(seconds=1))
+    response = put(host, "lookout", {"appSync": True})
+    assert response.status_code == 200
+    assert body(response)["applied"] is True
 
 
 # -- idempotency -----------------------------------------------------------------------------
@@ -612,7 +630,7 @@ def test_an_idempotency_key_is_free_again_after_24_hours_or_when_its_first_deliv
 ) -> None:
     from datetime import timedelta
 
-    from shared.heartbeat.sweep import now_utc
+    from shared.clock import now_utc
     from shared.store.changes import ClaimState, StoredResponse
 
     store = ChangeStore(services().store)
@@ -632,7 +650,7 @@ def test_an_idempotency_key_is_free_again_after_24_hours_or_when_its_first_deliv
 def test_a_large_first_response_is_kept_whole(azurite: Any, env: Any, tenant_id: str) -> None:
     import os
 
-    from shared.heartbeat.sweep import now_utc
+    from shared.clock import now_utc
     from shared.store.changes import ClaimState, StoredResponse
 
     store = ChangeStore(services().store)

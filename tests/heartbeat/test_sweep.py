@@ -311,8 +311,9 @@ def test_history_keeps_every_observation_within_the_retention_only(
     from datetime import timedelta
 
     from shared.alerting.stored import query_alerts
+    from shared.clock import now_utc
     from shared.context import services
-    from shared.heartbeat.sweep import history, now_utc, run_heartbeat_sweep
+    from shared.heartbeat.sweep import history, run_heartbeat_sweep
 
     env(HISTORY_RETENTION_DAYS="30")
     load(graph, tenant_id, connector(LOOKOUT, "now-1h"), connector(DEFENDER, "now-1h"))
@@ -322,7 +323,7 @@ def test_history_keeps_every_observation_within_the_retention_only(
         if days_ago == 20:  # Lookout's heartbeat, 5 days old by then: a change, so an alert
             load(graph, tenant_id, connector(LOOKOUT, "now-25d"), connector(DEFENDER, "now-1h"))
         result = run_heartbeat_sweep(
-            s.settings, s.graph, s.store, s.channels, now=now - timedelta(days=days_ago)
+            s.settings, s.graph, s.store, s.channels, tenant_id=tenant_id, now=now - timedelta(days=days_ago)
         )
         assert result.recorded
     # Each sweep trims what is older than 30 days at its own time: the last one (10 days ago)
@@ -398,7 +399,7 @@ def test_an_acknowledgement_made_while_a_sweep_runs_is_not_undone(
     s = services()
     store = PersonAcksDuringTheSweep(s.store._service)
     load(graph, tenant_id, connector(LOOKOUT, "now-40h"))  # recovering: unresponsive -> warning
-    result = run_heartbeat_sweep(s.settings, s.graph, store, s.channels)
+    result = run_heartbeat_sweep(s.settings, s.graph, store, s.channels, tenant_id=tenant_id)
 
     assert result.ok and result.recorded
     stored = stored_findings(s.store, tenant_id)[lookout_finding]

@@ -76,7 +76,9 @@ def jira_settings(fake: FakeJira) -> dict[str, str]:
 def sweep(now: datetime | None = None) -> SweepResult:
     """The real heartbeat sweep (record, then deliver), with the app's own services."""
     s = context.services()
-    return run_heartbeat_sweep(s.settings, s.graph, s.store, s.channels, now=now)
+    return run_heartbeat_sweep(
+        s.settings, s.graph, s.store, s.channels, tenant_id=s.settings.tenant_id, now=now
+    )
 
 
 def outbox(now: datetime) -> DeliveryReport:

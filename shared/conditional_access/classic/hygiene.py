@@ -9,22 +9,11 @@ from datetime import datetime, timedelta
 from shared.alerting.alerts import Alert, close_finding, finding_alert
 from shared.conditional_access.classic.changes import when
 from shared.conditional_access.classic.rows import AuditCursor, ClassicPolicy
-from shared.findings.model import Finding, FindingKind, Severity, observe
+from shared.findings.kinds import KINDS
+from shared.findings.model import Finding, FindingKind, observe
 
 HYGIENE_RESOURCE = "classic-policies"
 GAP_RESOURCE = "directory-audit-log"
-
-
-HYGIENE_REMEDIATION = (
-    "Classic MTD policies are obsolete: Intune stopped creating them for Defender for Endpoint in "
-    "service release 2308 (August 2023) and, since 2404 (April 2024), they are not needed for any "
-    "partner and can be deleted. Remove them safely: (1) make sure an enabled modern Conditional "
-    "Access policy requires a compliant device on every platform your connectors enable (MTD Guard's "
-    "caCoverage findings list any gap); (2) announce each removal with POST /api/ca/planned-removals "
-    "(or the ticket webhook) so MTD Guard records it as planned; (3) delete the policy in Entra admin "
-    "center > Protection > Conditional Access > Classic policies - delete, never disable: a disabled "
-    "classic policy cannot be re-enabled; (4) import the new inventory (PUT /api/ca/classic-baseline)."
-)
 
 
 def plan_hygiene(
@@ -52,10 +41,10 @@ def plan_hygiene(
         kind=FindingKind.CLASSIC_POLICY_HYGIENE,
         resource_id=HYGIENE_RESOURCE,
         resource_name="classic MTD Conditional Access policies",
-        severity=Severity.INFO,
+        severity=KINDS[FindingKind.CLASSIC_POLICY_HYGIENE].severity,
         message=f"{len(remaining)} classic MTD Conditional Access "
         f"{'policy still exists' if len(remaining) == 1 else 'policies still exist'}: {names}.",
-        remediation=HYGIENE_REMEDIATION,
+        remediation=KINDS[FindingKind.CLASSIC_POLICY_HYGIENE].remediation,
         now=now,
     )
     if existing is not None and existing.is_active:
@@ -84,18 +73,13 @@ def plan_gap(
         kind=FindingKind.AUDIT_LOG_GAP,
         resource_id=GAP_RESOURCE,
         resource_name="Entra directory audit log",
-        severity=Severity.WARNING,
+        severity=KINDS[FindingKind.AUDIT_LOG_GAP].severity,
         message=(
             f"The directory audit log was last read up to {when(cursor.position)}, but it keeps "
             f"events for {retention_days} days only: changes to classic CA policies between "
             f"{when(cursor.position)} and {when(lost_until)} may have been missed."
         ),
-        remediation=(
-            "Re-export the classic policy inventory from the Entra portal and import it "
-            "(PUT /api/ca/classic-baseline): the import re-baselines and closes this finding. Keep the "
-            "monitor running more often than the retention (AUDIT_LOG_RETENTION_DAYS), or stream the "
-            "audit log to Log Analytics for longer retention."
-        ),
+        remediation=KINDS[FindingKind.AUDIT_LOG_GAP].remediation,
         now=now,
     )
     if existing is not None and existing.is_active:
