@@ -38,7 +38,7 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, frozenset | set):
-        return sorted(_canonical(v) for v in value)
+        return sorted(str(v) for v in value)  # StrEnum members read as their values
     raise TypeError(f"not a filter value: {type(value).__name__}")
 
 
