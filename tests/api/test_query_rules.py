@@ -34,15 +34,9 @@ def pointers(response: Any) -> dict[str, str]:
 
 @pytest.fixture
 def alerted(host: Host, env: Any, receiver: Receiver, graph: GraphSimulator, tenant_id: str) -> None:
-    """Three stale connectors swept once: three heartbeat alerts (one high) and findings."""
+    """Three stale connectors swept once: three heartbeat alerts and findings."""
     env(ALERT_WEBHOOK_URL=receiver.url)
-    load(
-        graph,
-        tenant_id,
-        connector(LOOKOUT, "now-9d"),
-        connector(ZIMPERIUM, "now-40h", threshold=3),
-        connector(DEFENDER, "now-10d"),
-    )
+    load(graph, tenant_id, *(connector(cid, "now-9d") for cid in (LOOKOUT, ZIMPERIUM, DEFENDER)))
     assert host.http("checks_run", "POST", "/api/checks/heartbeat").status_code == 200
 
 
