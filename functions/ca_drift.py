@@ -13,7 +13,7 @@ from functions.http.body import read_json
 from functions.http.callers import caller_for
 from functions.http.problems import FieldError, Problem, invalid
 from functions.jobs import configured_services
-from shared.conditional_access.classic import InvalidInventory
+from shared.conditional_access.classic.inventory import InvalidInventory
 from shared.conditional_access.drift import (
     CaDriftResult,
     announce_removal,
