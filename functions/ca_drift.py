@@ -69,7 +69,7 @@ def checks_ca_drift(req: func.HttpRequest) -> func.HttpResponse:
 def _invalid(exc: InvalidInventory) -> Problem:
     return invalid(
         "Invalid body",
-        [FieldError(e.split(":", 1)[0], e.split(":", 1)[-1].strip()) for e in exc.errors],
+        [FieldError(e.pointer, e.detail) for e in exc.errors],
     )
 
 

@@ -179,3 +179,40 @@ def test_any_query_is_answered_200_or_one_400_listing_each_bad_parameter(
     for error in errors:
         assert error["pointer"] == "/" + error["parameter"].replace("~", "~0").replace("/", "~1")
         assert error["detail"].startswith(error["parameter"] + " ")
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "path", "payload", "expected"),
+    [
+        (
+            "planned_removal_create",
+            "POST",
+            "/api/ca/planned-removals",
+            {"policyId": "not-a-guid", "bogus": 1},
+            {"/bogus", "/policyId"},
+        ),
+        (
+            "classic_baseline_import",
+            "PUT",
+            "/api/ca/classic-baseline",
+            {"policies": [{"displayName": "x", "state": "on", "a/b": 1}], "exportedBy": 7},
+            {"/policies/0/state", "/policies/0/a~1b", "/exportedBy"},
+        ),
+        (
+            "connector_configure",
+            "PUT",
+            "/api/connectors/lookout",
+            {"android": {"bogus": True}},
+            {"/android/bogus"},
+        ),
+    ],
+)
+def test_every_body_validator_answers_rfc_6901_pointers(
+    host: Host, name: str, method: str, path: str, payload: dict[str, Any], expected: set[str]
+) -> None:
+    route = {"partner": "lookout"} if name == "connector_configure" else {}
+    response = host.http(name, method, path, route_params=route, body=payload)
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    found = body(response)
+    assert {e["pointer"] for e in found["errors"]} == expected
+    assert all(p in found["detail"] for p in expected)  # the detail says where, too
