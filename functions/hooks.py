@@ -11,6 +11,7 @@ authentication on, an OAuth token carrying the MtdGuard.Operator role.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import azure.functions as func
@@ -34,7 +35,17 @@ from shared.tickets.payloads import HookSource
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Hub-Signature"
-HOOK_QUERY = QuerySpec("hook_receive", (Text("action", "jira: when the body has none", max_length=64),))
+HOOK_QUERY = QuerySpec(
+    "hook_receive",
+    (
+        Text(
+            "action",
+            "jira: when the body has none",
+            pattern=re.compile("configure|check|acknowledge|ack", re.IGNORECASE),
+            example="configure, check or acknowledge",
+        ),
+    ),
+)
 
 
 def _source(req: func.HttpRequest) -> HookSource:
@@ -80,7 +91,11 @@ def hook_receive(req: func.HttpRequest) -> func.HttpResponse:
 def _handle(req: func.HttpRequest, source: HookSource) -> func.HttpResponse:
     payload = read_json(req)
     ticket = hooks.ticket_of(source, payload)
-    action: str | None = HOOK_QUERY.parse(req)["action"]
+    try:
+        action: str | None = HOOK_QUERY.parse(req)["action"]
+    except Problem as problem:
+        problem.extra.update(ticket=ticket, source=source.value)  # every answer names the ticket
+        raise
     try:
         hook = hooks.parse(source, payload, action)
     except InvalidSettings as exc:

@@ -90,7 +90,9 @@ class Text(Param):
 
     def schema(self) -> Schema:
         schema: Schema = {"type": "string", "minLength": 1, "maxLength": self.max_length}
-        return schema if self.pattern is None else {**schema, "pattern": f"^{self.pattern.pattern}$"}
+        if self.pattern is None or self.pattern.flags & re.IGNORECASE:
+            return schema  # JSON Schema patterns (ECMA 262) have no flags: a case-blind one cannot be said
+        return {**schema, "pattern": f"^(?:{self.pattern.pattern})$"}
 
 
 @dataclass(frozen=True)

@@ -216,3 +216,24 @@ def test_every_body_validator_answers_rfc_6901_pointers(
     found = body(response)
     assert {e["pointer"] for e in found["errors"]} == expected
     assert all(p in found["detail"] for p in expected)  # the detail says where, too
+
+
+def test_a_bad_webhook_action_in_the_url_is_a_query_problem_that_still_names_the_ticket(host: Host) -> None:
+    payload = {"issue": {"key": "OPS-5"}}
+    response = host.http(
+        "hook_receive",
+        "POST",
+        "/api/hooks/jira",
+        route_params={"source": "jira"},
+        params={"action": "reboot"},
+        body=payload,
+    )
+    found = problem(response)
+    assert found["errors"] == [
+        {
+            "pointer": "/action",
+            "parameter": "action",
+            "detail": "action 'reboot' is not like configure, check or acknowledge",
+        }
+    ]
+    assert (found["ticket"], found["source"]) == ("OPS-5", "jira")
