@@ -261,9 +261,9 @@ class QuerySpec:
                 errors[param.name] = str(exc)
         for name in sorted(given):
             errors[name] = self._unknown(name)
-        after = None
-        if token is not None and not errors:
-            after = self._position(token, values, errors)
+        # A token is checked even when other parameters are bad, against its filters only when
+        # they could all be read.
+        after = None if token is None else self._position(token, None if errors else values, errors)
         if errors:
             raise invalid(
                 "Invalid query parameter",
@@ -275,10 +275,11 @@ class QuerySpec:
         takes = ", ".join(p.name for p in self.params) or "no query parameters"
         return f"{name} is not a parameter of this route; it takes {takes}"
 
-    def _position(self, token: str, values: dict[str, Any], errors: dict[str, str]) -> Any:
+    def _position(self, token: str, values: dict[str, Any] | None, errors: dict[str, str]) -> Any:
         param = next(p for p in self.params if isinstance(p, Token))
+        filters = None if values is None else self.filters(values)
         try:
-            return param.position(tokens.decode(token, self.scope, self.filters(values)))
+            return param.position(tokens.decode(token, self.scope, filters))
         except tokens.TokenError as exc:
             errors[param.name] = f"{param.name} {exc}"
         except (ValueError, TypeError, KeyError, IndexError):

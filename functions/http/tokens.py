@@ -56,9 +56,9 @@ def encode(position: Any, scope: str, filters: Mapping[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode(token: str, scope: str, filters: Mapping[str, Any]) -> Any:
+def decode(token: str, scope: str, filters: Mapping[str, Any] | None) -> Any:
     """The position ``token`` carries; TokenError when it is not one of this route's tokens, or was
-    issued for other filters."""
+    issued for other filters (not checked when ``filters`` is None: they could not be read)."""
     try:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         version, issued_for, issued_filters, position = data["v"], data["s"], data["f"], data["p"]
@@ -66,6 +66,6 @@ def decode(token: str, scope: str, filters: Mapping[str, Any]) -> Any:
         raise TokenError("is not one this API returned") from None
     if version != VERSION or issued_for != scope:
         raise TokenError("is not one this API returned for this route")
-    if issued_filters != filters_hash(filters):
+    if filters is not None and issued_filters != filters_hash(filters):
         raise TokenError("belongs to other filters: keep the same filters when paging", other_filters=True)
     return position
