@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import azure.functions as func
 
 from functions import views
-from functions.http import Problem, endpoint, json_response, query_int
+from functions.http import Problem, endpoint, json_response
+from functions.http.query import Choice, Count, Moment, QuerySpec, Text, Token
 from functions.jobs import configured_services
 from shared import principal
 from shared.alerting import stored
@@ -26,9 +25,6 @@ from shared.principal import Role
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
-TOKEN_PARAM = "continuationToken"  # noqa: S105 - a query parameter name, not a secret
-_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
-_FINDING_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}")
 _ALERT_ID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
@@ -55,70 +51,43 @@ def alerts_outbox(timer: func.TimerRequest) -> None:
 
 # -- GET /api/alerts ----------------------------------------------------------------------------
 
-
-def _present(req: func.HttpRequest, names: tuple[str, ...]) -> None:
-    """A parameter given empty is a mistake (a template variable left blank), not 'no filter'."""
-    for name in names:
-        if name in req.params and not req.params[name]:
-            raise Problem(400, "Invalid query parameter", f"{name} is empty: leave it out or give a value")
+EARLIEST = datetime(1601, 1, 1, tzinfo=UTC)  # Table Storage's earliest time: every alert is later
 
 
-def _choice(req: func.HttpRequest, name: str, values: list[str]) -> str | None:
-    raw: str | None = req.params.get(name)
-    if not raw:
-        return None
-    if raw not in values:
-        raise Problem(
-            400, "Invalid query parameter", f"{name} must be one of {', '.join(values)}, got {raw!r}"
-        )
-    return raw
+def _position(raw: Any) -> tuple[str, str]:
+    moment, alert_id = raw
+    return (str(moment), str(alert_id))
 
 
-def _since(req: func.HttpRequest) -> datetime | None:
-    raw = req.params.get("since")
-    if not raw:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise Problem(
-            400, "Invalid query parameter", "since must be an ISO 8601 time such as 2026-01-31T08:00:00Z"
-        ) from None
-    moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-    return None if moment.year < 1601 else moment  # Table Storage's earliest time: all alerts are later
-
-
-def _pattern(req: func.HttpRequest, name: str, pattern: re.Pattern[str], example: str) -> str | None:
-    raw: str | None = req.params.get(name)
-    if not raw:
-        return None
-    if not pattern.fullmatch(raw):
-        raise Problem(400, "Invalid query parameter", f"{name} {raw[:100]!r} is not like {example}")
-    return raw
+LIST_QUERY = QuerySpec(
+    "alerts_list",
+    (
+        Choice("status", enum=DeliveryStatus),
+        Text("channel", "webhook, teams, servicenow or jira"),
+        Text(
+            "kind",
+            "finding kind, e.g. heartbeat",
+            pattern=re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}"),
+            example="heartbeat",
+        ),
+        Choice("severity", enum=Severity),
+        Text(
+            "findingId",
+            pattern=re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}"),
+            example="heartbeat.2c7790de-8b02-4814-85cf-e0c59380dee8",
+        ),
+        Moment("since", "detected at or after"),
+        Count("limit", low=1, high=200, fallback=50),
+        Token(position=_position),
+    ),
+)
 
 
 def _order(alert: Alert) -> tuple[str, str]:
     return (alert.detected_at.astimezone(UTC).isoformat(), alert.alert_id)
 
 
-def _token(alert: Alert) -> str:
-    moment, alert_id = _order(alert)
-    raw = json.dumps({"t": moment, "id": alert_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _after_token(req: func.HttpRequest) -> tuple[str, str] | None:
-    raw = req.params.get(TOKEN_PARAM)
-    if not raw:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        return (str(data["t"]), str(data["id"]))
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        raise Problem(400, "Invalid query parameter", f"{TOKEN_PARAM} is not one this API returned") from None
-
-
-def _matches(alert: Alert, channel: str | None, status: str | None) -> bool:
+def _matches(alert: Alert, channel: str | None, status: DeliveryStatus | None) -> bool:
     deliveries = [d for n, d in alert.deliveries.items() if channel is None or n == channel]
     if channel is not None and not deliveries:
         return False
@@ -127,44 +96,47 @@ def _matches(alert: Alert, channel: str | None, status: str | None) -> bool:
 
 @bp.function_name("alerts_list")
 @bp.route(route="alerts", methods=["GET"])
-@endpoint(Role.READER)
+@endpoint(Role.READER, LIST_QUERY)
 def alerts_list(req: func.HttpRequest) -> func.HttpResponse:
-    _present(req, ("status", "severity", "since", "limit", TOKEN_PARAM, "channel", "kind", "findingId"))
+    q = LIST_QUERY.parse(req)
     s = services()
     tenant = s.settings.tenant_id
-    status = _choice(req, "status", [d.value for d in DeliveryStatus])
-    severity = _choice(req, "severity", [v.value for v in Severity])
-    channel = req.params.get("channel") or None
-    limit = query_int(req, "limit", default=50, low=1, high=200)
-    after = _after_token(req)
+    since: datetime | None = q["since"]
     found = stored.query_alerts(
         s.store,
         tenant,
-        kind=_pattern(req, "kind", _KIND, "heartbeat"),
-        severity=severity,
-        finding_id=_pattern(req, "findingId", _FINDING_ID, "heartbeat.2c7790de-8b02-4814-85cf-e0c59380dee8"),
-        since=_since(req),
+        kind=q["kind"],
+        severity=q["severity"],
+        finding_id=q["findingId"],
+        since=since if since is not None and since >= EARLIEST else None,
     )
     counts: dict[str, dict[str, int]] = {}
     for alert in found:
         for name, delivery in alert.deliveries.items():
             per = counts.setdefault(name, {})
             per[delivery.status.value] = per.get(delivery.status.value, 0) + 1
-    chosen = sorted((a for a in found if _matches(a, channel, status)), key=_order, reverse=True)
-    if after is not None:
-        chosen = [a for a in chosen if _order(a) < after]
+    chosen = sorted((a for a in found if _matches(a, q["channel"], q["status"])), key=_order, reverse=True)
+    if q.after is not None:
+        chosen = [a for a in chosen if _order(a) < q.after]
+    limit: int = q["limit"]
     page = chosen[:limit]
-    token = _token(page[-1]) if len(chosen) > limit else None
+    token = q.next_token(list(_order(page[-1]))) if len(chosen) > limit else None
     return json_response(views.alert_page(tenant, s.channels, counts, page, token))
 
 
 # -- POST /api/alerts/{alertId}/redeliver -------------------------------------------------------
 
 
+REDELIVER_QUERY = QuerySpec(
+    "alert_redeliver", (Text("channel", "only this channel, whatever its delivery ended as"),)
+)
+
+
 @bp.function_name("alert_redeliver")
 @bp.route(route="alerts/{alertId}/redeliver", methods=["POST"])
-@endpoint(Role.OPERATOR)
+@endpoint(Role.OPERATOR, REDELIVER_QUERY)
 def alert_redeliver(req: func.HttpRequest) -> func.HttpResponse:
+    channel: str | None = REDELIVER_QUERY.parse(req)["channel"]
     s = services()
     tenant = s.settings.tenant_id
     alert_id = req.route_params.get("alertId", "")
@@ -176,7 +148,6 @@ def alert_redeliver(req: func.HttpRequest) -> func.HttpResponse:
             404, "Alert not found", f"No alert {alert_id!r} in tenant {tenant}; GET /api/alerts lists them."
         )
     alert, etag = found
-    channel = req.params.get("channel") or None
     if channel is not None and channel not in alert.deliveries:
         raise Problem(
             404,

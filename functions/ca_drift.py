@@ -3,15 +3,15 @@ baseline import and planned removals."""
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 import azure.functions as func
 
 from functions import views
-from functions.configure import caller_for
-from functions.http import Problem, endpoint, json_response
+from functions.http import endpoint, json_response
+from functions.http.body import read_json
+from functions.http.callers import caller_for
+from functions.http.problems import FieldError, Problem, invalid
 from functions.jobs import configured_services
 from shared.conditional_access.classic.inventory import InvalidInventory
 from shared.conditional_access.drift import (
@@ -26,7 +26,6 @@ from shared.principal import Role
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
-MAX_BODY = 1_000_000  # an inventory of 500 policies with details fits comfortably
 
 
 def _run() -> CaDriftResult:
@@ -67,22 +66,10 @@ def checks_ca_drift(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(views.ca_drift(_run()))
 
 
-def _json_body(req: func.HttpRequest) -> Any:
-    raw = req.get_body()
-    if len(raw) > MAX_BODY:
-        raise Problem(413, "Body too large", f"The body may be at most {MAX_BODY} bytes.")
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise Problem(400, "Invalid body", "The body is not JSON.") from None
-
-
 def _invalid(exc: InvalidInventory) -> Problem:
-    return Problem(
-        400,
+    return invalid(
         "Invalid body",
-        f"{len(exc.errors)} problem(s): " + "; ".join(exc.errors),
-        errors=[{"pointer": e.split(":", 1)[0], "detail": e.split(":", 1)[-1].strip()} for e in exc.errors],
+        [FieldError(e.pointer, e.detail) for e in exc.errors],
     )
 
 
@@ -90,7 +77,7 @@ def _invalid(exc: InvalidInventory) -> Problem:
 @bp.route(route="ca/classic-baseline", methods=["PUT"])
 @endpoint(Role.OPERATOR)
 def classic_baseline_import(req: func.HttpRequest) -> func.HttpResponse:
-    body = _json_body(req)
+    body = read_json(req)
     caller = caller_for(req, "api", None, anonymous="function key caller")
     s = services()
     try:
@@ -118,7 +105,7 @@ def classic_baseline_get(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="ca/planned-removals", methods=["POST"])
 @endpoint(Role.OPERATOR)
 def planned_removal_create(req: func.HttpRequest) -> func.HttpResponse:
-    body = _json_body(req)
+    body = read_json(req)
     caller = caller_for(req, "api", None, anonymous="function key caller")
     s = services()
     try:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions import views
-from functions.http import Problem, endpoint, json_response, query_int
+from functions.http import Problem, endpoint, json_response
+from functions.http.query import Count, QuerySpec
 from shared import catalog
 from shared.context import services
 from shared.heartbeat.sweep import history, last_sweep, stored_statuses
 from shared.principal import Role
 
 bp = func.Blueprint()
+DETAIL_QUERY = QuerySpec("connector_get", (Count("historyLimit", low=1, high=1000, fallback=50),))
 
 
 @bp.function_name("connectors_list")
@@ -27,8 +29,9 @@ def connectors_list(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.function_name("connector_get")
 @bp.route(route="connectors/{partner}", methods=["GET"])
-@endpoint(Role.READER)
+@endpoint(Role.READER, DETAIL_QUERY)
 def connector_get(req: func.HttpRequest) -> func.HttpResponse:
+    limit: int = DETAIL_QUERY.parse(req)["historyLimit"]
     s = services()
     tenant = s.settings.tenant_id
     wanted = req.route_params.get("partner", "")
@@ -41,6 +44,5 @@ def connector_get(req: func.HttpRequest) -> func.HttpResponse:
             f"No connector {wanted!r} was seen in tenant {tenant} by the last sweep. Use a catalog "
             "name (e.g. 'lookout', 'defender') or a connector id from GET /api/connectors.",
         )
-    limit = query_int(req, "historyLimit", default=50, low=1, high=1000)
     seen = history(s.store, tenant, status.id, limit)
     return json_response(views.connector_detail(status, seen))

@@ -3,17 +3,18 @@ list them with filters and paging, and acknowledge one (no more alerts while it 
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import azure.functions as func
 
 from functions import views
-from functions.configure import TICKET_HEADER, caller_for, refused_response
-from functions.http import Problem, endpoint, json_response, query_int
+from functions.http import endpoint, json_response
+from functions.http.body import read_json
+from functions.http.callers import TICKET_HEADER, caller_for, refused_response
+from functions.http.problems import FieldError, invalid, json_pointer
+from functions.http.query import Choice, Count, QuerySpec, Token
 from shared.configure.apply import Refused
 from shared.context import services
 from shared.findings import query as finding_query
+from shared.findings.model import FindingKind, FindingStatus, Severity
 from shared.findings.stored import stored_findings
 from shared.principal import Role
 from shared.tickets.actions import acknowledge_finding
@@ -21,43 +22,55 @@ from shared.tickets.actions import acknowledge_finding
 bp = func.Blueprint()
 MAX_NOTE = 1000
 
+LIST_QUERY = QuerySpec(
+    "findings_list",
+    (
+        Choice("kind", "comma-separated finding kinds", enum=FindingKind, many=True),
+        Choice("severity", "comma-separated severities", enum=Severity, many=True),
+        Choice("status", "comma-separated statuses", enum=FindingStatus, many=True),
+        Count("limit", low=1, high=finding_query.MAX_LIMIT, fallback=finding_query.DEFAULT_LIMIT),
+        Token(position=finding_query.as_sort_key),
+    ),
+)
+
 
 @bp.function_name("findings_list")
 @bp.route(route="findings", methods=["GET"])
-@endpoint(Role.READER)
+@endpoint(Role.READER, LIST_QUERY)
 def findings_list(req: func.HttpRequest) -> func.HttpResponse:
-    try:
-        query = finding_query.FindingQuery.parse(
-            req.params.get("kind"), req.params.get("severity"), req.params.get("status")
-        )
-        limit = query_int(
-            req, "limit", default=finding_query.DEFAULT_LIMIT, low=1, high=finding_query.MAX_LIMIT
-        )
-        s = services()
-        found, token = finding_query.page(
-            stored_findings(s.store, s.settings.tenant_id).values(),
-            query,
-            limit=limit,
-            token=req.params.get("continuationToken") or None,
-        )
-    except finding_query.BadQuery as exc:
-        raise Problem(400, "Invalid query parameter", str(exc), parameter=exc.parameter) from None
+    q = LIST_QUERY.parse(req)
+    query = finding_query.FindingQuery(
+        kinds=q["kind"] or frozenset(),
+        severities=q["severity"] or frozenset(),
+        statuses=q["status"] or frozenset(),
+    )
+    s = services()
+    found, last = finding_query.page(
+        stored_findings(s.store, s.settings.tenant_id).values(), query, limit=q["limit"], after=q.after
+    )
+    token = q.next_token(list(last)) if last else None
     return json_response(views.finding_page(s.settings.tenant_id, found, token))
 
 
 def _note(req: func.HttpRequest) -> str | None:
-    raw = req.get_body()
-    if not raw.strip():
+    """The optional ``{"note": "..."}`` body: 400 with a pointer per bad field otherwise."""
+    if not req.get_body().strip():
         return None
-    try:
-        body: Any = json.loads(raw)
-    except ValueError:
-        raise Problem(400, "Invalid body", 'The body must be JSON: {"note": "..."} (or empty).') from None
-    if not isinstance(body, dict) or set(body) - {"note"}:
-        raise Problem(400, "Invalid body", "The body takes one optional field: note (text).")
+    body = read_json(req)
+    if not isinstance(body, dict):
+        raise invalid(
+            "Invalid body", [FieldError("", 'The body must be a JSON object: {"note": "..."} (or empty).')]
+        )
+    errors = [
+        FieldError(json_pointer(k), f"unknown field {k!r}: the body takes one optional field, note (text)")
+        for k in body
+        if k != "note"
+    ]
     note = body.get("note")
     if "note" in body and (not isinstance(note, str) or len(note) > MAX_NOTE):
-        raise Problem(400, "Invalid body", f"note must be text of at most {MAX_NOTE} characters.")
+        errors.append(FieldError("/note", f"note must be text of at most {MAX_NOTE} characters"))
+    if errors:
+        raise invalid("Invalid body", errors)
     return (note.strip() or None) if isinstance(note, str) else None
 
 

@@ -11,13 +11,16 @@ authentication on, an OAuth token carrying the MtdGuard.Operator role.
 from __future__ import annotations
 
 import logging
+import re
 
 import azure.functions as func
 
 from functions import views
-from functions.configure import caller_for, refused_response
 from functions.http import Problem, endpoint, json_response
-from functions.replay import body_json, idempotent
+from functions.http.body import read_json
+from functions.http.callers import caller_for, refused_response
+from functions.http.query import QuerySpec, Text
+from functions.replay import idempotent
 from shared import settings
 from shared.configure.apply import Refused, configure
 from shared.configure.fields import InvalidSettings
@@ -30,6 +33,17 @@ from shared.tickets.payloads import HookSource
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Hub-Signature"
+HOOK_QUERY = QuerySpec(
+    "hook_receive",
+    (
+        Text(
+            "action",
+            "jira: when the body has none",
+            pattern=re.compile("configure|check|acknowledge|ack", re.IGNORECASE),
+            example="configure, check or acknowledge",
+        ),
+    ),
+)
 
 
 def _source(req: func.HttpRequest) -> HookSource:
@@ -65,7 +79,7 @@ def _check_signature(req: func.HttpRequest, source: HookSource) -> None:
 
 @bp.function_name("hook_receive")
 @bp.route(route="hooks/{source}", methods=["POST"])
-@endpoint(Role.OPERATOR)
+@endpoint(Role.OPERATOR, HOOK_QUERY)
 def hook_receive(req: func.HttpRequest) -> func.HttpResponse:
     source = _source(req)
     _check_signature(req, source)  # before anything is claimed, read or written
@@ -73,10 +87,15 @@ def hook_receive(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _handle(req: func.HttpRequest, source: HookSource) -> func.HttpResponse:
-    payload = body_json(req)
+    payload = read_json(req)
     ticket = hooks.ticket_of(source, payload)
     try:
-        hook = hooks.parse(source, payload, req.params.get("action"))
+        action: str | None = HOOK_QUERY.parse(req)["action"]
+    except Problem as problem:
+        problem.extra.update(ticket=ticket, source=source.value)  # every answer names the ticket
+        raise
+    try:
+        hook = hooks.parse(source, payload, action)
     except InvalidSettings as exc:
         errors = [{"pointer": e.pointer, "detail": e.detail} for e in exc.errors]
         detail = "The webhook payload is not valid: " + "; ".join(

@@ -21,11 +21,12 @@ from urllib.parse import urlsplit
 import azure.functions as func
 
 from functions.http import Problem, problem_response
+from functions.http.callers import KEY_HEADERS
+from functions.http.endpoint import request_path
 from shared.clock import now_utc
 from shared.context import services
 from shared.store.changes import ChangeStore, ClaimState, StoredResponse, key_row
 
-KEY_HEADERS = ("Idempotency-Key", "X-Atlassian-Webhook-Identifier")
 REPLAYED_HEADER = "Idempotent-Replayed"
 WAIT_SECONDS = 10.0
 _POLL_SECONDS = 0.2
@@ -53,7 +54,7 @@ def run_as_problem(req: func.HttpRequest, run: Callable[[], func.HttpResponse]) 
     try:
         return run()
     except Problem as problem:
-        return problem_response(problem, urlsplit(req.url).path)
+        return problem_response(problem, request_path(req))
 
 
 def idempotent(req: func.HttpRequest, scope: str, run: Callable[[], func.HttpResponse]) -> func.HttpResponse:
@@ -92,7 +93,7 @@ def idempotent(req: func.HttpRequest, scope: str, run: Callable[[], func.HttpRes
                     "An earlier delivery with this idempotency key is still being processed; "
                     "retry shortly to get its result.",
                 ),
-                urlsplit(req.url).path,
+                request_path(req),
             )
             response.headers["Retry-After"] = "2"
             return response
@@ -122,11 +123,3 @@ def _replay(stored: StoredResponse) -> func.HttpResponse:
         charset="utf-8",
         headers={**stored.headers, REPLAYED_HEADER: "true"},
     )
-
-
-def body_json(req: func.HttpRequest) -> object:
-    """The request's JSON body; 400 problem when it is not JSON."""
-    try:
-        return json.loads(req.get_body() or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(400, "Invalid JSON", "The request body must be a JSON object.") from None

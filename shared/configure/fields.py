@@ -35,6 +35,7 @@ from enum import StrEnum
 from typing import Any
 
 from shared import catalog
+from shared.json_pointer import FieldError, child
 
 PLATFORMS = ("android", "ios", "windows", "mac")
 THRESHOLD_RANGE = (1, 365)  # Intune documents no bounds; a year is the longest that makes sense
@@ -140,16 +141,9 @@ CONFIRMED: dict[str, Capability] = {
 }
 
 
-class FieldError(ValueError):
+class InvalidSettings(ValueError):
     """One invalid field of a configure body, named by RFC 6901 pointer (``""``: the whole body)."""
 
-    def __init__(self, pointer: str, detail: str) -> None:
-        super().__init__(f"{pointer or '/'}: {detail}")
-        self.pointer = pointer
-        self.detail = detail
-
-
-class InvalidSettings(ValueError):
     """Every problem with a settings body; ``errors`` lists them by JSON pointer."""
 
     def __init__(self, errors: list[FieldError]) -> None:
@@ -194,7 +188,7 @@ def parse(body: Any, base: str = "") -> dict[str, bool | int]:
     desired: dict[str, bool | int] = {}
     errors: list[FieldError] = []
     for key, value in body.items():
-        pointer = f"{base}/{_escape(key)}"
+        pointer = child(base, key)
         if key in _PLATFORM_KEYS:
             _parse_platform(key, value, pointer, desired, errors)
         elif key in _TOP_LEVEL:
@@ -216,7 +210,7 @@ def _parse_platform(
         return
     allowed = {f.pointer.rsplit("/", 1)[1]: f for f in _PLATFORM_KEYS[platform]}
     for name, inner in value.items():
-        inner_pointer = f"{pointer}/{_escape(name)}"
+        inner_pointer = child(pointer, name)
         spec = allowed.get(name)
         if spec is None:
             errors.append(FieldError(inner_pointer, _unknown(name, sorted(allowed), platform)))
@@ -238,10 +232,6 @@ def _unknown(name: str, allowed: list[str], platform: str | None) -> str:
     if platform == "mac" and name == "appProtectionEvaluation":
         return "is not a setting: Intune has no app protection evaluation for macOS"
     return f"is not a known setting {where}; known: {', '.join(allowed)}"
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 # -- reading Graph and answering in the body's language ----------------------------------------

@@ -26,7 +26,8 @@ from enum import StrEnum
 from typing import Any
 
 from shared.audit.entries import AuditAction
-from shared.configure.fields import FieldError, InvalidSettings
+from shared.configure.fields import InvalidSettings
+from shared.json_pointer import FieldError
 
 _ACTIONS = {
     "configure": AuditAction.CONFIGURE,
@@ -81,15 +82,13 @@ def parse(source: HookSource, payload: Any, query_action: str | None = None) -> 
     if source is HookSource.GENERIC:
         errors += [FieldError(f"/{k}", _unknown_field()) for k in payload if k not in _GENERIC_FIELDS]
     lenient = source is not HookSource.GENERIC
-    if query_action is not None and query_action.strip().lower() not in _ACTIONS:
-        errors.append(
-            FieldError("?action", f"must be one of configure, check, acknowledge; got {query_action!r}")
-        )
+    # The route checks ?action= with the other query parameters; a bad one never gets here.
     raw_action = payload.get("action", query_action if lenient else None)
     action = _ACTIONS.get(raw_action.strip().lower()) if isinstance(raw_action, str) else None
     if action is None:
-        where = "/action" if "action" in payload or not lenient else "/action (or ?action=)"
-        errors.append(FieldError(where, f"must be one of configure, check, acknowledge; got {raw_action!r}"))
+        where = "" if "action" in payload or not lenient else " (in the body, or ?action= for jira)"
+        words = f"must be one of configure, check, acknowledge{where}; got {raw_action!r}"
+        errors.append(FieldError("/action", words))
     if source is HookSource.GENERIC and "ticket" in payload and ticket_of(source, payload) is None:
         errors.append(FieldError("/ticket", "must be text of at most 200 printable characters"))
     dry_run = _flag(payload, "dryRun", lenient, errors)

@@ -144,13 +144,12 @@ def test_findings_are_listed_worst_first_and_tokens_survive_changes_between_page
         _finding("e", Severity.WARNING, FindingStatus.ACKNOWLEDGED, 1),
     ]
     query = finding_query.FindingQuery()
-    first, token = finding_query.page(found, query, limit=2, token=None)
+    first, after = finding_query.page(found, query, limit=2)
     assert [f.id for f in first] == ["d", "c"]
-    # A new high finding opens before the next page is asked for: it sorts before the token.
+    # A new high finding opens before the next page is asked for: it sorts before the position.
     found.append(_finding("z", Severity.HIGH, FindingStatus.OPEN, 0))
-    rest, last = finding_query.page(found, query, limit=10, token=token)
+    rest, last = finding_query.page(found, query, limit=10, after=after)
     assert [f.id for f in rest] == ["a", "e", "b"] and last is None
-    with pytest.raises(finding_query.BadQuery):
-        finding_query.page(
-            found, finding_query.FindingQuery.parse("heartbeat", None, None), limit=2, token=token
-        )
+    # The position survives the JSON trip of a continuation token; a token used with other filters
+    # is refused by the route (tests/api/test_query_rules.py).
+    assert after is not None and finding_query.as_sort_key(json.loads(json.dumps(after))) == after

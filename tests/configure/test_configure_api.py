@@ -555,7 +555,7 @@ def test_audit_trail_records_who_ticket_before_after_and_pages(
         ({"result": "ok"}, "result must be one of"),
         ({"since": "yesterday"}, "ISO 8601"),
         ({"limit": "0"}, "between 1 and 500"),
-        ({"continuationToken": "garbage!"}, "not one this API handed out"),
+        ({"continuationToken": "garbage!"}, "not one this API returned"),
     ],
 )
 def test_audit_filters_are_validated(host: Host, params: dict[str, str], words: str) -> None:

@@ -15,13 +15,17 @@ from shared import catalog
 from shared.conditional_access.classic.matching import ClassicChange, find_policy, policy_key
 from shared.conditional_access.classic.rows import ClassicPolicy, Drift, PolicyState
 from shared.graph.connectors import parse_timestamp
+from shared.json_pointer import FieldError, child, pointer
 
 MAX_POLICIES = 500
 
 
 class InvalidInventory(ValueError):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
+    """Every problem of a request body (an inventory or a planned removal), each at its RFC 6901
+    pointer (``/policies/0/state``; ``""``: the whole body)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
         self.errors = errors
 
 
@@ -53,11 +57,11 @@ def content_hash(display_name: str, details: Any) -> str:
 
 
 def parse_inventory(body: Any, now: datetime) -> Inventory:
-    """Validate an inventory; raises InvalidInventory listing every problem with its JSON path."""
+    """Validate an inventory; raises InvalidInventory listing every problem at its RFC 6901 pointer."""
     if not isinstance(body, dict):
-        raise InvalidInventory(["$: must be a JSON object with a 'policies' array"])
+        raise InvalidInventory([FieldError("", "the body must be a JSON object with a 'policies' array")])
     errors = [
-        f"$.{k}: unknown field (allowed: {', '.join(sorted(_INVENTORY_KEYS))})"
+        FieldError(pointer(k), f"unknown field (allowed: {', '.join(sorted(_INVENTORY_KEYS))})")
         for k in body
         if k not in _INVENTORY_KEYS
     ]
@@ -66,30 +70,36 @@ def parse_inventory(body: Any, now: datetime) -> Inventory:
         raw = body["exportedAt"]
         exported_at = _date_time(raw)
         if exported_at is None:
-            errors.append("$.exportedAt: must be a date-time with its offset, such as 2026-11-20T09:00:00Z")
+            errors.append(
+                FieldError("/exportedAt", "must be a date-time with its offset, such as 2026-11-20T09:00:00Z")
+            )
         elif exported_at > now + timedelta(minutes=5):
-            errors.append("$.exportedAt: lies in the future")
+            errors.append(FieldError("/exportedAt", "lies in the future"))
         elif exported_at.year < 2015:  # before MTD connectors existed (and before what storage keeps well)
-            errors.append("$.exportedAt: lies before 2015")
+            errors.append(FieldError("/exportedAt", "lies before 2015"))
     exported_by = body.get("exportedBy")
     if "exportedBy" in body and (not isinstance(exported_by, str) or len(exported_by) > 256):
-        errors.append("$.exportedBy: must be text of at most 256 characters")
+        errors.append(FieldError("/exportedBy", "must be text of at most 256 characters"))
     policies = body.get("policies")
     if not isinstance(policies, list):
         raise InvalidInventory(
-            [*errors, "$.policies: required, an array (empty when no classic policy exists)"]
+            [*errors, FieldError("/policies", "required, an array (empty when no classic policy exists)")]
         )
     if len(policies) > MAX_POLICIES:
-        errors.append(f"$.policies: more than {MAX_POLICIES} entries")
+        errors.append(FieldError("/policies", f"more than {MAX_POLICIES} entries"))
     entries: list[InventoryEntry] = []
     seen: set[str] = set()
     for index, item in enumerate(policies[:MAX_POLICIES]):
-        entry = _entry(item, f"$.policies[{index}]", errors)
+        entry = _entry(item, pointer("policies", index), errors)
         if entry is None:
             continue
         key = policy_key(entry.policy_id, entry.display_name)
         if key in seen:
-            errors.append(f"$.policies[{index}]: the same policy is listed twice ({entry.display_name!r})")
+            errors.append(
+                FieldError(
+                    pointer("policies", index), f"the same policy is listed twice ({entry.display_name!r})"
+                )
+            )
         seen.add(key)
         entries.append(entry)
     if errors:
@@ -97,25 +107,26 @@ def parse_inventory(body: Any, now: datetime) -> Inventory:
     return Inventory(entries, exported_at, exported_by if isinstance(exported_by, str) else None)
 
 
-def _entry(item: Any, path: str, errors: list[str]) -> InventoryEntry | None:
+def _entry(item: Any, path: str, errors: list[FieldError]) -> InventoryEntry | None:
+    """One policy of the inventory at pointer ``path``; None (problems added to ``errors``) if bad."""
     if not isinstance(item, dict):
-        errors.append(f"{path}: must be a JSON object")
+        errors.append(FieldError(path, "must be a JSON object"))
         return None
     count = len(errors)
     errors.extend(
-        f"{path}.{k}: unknown field (allowed: {', '.join(sorted(_POLICY_KEYS))})"
+        FieldError(child(path, k), f"unknown field (allowed: {', '.join(sorted(_POLICY_KEYS))})")
         for k in item
         if k not in _POLICY_KEYS
     )
     name = item.get("displayName")
     if not isinstance(name, str) or not name.strip() or len(name) > 256:
-        errors.append(f"{path}.displayName: required, text of 1 to 256 characters")
+        errors.append(FieldError(child(path, "displayName"), "required, text of 1 to 256 characters"))
     policy_id = item.get("id")
     if "id" in item and (not isinstance(policy_id, str) or not is_guid(policy_id)):
-        errors.append(f"{path}.id: must be the policy's object id (a GUID) when given")
+        errors.append(FieldError(child(path, "id"), "must be the policy's object id (a GUID) when given"))
     state = item.get("state")
     if state not in ("enabled", "disabled"):
-        errors.append(f"{path}.state: required, 'enabled' or 'disabled'")
+        errors.append(FieldError(child(path, "state"), "required, 'enabled' or 'disabled'"))
     partner_id = None
     if "partner" in item:
         raw = item["partner"]
@@ -123,8 +134,10 @@ def _entry(item: Any, path: str, errors: list[str]) -> InventoryEntry | None:
         if partner_id is None or not catalog.by_id(partner_id).known:
             slugs = ", ".join(p.slug for p in catalog.partners())
             errors.append(
-                f"{path}.partner: not a known partner; use a slug ({slugs}) or a connector id, "
-                "or leave it out"
+                FieldError(
+                    child(path, "partner"),
+                    f"not a known partner; use a slug ({slugs}) or a connector id, or leave it out",
+                )
             )
     if len(errors) > count:
         return None

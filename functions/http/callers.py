@@ -1,0 +1,63 @@
+"""Who is calling, and how a capability's refusal (``Refused``) reads as an HTTP answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.functions as func
+
+from functions.http.endpoint import request_path
+from functions.http.problems import Problem, problem_response
+from shared import principal, settings
+from shared.configure.apply import Caller, Refused
+
+TICKET_HEADER = "X-Ticket-Reference"
+KEY_HEADERS = ("Idempotency-Key", "X-Atlassian-Webhook-Identifier")  # first present wins
+MAX_TICKET = 200
+
+
+def clean_ticket(value: Any, where: str) -> str | None:
+    """A ticket reference as given (e.g. OPS-123, CHG0031234), stripped; None when absent or blank.
+
+    400 ``Invalid ticket reference`` naming ``where`` when it is not text of at most 200 printable
+    characters.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_TICKET or not value.isprintable():
+        raise Problem(
+            400,
+            "Invalid ticket reference",
+            f"{where} must be text of at most {MAX_TICKET} printable characters.",
+        )
+    return value.strip() or None
+
+
+def caller_for(req: func.HttpRequest, via: str, ticket: str | None, anonymous: str) -> Caller:
+    """Who is calling: the Entra principal Easy Auth vouches for, else ``anonymous``.
+
+    The principal headers are trusted only when REQUIRE_ENTRA_ROLE is on (it is deployed together
+    with App Service authentication, which strips client-sent copies); otherwise any holder of a
+    function key could put another person's name into the audit trail. ``via`` is the channel
+    (api, jira, servicenow, generic); the idempotency key, if any, is kept for the audit trail.
+    """
+    who = principal.from_headers(req.headers) if settings.require_entra_role() else None
+    key = next((v for h in KEY_HEADERS if (v := req.headers.get(h))), None)
+    return Caller(
+        who=who.display if who else anonymous,
+        via=via,
+        principal_id=who.id if who else None,
+        ticket=ticket,
+        idempotency_key=key,
+    )
+
+
+def refused_response(req: func.HttpRequest, refused: Refused, **extra: Any) -> func.HttpResponse:
+    """The problem+json answer of a refusal, with its ``extra`` members and ``Retry-After``."""
+    response = problem_response(
+        Problem(refused.status, refused.title, refused.detail, refused.kind, **refused.extra, **extra),
+        request_path(req),
+    )
+    if refused.retry_after is not None:
+        response.headers["Retry-After"] = str(refused.retry_after)
+    return response
