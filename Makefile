@@ -12,10 +12,17 @@ AZURITE_STAMP := tools/azurite/node_modules/.stamp
 .PHONY: help bootstrap azurite demo test lint typecheck unit bench clean
 
 help:
-	@echo "make demo   - run a monitoring sweep locally (Azurite + Graph simulator) and print the report"
-	@echo "make test   - lint, type-check and run the whole test suite"
-	@echo "make bench  - cold-start and large-tenant sweep figures"
-	@echo "make clean  - remove the virtualenv and Azurite"
+	@echo "make demo        - a monitoring sweep locally (Azurite + Graph simulator), printed as a report"
+	@echo "make test        - lint, typecheck, unit and infra-check: everything CI runs"
+	@echo "make lint        - ruff check and ruff format --check"
+	@echo "make typecheck   - mypy (strict)"
+	@echo "make unit        - the whole pytest suite (starts Azurite and the simulator itself)"
+	@echo "make infra-check - checkov and pycep-parser over infra/ (offline, own virtualenvs)"
+	@echo "make bench       - cold-start and large-tenant sweep figures"
+	@echo "make azurite     - Azurite on its default ports, data in .azurite/, for func start"
+	@echo "make bootstrap   - only install: .venv/ and Azurite (every target does it when needed)"
+	@echo "make clean       - remove the virtualenvs, Azurite and its .azurite/ data, and the caches"
+	@echo "make help        - this list"
 
 bootstrap: $(PY_STAMP) $(AZURITE_STAMP)
 
@@ -86,4 +93,4 @@ bench: bootstrap
 	@$(BIN)/python -m scripts.bench
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-pycep tools/azurite/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .venv-pycep tools/azurite/node_modules .azurite .pytest_cache .mypy_cache .ruff_cache

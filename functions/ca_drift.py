@@ -13,7 +13,7 @@ from functions import views
 from functions.configure import caller_for
 from functions.http import Problem, endpoint, json_response
 from functions.jobs import configured_services
-from shared.conditional_access.classic import InvalidInventory
+from shared.conditional_access.classic.inventory import InvalidInventory
 from shared.conditional_access.drift import (
     CaDriftResult,
     announce_removal,

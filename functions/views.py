@@ -7,7 +7,8 @@ from typing import Any
 from shared import catalog
 from shared.alerting.alerts import Alert
 from shared.alerting.outbox import DeliveryReport
-from shared.conditional_access.classic import ClassicChange, ClassicPolicy, PlannedRemoval
+from shared.conditional_access.classic.matching import ClassicChange
+from shared.conditional_access.classic.rows import ClassicPolicy, PlannedRemoval
 from shared.conditional_access.drift import CaDriftResult, ImportResult
 from shared.findings.model import Finding
 from shared.heartbeat.health import SEVERITY

@@ -15,27 +15,63 @@ class Partner:
     id: str
     slug: str  # short name used in URLs: /api/connectors/lookout
     name: str
+    # Other names the partner is known by (older product names), as classic CA policies may carry them.
+    aliases: tuple[str, ...] = ()
     known: bool = True
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The catalog name first, then the aliases."""
+        return (self.name, *self.aliases)
 
 
 _PARTNERS: tuple[Partner, ...] = (
-    Partner("fc780465-2017-40d4-a0c5-307022471b92", "defender", "Microsoft Defender for Endpoint"),
-    Partner("2c7790de-8b02-4814-85cf-e0c59380dee8", "lookout", "Lookout for Work"),
-    Partner("28fd67fd-b179-4629-a8b0-dad420b697c7", "symantec", "Symantec Endpoint Protection"),
-    Partner("d3ddeae8-441f-4681-b80f-aef644f7195a", "checkpoint", "Check Point Harmony Mobile"),
-    Partner("08a8455c-48dd-45ff-ad82-7211355354f3", "zimperium", "Zimperium"),
-    Partner("8d0ed095-8191-4bd3-8a41-953b22d51ff7", "pradeo", "Pradeo"),
-    Partner("860d3ab4-8fd1-45f5-89cd-ecf51e4f92e5", "better", "BETTER Mobile Security"),
-    Partner("870b252b-0ef0-4707-8847-50fc571472b3", "sophos", "Sophos"),
-    Partner("1f58d6d2-02cc-4c80-b008-1bfe7396a10a", "jamf", "Jamf Trust (formerly Wandera)"),
-    Partner("a447eca6-a986-4d3f-9838-5862bf50776c", "blackberry", "BlackBerry Protect Mobile"),
-    Partner("4928f0f6-2660-4f69-b4c5-5170ec921f7b", "trendmicro", "Trend Micro Mobile Security"),
-    Partner("bb13fe25-ce1f-45aa-b278-cabbc6b9072e", "sentinelone", "SentinelOne"),
-    Partner("29ee2d98-e795-475f-a0f8-0802dc3384a9", "crowdstrike", "CrowdStrike Falcon for Mobile"),
+    Partner(
+        "fc780465-2017-40d4-a0c5-307022471b92",
+        "defender",
+        "Microsoft Defender for Endpoint",
+        ("Defender for Endpoint", "Defender ATP", "Windows Defender"),
+    ),
+    Partner("2c7790de-8b02-4814-85cf-e0c59380dee8", "lookout", "Lookout for Work", ("Lookout",)),
+    Partner(
+        "28fd67fd-b179-4629-a8b0-dad420b697c7",
+        "symantec",
+        "Symantec Endpoint Protection",
+        ("Symantec", "Broadcom"),
+    ),
+    Partner(
+        "d3ddeae8-441f-4681-b80f-aef644f7195a",
+        "checkpoint",
+        "Check Point Harmony Mobile",
+        ("Check Point", "SandBlast"),
+    ),
+    Partner("08a8455c-48dd-45ff-ad82-7211355354f3", "zimperium", "Zimperium", ("Zimperium",)),
+    Partner("8d0ed095-8191-4bd3-8a41-953b22d51ff7", "pradeo", "Pradeo", ("Pradeo",)),
+    Partner("860d3ab4-8fd1-45f5-89cd-ecf51e4f92e5", "better", "BETTER Mobile Security", ("BETTER Mobile",)),
+    Partner("870b252b-0ef0-4707-8847-50fc571472b3", "sophos", "Sophos", ("Sophos",)),
+    Partner(
+        "1f58d6d2-02cc-4c80-b008-1bfe7396a10a", "jamf", "Jamf Trust (formerly Wandera)", ("Jamf", "Wandera")
+    ),
+    Partner(
+        "a447eca6-a986-4d3f-9838-5862bf50776c",
+        "blackberry",
+        "BlackBerry Protect Mobile",
+        ("BlackBerry", "Cylance"),
+    ),
+    Partner(
+        "4928f0f6-2660-4f69-b4c5-5170ec921f7b", "trendmicro", "Trend Micro Mobile Security", ("Trend Micro",)
+    ),
+    Partner("bb13fe25-ce1f-45aa-b278-cabbc6b9072e", "sentinelone", "SentinelOne", ("SentinelOne",)),
+    Partner(
+        "29ee2d98-e795-475f-a0f8-0802dc3384a9",
+        "crowdstrike",
+        "CrowdStrike Falcon for Mobile",
+        ("CrowdStrike",),
+    ),
     Partner("e6f777f8-e4c2-4a5b-be01-50b5c124bc7f", "windows-security-center", "Windows Security Center"),
     # The public source lists this id with only 7 hex digits in its first group; kept verbatim so a
     # tenant that really returns it is named, and any well-formed id still works as "unknown".
-    Partner("4873197-ffec-4dfc-9816-db65f34c7cb9", "trellix", "Trellix Mobile Security"),
+    Partner("4873197-ffec-4dfc-9816-db65f34c7cb9", "trellix", "Trellix Mobile Security", ("Trellix",)),
 )
 
 _BY_ID = {p.id.lower(): p for p in _PARTNERS}
@@ -59,3 +95,24 @@ def resolve(slug_or_id: str) -> str:
     key = slug_or_id.strip().lower()
     partner = _BY_SLUG.get(key)
     return partner.id if partner else key
+
+
+# Words that mark a policy as MTD's without naming a partner.
+GENERIC_NAMES = ("Mobile Threat Defense", "MTD")
+
+
+def partner_of(display_name: str) -> Partner | None:
+    """The catalog partner a name mentions (its longest matching name or alias wins), else None."""
+    lowered = display_name.casefold()
+    best: tuple[int, Partner] | None = None
+    for partner in _PARTNERS:
+        for name in partner.names:
+            if name.casefold() in lowered and (best is None or len(name) > best[0]):
+                best = (len(name), partner)
+    return best[1] if best else None
+
+
+def name_patterns() -> tuple[str, ...]:
+    """Case-folded globs (``*lookout*``) for every partner name, alias and generic MTD name."""
+    names = {n for p in _PARTNERS for n in p.names}
+    return tuple(sorted(f"*{n.casefold()}*" for n in (*names, *GENERIC_NAMES)))

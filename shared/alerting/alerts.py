@@ -14,12 +14,13 @@ ServiceNow and Jira the ticket, so later alerts on the finding update that ticke
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from shared.findings.model import Severity
+from shared.findings.model import Finding, Severity, resolve
 
 DIGEST_KIND = "alertDigest"  # the kind of the one message that carries alerts held in quiet hours
 
@@ -154,3 +155,36 @@ def new_alert(
         resolves=resolves,
         remediation=remediation,
     )
+
+
+def finding_alert(
+    finding: Finding,
+    title: str,
+    now: datetime,
+    channels: list[str],
+    details: Mapping[str, Any] | None = None,
+) -> Alert:
+    """The one alert of a finding opening or closing (its status tells receivers which)."""
+    return new_alert(
+        tenant_id=finding.tenant_id,
+        kind=finding.kind,
+        finding_id=finding.id,
+        severity=finding.severity if finding.is_active else Severity.INFO,
+        title=title,
+        reason=finding.message,
+        detected_at=now,
+        details={"status": finding.status.value, "resourceId": finding.resource_id, **(details or {})},
+        channels=channels,
+        resolves=not finding.is_active,
+        remediation=finding.remediation if finding.is_active else None,
+    )
+
+
+def close_finding(
+    finding: Finding | None, message: str, title: str, now: datetime, channels: list[str]
+) -> tuple[Finding | None, Alert | None]:
+    """Resolve an active finding with one alert; nothing for a finding already closed or absent."""
+    if finding is None or not finding.is_active:
+        return None, None
+    done = resolve(finding, message=message, now=now)
+    return done, finding_alert(done, title, now, channels)

@@ -2,7 +2,7 @@
 
 Classic policies (no API lists them): from the directory audit log, read incrementally from a
 stored cursor, or from inventories the admin imports. Modern policies and platform coverage: from
-``/identity/conditionalAccess/policies`` and the connectors. The rules are pure (classic.py,
+``/identity/conditionalAccess/policies`` and the connectors. The rules are pure (classic/,
 modern.py beside this module); this module does the I/O, in an order that keeps the audit log exactly-once:
 
 * Events are read for ``[cursor - overlap, now]`` and processed oldest first. An event that
@@ -23,17 +23,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.alerting.alerts import Alert
+from shared.alerting.alerts import Alert, close_finding
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_pending
-from shared.conditional_access import classic
-from shared.conditional_access.classic import (
+from shared.conditional_access.classic.changes import ChangePlan, plan_change
+from shared.conditional_access.classic.hygiene import GAP_RESOURCE, HYGIENE_RESOURCE, plan_gap, plan_hygiene
+from shared.conditional_access.classic.inventory import diff_inventory, parse_inventory, refreshed
+from shared.conditional_access.classic.matching import ClassicChange, changes_from_event, find_policy
+from shared.conditional_access.classic.removals import parse_removal
+from shared.conditional_access.classic.rows import (
     AUDIT_CURSOR,
     IMPORT_NAME,
     AuditCursor,
     BaselineImport,
-    ChangePlan,
-    ClassicChange,
     ClassicPolicy,
     Drift,
     PlannedRemoval,
@@ -141,7 +143,7 @@ class _Run:
                 self.removals = [row if r.id == row.id else r for r in self.removals]
 
     def apply_change(self, change: ClassicChange) -> tuple[ChangePlan, list[Any]]:
-        plan = classic.plan_change(
+        plan = plan_change(
             change,
             self.baseline,
             self.findings,
@@ -157,8 +159,8 @@ class _Run:
         return plan, rows
 
     def hygiene(self, result: CaDriftResult | _ImportTotals) -> None:
-        existing = self.finding(FindingKind.CLASSIC_POLICY_HYGIENE, classic.HYGIENE_RESOURCE)
-        found, alert = classic.plan_hygiene(
+        existing = self.finding(FindingKind.CLASSIC_POLICY_HYGIENE, HYGIENE_RESOURCE)
+        found, alert = plan_hygiene(
             self.baseline, existing, tenant_id=self.tenant, now=self.now, channels=self.channels
         )
         self.commit(result, [found, alert])
@@ -221,9 +223,9 @@ def _access(run: _Run, result: CaDriftResult, resource: str, what: str, problem:
 def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> None:
     ca = run.settings.ca
     cursor = run.store.audit_cursor(run.tenant, AUDIT_CURSOR)
-    gap, gap_alert = classic.plan_gap(
+    gap, gap_alert = plan_gap(
         cursor,
-        run.finding(FindingKind.AUDIT_LOG_GAP, classic.GAP_RESOURCE),
+        run.finding(FindingKind.AUDIT_LOG_GAP, GAP_RESOURCE),
         retention_days=ca.audit_retention_days,
         tenant_id=run.tenant,
         now=run.now,
@@ -252,10 +254,10 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
         if event.id in processed:
             read.already_processed += 1
             continue
-        if not classic.changes_from_event(event, ca.matching, run.baseline):
+        if not changes_from_event(event, ca.matching, run.baseline):
             continue
         run.refresh()  # rare (classic policies seldom change): judge against the latest state
-        changes = classic.changes_from_event(event, ca.matching, run.baseline)
+        changes = changes_from_event(event, ca.matching, run.baseline)
         if not changes:
             continue
         position = max(position, event.activity_at)
@@ -363,24 +365,24 @@ def import_classic_baseline(
 ) -> ImportResult:
     """Compare an admin's inventory with the baseline, raise drift, and make it the new baseline.
 
-    Raises classic_policies.InvalidInventory (nothing written) when the inventory is not valid.
+    Raises classic.inventory.InvalidInventory (nothing written) when the inventory is not valid.
     Importing accepts what happened before: open classic drift findings and the audit-gap finding
     are resolved (unless this very import confirms the drift again).
     """
     now = now or now_utc()
-    inventory = classic.parse_inventory(body, now)
+    inventory = parse_inventory(body, now)
     run = _Run(settings, store, [c.name for c in channels], now)
     totals = _ImportTotals()
     first = store.baseline_import(run.tenant, IMPORT_NAME) is None
-    drift, quiet = classic.diff_inventory(inventory, run.baseline, first_import=first, by=who, now=now)
+    drift, quiet = diff_inventory(inventory, run.baseline, first_import=first, by=who, now=now)
     touched: set[str] = set()
     for change in drift:
         plan, rows = run.apply_change(change)
         touched.update(f.id for f in plan.findings)
         run.commit(totals, rows)
     for change in quiet:
-        known = classic.find_policy(run.baseline, change.policy_id, change.display_name)
-        row = classic.refreshed(known, change, tenant_id=run.tenant, now=now)
+        known = find_policy(run.baseline, change.policy_id, change.display_name)
+        row = refreshed(known, change, tenant_id=run.tenant, now=now)
         stale = RowDelete(row_key(known)) if known is not None and known.key != row.key else None
         if stale is not None:
             run.baseline.pop(known.key, None)  # type: ignore[union-attr]
@@ -415,7 +417,7 @@ def _accept_history(run: _Run, totals: _ImportTotals, keep: set[str], who: str) 
             continue
         if found.kind not in (FindingKind.CLASSIC_POLICY_DRIFT, FindingKind.AUDIT_LOG_GAP):
             continue
-        done, alert = classic.close(
+        done, alert = close_finding(
             found,
             f"Accepted into the baseline: {who} imported the classic policy inventory on "
             f"{run.now.isoformat(timespec='seconds').replace('+00:00', 'Z')}. Before: {found.message}",
@@ -436,10 +438,10 @@ def announce_removal(
 ) -> PlannedRemoval:
     """Record a removal announced beforehand (HTTP API and the ticket webhooks).
 
-    Raises classic_policies.InvalidInventory listing the problems when ``body`` is not valid.
+    Raises classic.inventory.InvalidInventory listing the problems when ``body`` is not valid.
     A deletion of a matching classic policy seen later inside the window is ``info``, not ``high``.
     """
-    removal = classic.parse_removal(body, tenant_id=settings.tenant_id, who=who, now=now or now_utc())
+    removal = parse_removal(body, tenant_id=settings.tenant_id, who=who, now=now or now_utc())
     store.commit(settings.tenant_id, [[removal]])
     return removal
 

@@ -27,8 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from shared import catalog
-from shared.alerting.alerts import Alert
-from shared.conditional_access.classic import close, finding_alert
+from shared.alerting.alerts import Alert, close_finding, finding_alert
 from shared.findings.model import Finding, FindingKind, Severity, finding_id, observe
 from shared.graph.connectors import ConnectorReading
 
@@ -232,7 +231,7 @@ def plan_modern(
                     details={"policyId": row.policy_id, "policyName": row.display_name, "state": row.state},
                 )
         else:
-            finding, alert = close(
+            finding, alert = close_finding(
                 existing,
                 f"Conditional Access policy '{row.display_name}' requires a compliant device again.",
                 f"CA policy '{row.display_name}' enforces compliance again",
@@ -333,7 +332,7 @@ def plan_coverage(
                 )
         else:
             why = "a policy requires a compliant device" if partners else "no connector enables it any more"
-            finding, alert = close(
+            finding, alert = close_finding(
                 existing,
                 f"{label}: {why}.",
                 f"{label}: MTD enforcement covered again",
@@ -377,7 +376,9 @@ def plan_access(
 ) -> tuple[Finding | None, Alert | None]:
     """'Cannot read X' as a warning finding: opened once, resolved once when X answers again."""
     if problem is None:
-        return close(existing, f"{what} can be read again.", f"{what}: access restored", now, channels)
+        return close_finding(
+            existing, f"{what} can be read again.", f"{what}: access restored", now, channels
+        )
     finding = observe(
         existing,
         tenant_id=tenant_id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.conditional_access.classic import (
+from shared.conditional_access.classic.matching import (
     AuditMatching,
     PropertyRule,
     parse_activities,

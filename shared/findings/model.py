@@ -27,7 +27,7 @@ class FindingStatus(StrEnum):
 class FindingKind(StrEnum):
     HEARTBEAT = "heartbeat"
     GRAPH_ACCESS = "graphAccess"
-    # Conditional Access drift (shared/conditional_access/classic.py, shared/conditional_access/modern.py)
+    # Conditional Access drift (shared/conditional_access/classic/, modern.py)
     CLASSIC_POLICY_DRIFT = "classicPolicyDrift"  # a classic MTD policy was added/edited/disabled/deleted
     CLASSIC_POLICY_HYGIENE = "classicPolicyHygiene"  # classic MTD policies still exist (obsolete)
     AUDIT_LOG_GAP = "auditLogGap"  # the audit log was not read within its retention

@@ -4,7 +4,7 @@ audit trail, idempotency records and the configure lease, in their own table).
 Table ``mtdguardstate``, partition = tenant id, one row kind per RowKey prefix:
   ``connector|<id>``  latest status of a connector      ``finding|<id>``  a finding
   ``alert|<id>``      an alert and its deliveries         ``sweep|<name>``  the last sweep's summary
-  Conditional Access drift (shared/conditional_access/classic.py, shared/conditional_access/modern.py):
+  Conditional Access drift (shared/conditional_access/classic/, modern.py):
   ``classic|<policy id or name-hash>``  baseline of a classic MTD policy (state, partner, content hash)
   ``capolicy|<policy id>``  baseline of a modern policy that included compliantDevice
   ``cursor|<name>``   how far the directory audit log has been read (``cursor|directoryAudits``)
@@ -48,7 +48,7 @@ from azure.data.tables import (
 )
 
 from shared.alerting.alerts import Alert, Thread
-from shared.conditional_access.classic import (
+from shared.conditional_access.classic.rows import (
     AuditCursor,
     BaselineImport,
     ClassicPolicy,

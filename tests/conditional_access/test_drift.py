@@ -14,7 +14,7 @@ import pytest
 from graphsim import Fault, GraphSimulator
 from shared import context
 from shared.conditional_access import drift
-from shared.conditional_access.classic import AUDIT_CURSOR, AuditCursor
+from shared.conditional_access.classic.rows import AUDIT_CURSOR, AuditCursor
 from shared.store.state import StateStore, StoreError
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host, body
 from tests.support.ca_payloads import audit_event, ca_policy, detail, disabled_update, edited_update

@@ -9,8 +9,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.conditional_access import classic
-from shared.conditional_access.classic import AuditMatching, Drift, PolicyState, PropertyRule
+from shared.catalog import partner_of
+from shared.conditional_access.classic.changes import plan_change
+from shared.conditional_access.classic.matching import (
+    AuditMatching,
+    ClassicChange,
+    PropertyRule,
+    changes_from_event,
+    parse_activities,
+)
+from shared.conditional_access.classic.removals import parse_removal
+from shared.conditional_access.classic.rows import ClassicPolicy, Drift, PolicyState
 from shared.conditional_access.modern import policy_from_graph
 from shared.conditional_access.settings import DEFAULTS, load
 from shared.findings import query as finding_query
@@ -34,7 +43,7 @@ def test_modified_property_values_are_decoded_through_every_layer_of_json_text()
 
 def test_an_update_is_a_disable_only_when_the_state_changes_to_disabled() -> None:
     event = event_from_graph(disabled_update(PID, "Lookout MTD", "2026-11-20T10:00:00Z"))
-    assert [c.drift for c in classic.changes_from_event(event, DEFAULT_MATCHING, {})] == [Drift.DISABLED]
+    assert [c.drift for c in changes_from_event(event, DEFAULT_MATCHING, {})] == [Drift.DISABLED]
     still_off = audit_event(
         "Update policy",
         PID,
@@ -42,7 +51,7 @@ def test_an_update_is_a_disable_only_when_the_state_changes_to_disabled() -> Non
         "2026-11-20T10:00:00Z",
         modified=[("PolicyDetail", detail("Disabled"), detail("Disabled", Note="x"))],
     )
-    changes = classic.changes_from_event(event_from_graph(still_off), DEFAULT_MATCHING, {})
+    changes = changes_from_event(event_from_graph(still_off), DEFAULT_MATCHING, {})
     assert [c.drift for c in changes] == [Drift.MODIFIED]
 
 
@@ -57,7 +66,7 @@ def test_an_update_is_a_disable_only_when_the_state_changes_to_disabled() -> Non
     ],
 )
 def test_partner_is_recognised_from_the_policy_name(name: str, partner: str | None) -> None:
-    found = classic.partner_of(name)
+    found = partner_of(name)
     assert (found.name if found else None) == partner
 
 
@@ -74,13 +83,13 @@ def test_settings_text_is_parsed_or_refused_with_the_setting_named() -> None:
     assert "contoso legacy*" in matching.name_patterns and "*lookout*" in matching.name_patterns
     assert DEFAULT_MATCHING.server_filter == {"loggedByService": "Core Directory", "category": "Policy"}
     with pytest.raises(ValueError, match="CA_AUDIT_ACTIVITIES entry 'Delete policy'"):
-        classic.parse_activities("Delete policy")
+        parse_activities("Delete policy")
     with pytest.raises(ValueError, match="CA_CLASSIC_POLICY_TYPE"):
         PropertyRule.parse("CA_CLASSIC_POLICY_TYPE", "=18")
 
 
 def test_an_edit_logged_after_the_deletion_does_not_bring_the_policy_back() -> None:
-    deleted = classic.ClassicPolicy(
+    deleted = ClassicPolicy(
         tenant_id="t",
         key=PID,
         policy_id=PID,
@@ -93,15 +102,15 @@ def test_an_edit_logged_after_the_deletion_does_not_bring_the_policy_back() -> N
         first_seen=NOW,
         updated_at=NOW,
     )
-    late = classic.ClassicChange(Drift.MODIFIED, PID, "Lookout MTD", NOW - timedelta(hours=1), "audit")
-    plan = classic.plan_change(late, {PID: deleted}, {}, [], tenant_id="t", now=NOW, channels=[])
+    late = ClassicChange(Drift.MODIFIED, PID, "Lookout MTD", NOW - timedelta(hours=1), "audit")
+    plan = plan_change(late, {PID: deleted}, {}, [], tenant_id="t", now=NOW, channels=[])
     assert plan.policy.state is PolicyState.DELETED
     assert plan.findings[0].severity is Severity.HIGH
 
 
 def test_a_planned_removal_covers_only_deletions_inside_its_window() -> None:
-    removal = classic.parse_removal({"partner": "lookout"}, tenant_id="t", who="ops", now=NOW)
-    policy = classic.ClassicPolicy(
+    removal = parse_removal({"partner": "lookout"}, tenant_id="t", who="ops", now=NOW)
+    policy = ClassicPolicy(
         "t", PID, PID, "Lookout MTD", PolicyState.ENABLED, removal.partner_id, None, None, "audit", NOW, NOW
     )
     assert removal.covers(policy, NOW + timedelta(days=1))

@@ -1,0 +1,126 @@
+"""Classic-policy state as stored: policies, the audit cursor, processed events, imports and
+planned removals (shared/store/state.py keeps them in the tenant's partition). Pure data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from shared import catalog
+
+AUDIT_CURSOR = "directoryAudits"  # the cursor row's name
+IMPORT_NAME = "classic"  # the import record's name
+
+
+class Drift(StrEnum):
+    ADDED = "added"
+    MODIFIED = "modified"
+    DISABLED = "disabled"
+    DELETED = "deleted"
+
+
+class PolicyState(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    DELETED = "deleted"
+    UNKNOWN = "unknown"  # learned from an audit event that did not say
+
+
+@dataclass(frozen=True)
+class ClassicPolicy:
+    """What MTD Guard knows of one classic policy: row ``classic|<key>``."""
+
+    tenant_id: str
+    key: str  # the policy's object id (lower case), or "name-<hash>" when only its name is known
+    policy_id: str | None
+    display_name: str
+    state: PolicyState
+    partner_id: str | None  # the MTD partner it belongs to, when known
+    partner: str | None
+    content_hash: str | None  # of the imported details; None when only audit events are known
+    source: str  # "import" | "audit": where MTD Guard first learned of it
+    first_seen: datetime
+    updated_at: datetime
+    last_change: str | None = None  # e.g. "deleted by admin@contoso.com (event Directory_...)"
+
+    @property
+    def exists(self) -> bool:
+        return self.state is not PolicyState.DELETED
+
+
+@dataclass(frozen=True)
+class AuditCursor:
+    """How far the audit log has been read: row ``cursor|<name>``.
+
+    Every event with ``activityDateTime`` before ``position`` was processed; the next read starts
+    at ``position`` minus the overlap, and events already processed there are skipped by id.
+    """
+
+    tenant_id: str
+    name: str
+    position: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ProcessedEvent:
+    """An audit event that changed something: row ``auditevent|<event id>``.
+
+    Written with ``insert`` (never upsert) in the same batch as the changes the event caused: the
+    batch of a second run processing the same event fails as a whole, so no event counts twice.
+    """
+
+    tenant_id: str
+    event_id: str
+    activity_at: datetime
+    processed_at: datetime
+    outcome: str
+
+
+@dataclass(frozen=True)
+class BaselineImport:
+    """The last inventory import: row ``import|<name>``."""
+
+    tenant_id: str
+    name: str
+    imported_at: datetime
+    imported_by: str
+    policies: int
+    exported_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PlannedRemoval:
+    """A removal announced beforehand: row ``removal|<id>``. Covers deletions inside its window."""
+
+    tenant_id: str
+    id: str
+    announced_by: str
+    announced_at: datetime
+    expires_at: datetime
+    policy_id: str | None = None
+    display_name: str | None = None
+    partner_id: str | None = None
+    ticket: str | None = None
+    note: str | None = None
+    used_at: datetime | None = None  # when a deletion last counted as planned because of it
+    used_by: list[str] = field(default_factory=list)  # the policies whose deletion it covered
+
+    def covers(self, policy: ClassicPolicy, at: datetime) -> bool:
+        if not self.announced_at <= at <= self.expires_at:
+            return False  # announced after the fact, or long expired
+        if self.policy_id and policy.policy_id and self.policy_id.lower() == policy.policy_id.lower():
+            return True
+        if self.display_name and self.display_name.casefold() == policy.display_name.casefold():
+            return True
+        return bool(self.partner_id and policy.partner_id and self.partner_id == policy.partner_id)
+
+    @property
+    def target(self) -> str:
+        parts = [
+            f"policy {self.policy_id}" if self.policy_id else "",
+            f"'{self.display_name}'" if self.display_name else "",
+            f"every classic policy of {catalog.by_id(self.partner_id).name}" if self.partner_id else "",
+        ]
+        return ", ".join(p for p in parts if p)
