@@ -72,16 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     if not found:
         print(f"no mutmut results under {args.mutants}/: run `make mutate`", file=sys.stderr)
         return 2
-    print(f"{'module':<42} {'mutants':>7} {'killed':>6} {'survived':>8} {'no test':>7} {'kill rate':>9}")
+    print(f"{'module':<48} {'mutants':>7} {'killed':>6} {'survived':>8} {'no test':>7} {'kill rate':>9}")
     for s in found:
         killed = s.counts["killed"] + s.counts["timeout"]
         print(
-            f"{s.module:<42} {s.judged:>7} {killed:>6} {s.counts['survived']:>8} "
+            f"{s.module:<48} {s.judged:>7} {killed:>6} {s.counts['survived']:>8} "
             f"{s.counts['no tests']:>7} {s.kill_rate:>9.1%}"
         )
     total_killed = sum(s.counts["killed"] + s.counts["timeout"] for s in found)
     total = sum(s.judged for s in found)
-    print(f"{'all':<42} {total:>7} {total_killed:>6} {'':>8} {'':>7} {total_killed / total:>9.1%}")
+    print(f"{'all':<48} {total:>7} {total_killed:>6} {'':>8} {'':>7} {total_killed / total:>9.1%}")
     survivors = [name for s in found for name in s.survivors]
     if survivors:
         print(f"\nsurvivors ({len(survivors)}; `mutmut show NAME` prints one):")
