@@ -11,7 +11,6 @@ from graphsim import GraphSimulator
 from shared import context
 from shared.alerting import stored as stored_alerts
 from shared.alerting.alerts import DeliveryStatus
-from shared.alerting.channels.render import CONNECTORS_BLADE, DEFENDER_BLADE
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM
 from tests.support.alerting import (
     jira_settings,
@@ -24,6 +23,14 @@ from tests.support.fakeapi import FakeJira, FakeServiceNow, FakeTeamsWorkflow, a
 from tests.support.scenarios import connector, load
 
 Channels = Callable[..., None]
+
+# The admin-center addresses as Microsoft publishes them (Intune docs' link to Tenant administration >
+# Connectors and tokens; the Defender for Endpoint connector's own blade), written out here rather
+# than taken from the product, so a wrong constant in the product fails these tests.
+CONNECTORS_BLADE = (
+    "https://intune.microsoft.com/#view/Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/connectorsAndTokens"
+)
+DEFENDER_BLADE = "https://intune.microsoft.com/#view/Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/windowsDefenderATP"
 
 
 def facts(card: dict[str, Any]) -> dict[str, str]:

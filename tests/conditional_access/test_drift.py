@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from graphsim import Fault, GraphSimulator
 from shared import context
+from shared.conditional_access import drift
 from shared.conditional_access.classic.rows import AUDIT_CURSOR, AuditCursor
 from shared.conditional_access.drift import audit_cursor
 from shared.store.state import StateStore, StoreError
@@ -160,7 +160,12 @@ def test_each_classic_drift_kind_from_audit_events_with_its_severity(
     )
     deleted = found[classic_id(P_DEFENDER, "deleted")]
     assert deleted["severity"] == "high"
-    assert "without" not in deleted["message"] or "planned" in deleted["message"]
+    # Unannounced: the message says who deleted it and when, and claims no announcement.
+    assert deleted["message"].startswith(
+        f"Classic CA policy '{DEFENDER_NAME}' (Microsoft Defender for Endpoint) was deleted on "
+    )
+    assert "Z by admin@contoso.onmicrosoft.com. Evidence: audit event 'Delete policy'" in deleted["message"]
+    assert "as announced" not in deleted["message"] and "cleanup" not in deleted["message"]
     assert "delete and re-create the Microsoft Defender for Endpoint connector" in deleted["remediation"]
     assert "POST /api/ca/planned-removals" in deleted["remediation"]
     assert classic_id(P_OTHER, "modified") not in found
@@ -579,7 +584,7 @@ def test_invalid_inventories_are_refused_naming_each_field(host: Host) -> None:
 
 
 def test_deletion_announced_beforehand_is_info_and_unannounced_or_late_is_high(
-    host: Host, t: Tenant, alerts: Receiver, env: Any
+    host: Host, t: Tenant, alerts: Receiver, env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env(ALERT_WEBHOOK_URL=alerts.url, REQUIRE_ENTRA_ROLE="true")  # who announced: the Entra principal
     operator = principal("MtdGuard.Operator")
@@ -590,28 +595,32 @@ def test_deletion_announced_beforehand_is_info_and_unannounced_or_late_is_high(
         audit_event("Delete policy", P_DEFENDER, DEFENDER_NAME, ago(120)),  # before the announcement
     ]
     t.push()
-    response = host.http(
-        "planned_removal_create",
-        "POST",
-        "/api/ca/planned-removals",
-        body={"policyId": P_LOOKOUT, "ticket": "CHG0042", "note": "cleanup after 2404"},
-        headers=operator,
-    )
-    assert response.status_code == 201
-    announced = body(response)
-    assert announced["ticket"] == "CHG0042" and announced["announcedBy"] == "ops@contoso.onmicrosoft.com"
-    late = host.http(
-        "planned_removal_create",
-        "POST",
-        "/api/ca/planned-removals",
-        body={"policyId": P_DEFENDER},
-        headers=operator,
-    )
-    assert late.status_code == 201
-    time.sleep(2.2)  # the deletions happen after the announcements (and a whole second before the check)
+    # The announcements are made 3 minutes ago (the clock is the one thing mocked), so the
+    # deletions a minute ago come after them, with no waiting.
+    announced_at = datetime.now(UTC) - timedelta(minutes=3)
+    with monkeypatch.context() as clock:
+        clock.setattr(drift, "now_utc", lambda: announced_at)
+        response = host.http(
+            "planned_removal_create",
+            "POST",
+            "/api/ca/planned-removals",
+            body={"policyId": P_LOOKOUT, "ticket": "CHG0042", "note": "cleanup after 2404"},
+            headers=operator,
+        )
+        assert response.status_code == 201
+        announced = body(response)
+        assert announced["ticket"] == "CHG0042" and announced["announcedBy"] == "ops@contoso.onmicrosoft.com"
+        late = host.http(
+            "planned_removal_create",
+            "POST",
+            "/api/ca/planned-removals",
+            body={"policyId": P_DEFENDER},
+            headers=operator,
+        )
+        assert late.status_code == 201
     t.events += [
-        audit_event("Delete policy", P_LOOKOUT, LOOKOUT_NAME, ago(1.1 / 60)),
-        audit_event("Delete policy", P_ZIMPERIUM, ZIMPERIUM_NAME, ago(1.1 / 60)),
+        audit_event("Delete policy", P_LOOKOUT, LOOKOUT_NAME, ago(1)),
+        audit_event("Delete policy", P_ZIMPERIUM, ZIMPERIUM_NAME, ago(1)),
     ]
     t.push()
     check(host, operator)
@@ -716,7 +725,10 @@ def test_coverage_warning_per_platform_with_an_enabled_connector(
     t.push()
     result = check(host)
     assert result["modern"]["coverage"] == {"android": False, "iOS": True, "windows": False}
+    # Created report-only, never seen enforcing: nothing stopped enforcing, so no drift.
+    assert result["modern"]["drifted"] == []
     found = by_id(host)
+    assert f"caPolicyDrift.{CA_MFA}" not in found
     android = found["caCoverage.android"]
     assert android["severity"] == "warning"
     assert (
@@ -728,6 +740,7 @@ def test_coverage_warning_per_platform_with_an_enabled_connector(
     assert "caCoverage.ios" not in found and "caCoverage.macos" not in found
     check(host)
     assert sorted(a["platform"] for a in sent(alerts, "caCoverage")) == ["android", "windows"]
+    assert sent(alerts, "caPolicyDrift") == []
 
     t.policies[1] = ca_policy(
         CA_ALL,

@@ -130,6 +130,13 @@ def test_modern_policy_requirement_and_platform_coverage() -> None:
     assert not_windows.covers("android") and not not_windows.covers("windows")
 
 
+@pytest.mark.parametrize("platform", ["android", "iOS", "windows", "macOS"])
+def test_a_policy_that_excludes_every_platform_covers_none(platform: str) -> None:
+    for include in (("all",), (platform,)):
+        nowhere = policy_from_graph(ca_policy("e", "Excludes all", platforms=include, exclude=("all",)))
+        assert not nowhere.covers(platform)
+
+
 def _finding(fid: str, severity: Severity, status: FindingStatus, minutes: int) -> Finding:
     seen = NOW - timedelta(minutes=minutes)
     return Finding(fid, "t", "heartbeat", fid, fid, severity, status, "m", "r", seen, seen)

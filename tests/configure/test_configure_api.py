@@ -247,6 +247,18 @@ def test_invalid_settings_are_400_naming_the_field_and_touch_no_graph(
     assert graph.requests == []
 
 
+@pytest.mark.parametrize("days", [1, 365])
+def test_the_threshold_limits_themselves_are_accepted_and_written(
+    host: Host, graph: GraphSimulator, tenant_id: str, days: int
+) -> None:
+    seed(graph, tenant_id, {"id": LOOKOUT, "partnerState": "enabled"})
+    response = put(host, "lookout", {"unresponsiveThresholdDays": days})
+    assert response.status_code == 200, response.get_body()
+    patch = {"partnerUnresponsivenessThresholdInDays": days}
+    assert writes(graph) == [("PATCH", ITEM.format(LOOKOUT), patch)]
+    assert body(response)["after"]["unresponsiveThresholdDays"] == days
+
+
 def test_every_problem_of_a_body_is_listed_at_once(host: Host, graph: GraphSimulator, tenant_id: str) -> None:
     found = problem(put(host, "lookout", {"appSync": "on", "ios": {"x": True}, "extra": 1}), 400)
     assert [e["pointer"] for e in found["errors"]] == ["/appSync", "/ios/x", "/extra"]
@@ -297,6 +309,22 @@ def test_app_protection_held_by_another_partner_is_a_409_naming_it(
     assert len(refused) == 1
     assert refused[0]["who"] == "ops@contoso.com" and refused[0]["status"] == 409
     assert refused[0]["before"]["android"]["appProtectionEvaluation"] is False
+
+
+def test_asking_again_for_app_protection_the_connector_already_holds_is_no_conflict(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    seed(
+        graph,
+        tenant_id,
+        {"id": LOOKOUT, "partnerState": "enabled", "androidMobileApplicationManagementEnabled": True},
+        {"id": DEFENDER, "partnerState": "enabled"},
+    )
+    response = put(host, "lookout", {"android": {"appProtectionEvaluation": True}})
+    assert response.status_code == 200, response.get_body()
+    result = body(response)
+    assert result["action"] == "none" and result["changes"] == []
+    assert writes(graph) == []
 
 
 def test_turning_app_protection_off_is_never_refused(
@@ -394,22 +422,68 @@ def test_two_configure_calls_at_once_lose_no_update(
     assert later["after"]["android"]["complianceEvaluation"] and later["after"]["ios"]["complianceEvaluation"]
 
 
+class WaitClock:
+    """The lease wait's clock (``time.monotonic``/``time.sleep`` as apply.py sees them): sleeping
+    moves it on at once, so the production wait is exercised whole without a test waiting for it.
+    ``on_sleep`` runs at each poll with the clock's reading in seconds."""
+
+    def __init__(self, on_sleep: Any = None) -> None:
+        self.now = 1000.0
+        self.started = self.now
+        self.on_sleep = on_sleep
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        if self.on_sleep is not None:
+            self.on_sleep(self.now - self.started)
+
+    @property
+    def waited(self) -> float:
+        return self.now - self.started
+
+
 def test_a_configure_call_that_cannot_get_the_lease_in_time_is_409_with_retry_after(
     host: Host, graph: GraphSimulator, tenant_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed(graph, tenant_id, {"id": LOOKOUT})
-    monkeypatch.setattr(configurator, "LEASE_WAIT_SECONDS", 0.3)
+    clock = WaitClock()
+    monkeypatch.setattr(configurator, "time", clock)
     from shared.clock import now_utc
 
     holder = ChangeStore(services().store).acquire(tenant_id, now_utc(), configurator.LEASE)
     assert holder is not None
     response = put(host, "lookout", {"appSync": True})
+    # It waited the documented 10 s (polling) before giving up, and not a poll longer.
+    assert 10.0 <= clock.waited < 10.5
     found = problem(response, 409)
     assert found["type"] == "urn:mtd-guard:problem:concurrent-change"
     assert response.headers["Retry-After"] == "5"
     assert graph.requests == []  # refused before reading anything
     ChangeStore(services().store).release_lease(tenant_id, holder)
     assert put(host, "lookout", {"appSync": True}).status_code == 200
+
+
+def test_a_configure_call_waits_for_a_lease_released_within_10_seconds(
+    host: Host, graph: GraphSimulator, tenant_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.clock import now_utc
+
+    seed(graph, tenant_id, {"id": LOOKOUT})
+    store = ChangeStore(services().store)
+    holder = store.acquire(tenant_id, now_utc(), configurator.LEASE)
+    assert holder is not None
+
+    def first_caller_finishes_late(waited: float) -> None:
+        if waited >= 9.5:
+            store.release_lease(tenant_id, holder)
+
+    clock = WaitClock(first_caller_finishes_late)
+    monkeypatch.setattr(configurator, "time", clock)
+    assert put(host, "lookout", {"appSync": True}).status_code == 200
+    assert 9.5 <= clock.waited < 10.0
 
 
 def test_an_expired_lease_of_a_crashed_caller_is_taken_over(

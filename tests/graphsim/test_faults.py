@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import time
@@ -53,9 +52,10 @@ def test_slow_delays_then_answers_normally(sim: GraphSimulator, http: httpx.Clie
     assert elapsed >= 0.3
     assert response.status_code == 200
     assert len(response.json()["value"]) == 3
-    started = time.perf_counter()
-    http.get(V1)
-    assert time.perf_counter() - started < 0.3
+    # times=1: the slow fault is spent, so the next request reaches the fault armed after it (the
+    # first armed fault that matches wins), rather than being delayed again.
+    sim.add_fault(Fault(kind="status", status=503))
+    assert http.get(V1).status_code == 503
 
 
 def test_slow_beyond_client_timeout_is_a_read_timeout(sim: GraphSimulator) -> None:
@@ -116,19 +116,23 @@ def test_faults_hit_each_request_once_under_concurrency(sim: GraphSimulator) -> 
 
 
 def test_stop_interrupts_a_slow_fault() -> None:
-    sim = GraphSimulator(scenario={"faults": [{"kind": "slow", "delaySeconds": 30}]}).start()
-    client = threading.Thread(target=lambda: _swallow(httpx.get, sim.base_url + V1, timeout=5))
+    # An hour-long delay: were stop() to wait it out, pytest-timeout (120 s) would fail the test.
+    sim = GraphSimulator(scenario={"faults": [{"kind": "slow", "delaySeconds": 3600}]}).start()
+    outcome: list[object] = []
+
+    def call() -> None:
+        try:
+            outcome.append(httpx.get(sim.base_url + V1, timeout=None).status_code)
+        except httpx.HTTPError as exc:
+            outcome.append(type(exc))
+
+    client = threading.Thread(target=call)
     client.start()
-    time.sleep(0.1)
-    started = time.perf_counter()
+    time.sleep(0.1)  # let the request reach the delay (not a timing assertion)
     sim.stop()
-    assert time.perf_counter() - started < 1
     client.join()
-
-
-def _swallow(call: Any, *args: Any, **kwargs: Any) -> None:
-    with contextlib.suppress(httpx.HTTPError):
-        call(*args, **kwargs)
+    # The client waits without a timeout: it has an outcome only because the delay was cut short.
+    assert len(outcome) == 1
 
 
 @pytest.mark.parametrize(

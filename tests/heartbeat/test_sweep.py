@@ -3,12 +3,13 @@ Graph simulator answering like Graph, a local webhook receiver taking the alerts
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from typing import Any
 
 from graphsim import Fault, GraphSimulator
 from graphsim.faults import FaultKind
-from shared.alerting.channels import sign
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host, body
 from tests.support.receiver import Receiver
 from tests.support.scenarios import connector, load
@@ -126,7 +127,9 @@ def test_alerts_once_per_change_signed_and_again_on_recovery(
     assert alert["previousHealth"] is None and alert["health"] == "unresponsive"
     assert alert["severity"] == "high" and alert["tenantId"] == tenant_id
     assert {"alertId", "reason", "detectedAt"} <= set(alert)
-    assert first.headers["x-mtdguard-signature"] == sign("test-signing-key", first.body)
+    # HMAC-SHA256 of the exact body, hex, as a receiver computes it (not the product's own sign()).
+    expected = "sha256=" + hmac.new(b"test-signing-key", first.body, hashlib.sha256).hexdigest()
+    assert first.headers["x-mtdguard-signature"] == expected
 
     sweep(host)
     sweep(host)
@@ -337,14 +340,19 @@ def test_history_keeps_every_observation_within_the_retention_only(
     assert kept_alerts == [(now - timedelta(days=20), "warning"), (now - timedelta(days=10), "unresponsive")]
 
 
-def test_a_connector_deleted_in_intune_is_said_once_and_leaves_the_list(
-    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
-) -> None:
-    env(ALERT_WEBHOOK_URL=receiver.url)
+def lookout_unresponsive_then_deleted(host: Host, graph: GraphSimulator, tenant_id: str) -> None:
+    """Two sweeps: Lookout unresponsive beside a healthy Defender, then Lookout deleted in Intune."""
     load(graph, tenant_id, connector(DEFENDER, "now-5m"), connector(LOOKOUT, "now-9d"))
     sweep(host)
     load(graph, tenant_id, connector(DEFENDER, "now-5m"))
     sweep(host)
+
+
+def test_a_connector_deleted_in_intune_is_said_once_and_leaves_the_list(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
+) -> None:
+    env(ALERT_WEBHOOK_URL=receiver.url)
+    lookout_unresponsive_then_deleted(host, graph, tenant_id)
     sweep(host)
     removal = receiver.payloads()[-1]
     assert [p["health"] for p in receiver.payloads()] == ["unresponsive", "removed"]
@@ -406,3 +414,86 @@ def test_an_acknowledgement_made_while_a_sweep_runs_is_not_undone(
     assert stored.status is FindingStatus.ACKNOWLEDGED and stored.note == "vendor ticket 4711"
     assert "40.0 hours ago" in stored.message  # the sweep's news still landed, on the acknowledged finding
     assert [p["health"] for p in receiver.payloads()] == ["unresponsive"]  # acknowledged: no new alert
+
+
+def test_an_acknowledged_problem_that_recovers_still_sends_the_recovery_alert(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
+) -> None:
+    # The recovery alert is what closes the ServiceNow/Jira ticket: an acknowledgement silences the
+    # moves between unhealthy states, never the recovery.
+    env(ALERT_WEBHOOK_URL=receiver.url)
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
+    sweep(host)
+    fid = f"heartbeat.{LOOKOUT}"
+    acked = host.http(
+        "finding_acknowledge",
+        "POST",
+        f"/api/findings/{fid}/ack",
+        route_params={"id": fid},
+        body={"note": "vendor ticket 4711"},
+    )
+    assert acked.status_code == 200 and body(acked)["status"] == "acknowledged"
+
+    load(graph, tenant_id, connector(LOOKOUT, "now-40h"))  # better, still not healthy
+    sweep(host)
+    assert [p["health"] for p in receiver.payloads()] == ["unresponsive"]
+
+    load(graph, tenant_id, connector(LOOKOUT, "now-1m"))
+    recovered = sweep(host)
+    assert [(p["previousHealth"], p["health"], p["severity"]) for p in receiver.payloads()] == [
+        (None, "unresponsive", "high"),
+        ("warning", "healthy", "info"),
+    ]
+    assert recovered["alertsRaised"][0]["alertId"] == receiver.payloads()[-1]["alertId"]
+
+
+def test_health_since_is_when_the_health_began_not_the_last_sweep(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    from datetime import timedelta
+
+    from shared.clock import now_utc
+    from shared.context import services
+    from shared.heartbeat.sweep import run_heartbeat_sweep
+
+    s = services()
+    now = now_utc().replace(microsecond=0)
+
+    def sweep_at(hours_ago: int) -> None:
+        at = now - timedelta(hours=hours_ago)
+        assert run_heartbeat_sweep(
+            s.settings, s.graph, s.store, s.channels, now=at, tenant_id=s.settings.tenant_id
+        ).recorded
+
+    def lookout() -> dict[str, Any]:
+        response = host.http(
+            "connector_get", "GET", "/api/connectors/lookout", route_params={"partner": "lookout"}
+        )
+        assert response.status_code == 200
+        found: dict[str, Any] = body(response)
+        return found
+
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
+    sweep_at(3)
+    sweep_at(2)
+    seen = lookout()
+    assert seen["health"] == "unresponsive"
+    assert seen["checkedAt"] == (now - timedelta(hours=2)).isoformat().replace("+00:00", "Z")
+    assert seen["healthSince"] == (now - timedelta(hours=3)).isoformat().replace("+00:00", "Z")
+
+    load(graph, tenant_id, connector(LOOKOUT, "now-5m"))
+    sweep_at(1)
+    assert lookout()["healthSince"] == (now - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+
+
+def test_a_connector_deleted_and_re_created_healthy_is_not_announced_as_recovered(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, receiver: Receiver
+) -> None:
+    env(ALERT_WEBHOOK_URL=receiver.url)
+    lookout_unresponsive_then_deleted(host, graph, tenant_id)
+    load(graph, tenant_id, connector(DEFENDER, "now-5m"), connector(LOOKOUT, "now-5m"))  # re-created
+    again = sweep(host)
+    # A new connector seen healthy is a first sighting, not the recovery of the deleted one.
+    assert [p["health"] for p in receiver.payloads()] == ["unresponsive", "removed"]
+    assert again["alertsRaised"] == []
+    assert by_partner(again)["Lookout for Work"]["health"] == "healthy"
