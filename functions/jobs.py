@@ -1,5 +1,5 @@
 """What every timer trigger shares: a misconfigured app logs one clear line per problem, no
-traceback, and the run ends there (HTTP routes answer 503 problem+json instead, see http.py)."""
+traceback, and the run ends there (HTTP routes answer 503 problem+json instead: http/endpoint.py)."""
 
 from __future__ import annotations
 
