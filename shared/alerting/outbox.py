@@ -29,7 +29,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from shared.alerting import routing, stored
-from shared.alerting.alerts import DIGEST_KIND, Alert, Delivery, DeliveryStatus, Thread, new_alert
+from shared.alerting.alerts import (
+    DIGEST_KIND,
+    Alert,
+    Delivery,
+    DeliveryStatus,
+    Thread,
+    finding_alert,
+)
 from shared.alerting.channels import Channel, DeliveryError, Ticket
 from shared.findings.model import Finding, FindingKind, Severity, observe, resolve
 from shared.findings.stored import stored_findings
@@ -276,9 +283,7 @@ class _TenantRun:
         if failing is not None and failing.is_active:
             closed = resolve(failing, message=f"Alerts reach {name} again.", now=self.now)
             upsert.append(closed)
-            create.append(
-                self._delivery_alert(closed, f"Alerts to {name} are delivered again", Severity.INFO, name)
-            )
+            create.append(self._delivery_alert(closed, f"Alerts to {name} are delivered again", name))
         self._save(entry, name, delivery=done, upsert=upsert, create=create, queue=queue)
         if ticket:
             log.info("alert %s delivered to %s (%s)", entry.alert.alert_id, name, ticket.key)
@@ -329,9 +334,7 @@ class _TenantRun:
         )
         create: list[Alert] = []
         if before is None or not before.is_active:
-            create.append(
-                self._delivery_alert(finding, f"Alerts to {name} are failing", severity, name, alert)
-            )
+            create.append(self._delivery_alert(finding, f"Alerts to {name} are failing", name, alert))
         self._save(entry, name, delivery=dead, upsert=[finding], create=create, queue=queue)
 
     # -- helpers --
@@ -344,25 +347,11 @@ class _TenantRun:
     def _delivery_finding(self, name: str) -> Finding | None:
         return self._findings_now().get(f"{FindingKind.ALERT_DELIVERY}.{name}")
 
-    def _delivery_alert(
-        self, finding: Finding, title: str, severity: Severity, name: str, dead: Alert | None = None
-    ) -> Alert:
-        details: dict[str, object] = {"channel": name, "status": finding.status.value}
+    def _delivery_alert(self, finding: Finding, title: str, name: str, dead: Alert | None = None) -> Alert:
+        details: dict[str, object] = {"channel": name}
         if dead is not None:
             details |= {"deadAlertId": dead.alert_id, "deadAlertTitle": dead.title}
-        return new_alert(
-            tenant_id=self.tenant,
-            kind=FindingKind.ALERT_DELIVERY,
-            finding_id=finding.id,
-            severity=severity,
-            title=title,
-            reason=finding.message,
-            detected_at=self.now,
-            details=details,
-            channels=list(self.channels),
-            resolves=dead is None,
-            remediation=None if dead is None else finding.remediation,
-        )
+        return finding_alert(finding, title, self.now, list(self.channels), details=details)
 
     def _enrich(self, alert: Alert) -> Alert:
         """The finding's remediation on alerts that do not carry their own."""

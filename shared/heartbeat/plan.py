@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from shared import catalog
-from shared.alerting.alerts import Alert, new_alert
+from shared.alerting.alerts import Alert, finding_alert, new_alert
 from shared.findings.kinds import KINDS
 from shared.findings.model import (
     Finding,
@@ -299,7 +299,7 @@ def plan_graph_access(
         if existing is None or not existing.is_active:
             return None, None
         done = resolve(existing, message="Microsoft Graph answers again", now=now)
-        return done, _access_alert(done, "Microsoft Graph access restored", Severity.INFO, now, channels)
+        return done, finding_alert(done, "Microsoft Graph access restored", now, channels)
     finding = observe(
         existing,
         tenant_id=tenant_id,
@@ -312,25 +312,5 @@ def plan_graph_access(
         now=now,
     )
     opened = existing is None or not existing.is_active
-    alert = (
-        _access_alert(finding, "Cannot monitor MTD connectors", Severity.HIGH, now, channels)
-        if opened
-        else None
-    )
+    alert = finding_alert(finding, "Cannot monitor MTD connectors", now, channels) if opened else None
     return finding, alert
-
-
-def _access_alert(
-    finding: Finding, title: str, severity: Severity, now: datetime, channels: list[str]
-) -> Alert:
-    return new_alert(
-        tenant_id=finding.tenant_id,
-        kind=finding.kind,
-        finding_id=finding.id,
-        severity=severity,
-        title=title,
-        reason=finding.message,
-        detected_at=now,
-        details={"status": finding.status.value},
-        channels=channels,
-    )

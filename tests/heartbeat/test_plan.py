@@ -301,7 +301,9 @@ def test_graph_access_is_one_finding_opened_once_and_resolved_once() -> None:
         severity=Severity.HIGH,
         title="Cannot monitor MTD connectors",
         reason="403 Forbidden",
-        details={"status": "open"},
+        details={"status": "open", "resourceId": f"tenant-{TENANT}"},
+        resolves=False,
+        remediation="Fix the access problem named in the message; until then connectors are not monitored.",
     )
     still, again = access("403 Forbidden", opened)
     assert still is not None and still.status is FindingStatus.OPEN and again is None
@@ -314,7 +316,8 @@ def test_graph_access_is_one_finding_opened_once_and_resolved_once() -> None:
         severity=Severity.INFO,
         title="Microsoft Graph access restored",
         reason="Microsoft Graph answers again",
-        details={"status": "resolved"},
+        details={"status": "resolved", "resourceId": f"tenant-{TENANT}"},
+        resolves=True,
     )
     assert access(None, done) == (None, None)
     reopened, alert = access("503", done)
