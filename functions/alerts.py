@@ -31,6 +31,9 @@ _ALERT_ID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 @bp.function_name("alerts_outbox")
 @bp.timer_trigger(arg_name="timer", schedule="%ALERT_OUTBOX_SCHEDULE%", run_on_startup=False)
 def alerts_outbox(timer: func.TimerRequest) -> None:
+    """Timer (ALERT_OUTBOX_SCHEDULE): deliver this tenant's pending alerts (retries after backoff,
+    held alerts after quiet hours, digests) and log the counts; skipped when misconfigured.
+    """
     s = configured_services()
     if s is None:
         return
@@ -98,6 +101,14 @@ def _matches(alert: Alert, channel: str | None, status: DeliveryStatus | None) -
 @bp.route(route="alerts", methods=["GET"])
 @endpoint(Role.READER, LIST_QUERY)
 def alerts_list(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/alerts (Reader): this tenant's alerts, newest first, with their delivery on each
+    channel (AlertPage), ``limit`` per page (1-200, default 50).
+
+    kind, severity, findingId and since (detected at or after; UTC) select alerts; status and
+    channel select on their deliveries; ``counts`` ignores status and channel. 400 ``Invalid query
+    parameter``, with a pointer per parameter, for a bad parameter or a continuationToken issued
+    for another route or other filters.
+    """
     q = LIST_QUERY.parse(req)
     s = services()
     tenant = s.settings.tenant_id
@@ -136,6 +147,14 @@ REDELIVER_QUERY = QuerySpec(
 @bp.route(route="alerts/{alertId}/redeliver", methods=["POST"])
 @endpoint(Role.OPERATOR, REDELIVER_QUERY)
 def alert_redeliver(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/alerts/{alertId}/redeliver (Operator): queue an alert again with attempts reset:
+    every dead delivery, or with ``?channel=`` that channel's delivery unless it is still pending
+    or held. Answers 202 AlertRedelivery; the outbox sends it on its next run.
+
+    404 ``Alert not found`` (no such alert id in this tenant) or ``Channel not found`` (never
+    routed there); 409 ``Nothing to redeliver`` or ``Alert is being delivered`` (another run saved
+    it meanwhile); 400 for a bad query parameter.
+    """
     channel: str | None = REDELIVER_QUERY.parse(req)["channel"]
     s = services()
     tenant = s.settings.tenant_id

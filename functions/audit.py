@@ -43,6 +43,14 @@ LIST_QUERY = QuerySpec(
 @bp.route(route="audit", methods=["GET"])
 @endpoint(Role.READER, LIST_QUERY)
 def audit_list(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/audit (Reader): this tenant's audit entries, newest first (AuditPage), ``limit`` per
+    page (1-500, default 50).
+
+    Filters: connector (partner name, connector id or finding id), result, action, ticket, since
+    (inclusive) and until (exclusive), times in UTC. 400 ``Invalid query parameter``, with a
+    pointer per parameter, for a bad parameter or a continuationToken issued for another route or
+    other filters.
+    """
     q = LIST_QUERY.parse(req)
     query = AuditQuery(
         target=catalog.resolve(q["connector"]) if q["connector"] else None,

@@ -36,6 +36,9 @@ def _run() -> CaDriftResult:
 @bp.function_name("ca_drift_monitor")
 @bp.timer_trigger(arg_name="timer", schedule="%CA_DRIFT_SCHEDULE%", run_on_startup=False)
 def ca_drift_monitor(timer: func.TimerRequest) -> None:
+    """Timer (CA_DRIFT_SCHEDULE): run the Conditional Access drift check and log its summary and
+    each problem; skipped when misconfigured.
+    """
     if configured_services() is None:
         return
     result = _run()
@@ -62,6 +65,10 @@ def ca_drift_monitor(timer: func.TimerRequest) -> None:
 @bp.route(route="checks/ca-drift", methods=["POST"])
 @endpoint(Role.OPERATOR)
 def checks_ca_drift(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/checks/ca-drift (Operator): run the Conditional Access drift check now; answers
+    CaDriftResult, 200 even when Graph failed (``ok`` false, ``problems`` says why). 400 for any
+    query parameter.
+    """
     # 200 even when Graph failed: the check ran and its answer (with problems) is the result.
     return json_response(views.ca_drift(_run()))
 
@@ -77,6 +84,13 @@ def _invalid(exc: InvalidInventory) -> Problem:
 @bp.route(route="ca/classic-baseline", methods=["PUT"])
 @endpoint(Role.OPERATOR)
 def classic_baseline_import(req: func.HttpRequest) -> func.HttpResponse:
+    """PUT /api/ca/classic-baseline (Operator): import the classic CA policy inventory copied from
+    the Entra portal (ClassicInventory body): the first import sets the baseline, later ones are
+    compared with it. Answers ClassicImportResult.
+
+    400 ``Invalid JSON``, or ``Invalid body`` with a pointer per bad field (nothing written); 400
+    for any query parameter; 413 for a body above 1,000,000 bytes.
+    """
     body = read_json(req)
     caller = caller_for(req, "api", None, anonymous="function key caller")
     s = services()
@@ -93,6 +107,9 @@ def classic_baseline_import(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="ca/classic-baseline", methods=["GET"])
 @endpoint(Role.READER)
 def classic_baseline_get(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/ca/classic-baseline (Reader): the stored classic-policy baseline, last import, audit
+    log position and planned removals (ClassicBaseline); no Graph call. 400 for any query parameter.
+    """
     s = services()
     state = classic_state(s.store, tenant_id=s.settings.tenant_id)
     ca = s.settings.ca
@@ -105,6 +122,13 @@ def classic_baseline_get(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="ca/planned-removals", methods=["POST"])
 @endpoint(Role.OPERATOR)
 def planned_removal_create(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/ca/planned-removals (Operator): announce that classic policies (by policyId,
+    displayName or partner) will be removed within ``expiresInDays`` days (1-90, default 30).
+    Answers 201 PlannedRemoval.
+
+    400 ``Invalid JSON``, or ``Invalid body`` with a pointer per bad field; 400 for any query
+    parameter; 413 for a body above 1,000,000 bytes.
+    """
     body = read_json(req)
     caller = caller_for(req, "api", None, anonymous="function key caller")
     s = services()

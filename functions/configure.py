@@ -24,6 +24,18 @@ CONFIGURE_QUERY = QuerySpec(
 @bp.route(route="connectors/{partner}", methods=["PUT"])
 @endpoint(Role.OPERATOR, CONFIGURE_QUERY)
 def connector_configure(req: func.HttpRequest) -> func.HttpResponse:
+    """PUT /api/connectors/{partner} (Operator): bring a connector (catalog slug or connector id) to
+    the desired settings of the body (ConnectorSettings); ``?dryRun=true`` answers the plan and
+    writes nothing. Answers ConfigureResult; audited; honours Idempotency-Key, and
+    X-Ticket-Reference is kept in the audit trail and the answer.
+
+    400 invalid JSON, settings (a pointer per field), ticket reference, idempotency key or query
+    parameter; 404 unknown partner; 409 concurrent change (Retry-After), Intune's one-MAM-partner
+    rule, or the same key still running; 413 body above 1,000,000 bytes; 422 a setting Intune or
+    the partner does not support, an unknown partner id, or a reused idempotency key; 502/503 when
+    Graph failed. Refusals carry ``ticket``.
+    """
+
     def run() -> func.HttpResponse:
         dry_run: bool = CONFIGURE_QUERY.parse(req)["dryRun"]
         ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)

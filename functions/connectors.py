@@ -20,6 +20,9 @@ DETAIL_QUERY = QuerySpec("connector_get", (Count("historyLimit", low=1, high=100
 @bp.route(route="connectors", methods=["GET"])
 @endpoint(Role.READER)
 def connectors_list(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/connectors (Reader): every connector's health as the last stored sweep judged it, by
+    partner name (ConnectorList); no Graph call. 400 for any query parameter.
+    """
     s = services()
     tenant = s.settings.tenant_id
     sweep = last_sweep(s.store, tenant)
@@ -31,6 +34,10 @@ def connectors_list(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="connectors/{partner}", methods=["GET"])
 @endpoint(Role.READER, DETAIL_QUERY)
 def connector_get(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/connectors/{partner} (Reader): one connector (catalog slug or connector id) as the
+    last sweep judged it, with its last ``historyLimit`` readings (1-1000, default 50), newest
+    first (ConnectorDetail). 400 for a bad query parameter; 404 when the last sweep did not see it.
+    """
     limit: int = DETAIL_QUERY.parse(req)["historyLimit"]
     s = services()
     tenant = s.settings.tenant_id

@@ -38,6 +38,13 @@ LIST_QUERY = QuerySpec(
 @bp.route(route="findings", methods=["GET"])
 @endpoint(Role.READER, LIST_QUERY)
 def findings_list(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/findings (Reader): this tenant's findings, open before acknowledged before resolved,
+    then by severity and most recently seen (FindingPage), ``limit`` per page (1-200, default 50).
+
+    kind, severity and status take comma-separated values. 400 ``Invalid query parameter``, with a
+    pointer per parameter, for a bad parameter or a continuationToken issued for another route or
+    other filters.
+    """
     q = LIST_QUERY.parse(req)
     query = finding_query.FindingQuery(
         kinds=q["kind"] or frozenset(),
@@ -78,6 +85,13 @@ def _note(req: func.HttpRequest) -> str | None:
 @bp.route(route="findings/{id}/ack", methods=["POST"])
 @endpoint(Role.OPERATOR)
 def finding_acknowledge(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/findings/{id}/ack (Operator): acknowledge a finding (no alerts about it while it
+    lasts), with an optional ``{"note": "..."}`` body (at most 1000 characters); audited.
+    Answers the updated Finding.
+
+    400 ``Invalid JSON`` or ``Invalid body`` (a pointer per bad field), or any query parameter; 404
+    no such finding; 409 already resolved; 413 for a body above 1,000,000 bytes.
+    """
     note = _note(req)
     caller = caller_for(req, "api", req.headers.get(TICKET_HEADER), anonymous="function key caller")
     try:

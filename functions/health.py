@@ -14,6 +14,9 @@ bp = func.Blueprint()
 @bp.function_name("health")
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def health(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/health (anonymous, no function key): Liveness, ``ok`` or ``misconfigured`` with the
+    number of settings problems; always 200, touches no dependency.
+    """
     problems = settings.problems()
     # Configuration problems are counted, not listed: this route is anonymous.
     return json_response(views.liveness(problems))

@@ -25,6 +25,9 @@ def _sweep() -> SweepResult:
 @bp.function_name("heartbeat_monitor")
 @bp.timer_trigger(arg_name="timer", schedule="%HEARTBEAT_SCHEDULE%", run_on_startup=False)
 def heartbeat_monitor(timer: func.TimerRequest) -> None:
+    """Timer (HEARTBEAT_SCHEDULE): run a heartbeat sweep and log the connectors per health and each
+    problem; skipped when misconfigured.
+    """
     if configured_services() is None:
         return
     result = _sweep()
@@ -48,6 +51,9 @@ def heartbeat_monitor(timer: func.TimerRequest) -> None:
 @bp.route(route="checks/heartbeat", methods=["POST"])
 @endpoint(Role.OPERATOR)
 def checks_run(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/checks/heartbeat (Operator): run a heartbeat sweep now; answers SweepResult, 200 even
+    when Graph failed (``ok`` false, ``problems`` says why). 400 for any query parameter.
+    """
     result = _sweep()
     # 200 even when Graph failed: the sweep ran and its answer (with problems) is the result.
     return json_response(views.sweep(result))

@@ -81,6 +81,17 @@ def _check_signature(req: func.HttpRequest, source: HookSource) -> None:
 @bp.route(route="hooks/{source}", methods=["POST"])
 @endpoint(Role.OPERATOR, HOOK_QUERY)
 def hook_receive(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/hooks/{source} (Operator; source jira, servicenow or generic): configure a connector,
+    run a heartbeat check or acknowledge a finding, as the payload asks; answers HookReply.
+    Honours Idempotency-Key, else X-Atlassian-Webhook-Identifier.
+
+    404 ``Unknown webhook source``; 401 ``Invalid signature`` for a Jira delivery whose
+    X-Hub-Signature is missing or wrong while JIRA_WEBHOOK_SECRET is set (checked before anything
+    is read or written); 400 invalid JSON, query parameter or payload (a pointer per field); 413
+    body too large; otherwise the action's own refusals, as on PUT /api/connectors/{partner} and
+    POST /api/findings/{id}/ack. Problems raised once the payload is read carry ``ticket`` and
+    ``source``.
+    """
     source = _source(req)
     _check_signature(req, source)  # before anything is claimed, read or written
     return idempotent(req, f"hooks/{source.value}", lambda: _handle(req, source))

@@ -14,6 +14,9 @@ bp = func.Blueprint()
 @bp.route(route="openapi.json", methods=["GET"])
 @endpoint(Role.READER)
 def openapi(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/openapi.json (Reader): the OpenAPI 3.1 document of every route, built on the first
+    call. 400 for any query parameter.
+    """
     # Imported here: the document's generator (msgspec, the models) is no part of any other cold start.
     from functions import openapi_doc
 

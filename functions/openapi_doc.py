@@ -51,10 +51,12 @@ def enum(values: type[StrEnum]) -> Schema:
 
 
 def query(name: str, schema: Schema, description: str = "", *, required: bool = False) -> Schema:
+    """An OpenAPI query parameter object (optional unless ``required``)."""
     return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
 
 
 def header(name: str, description: str, schema: Schema | None = None) -> Schema:
+    """An optional OpenAPI header parameter object; a plain string unless ``schema`` says otherwise."""
     return {
         "name": name,
         "in": "header",
@@ -65,11 +67,16 @@ def header(name: str, description: str, schema: Schema | None = None) -> Schema:
 
 
 def path_param(name: str, schema: Schema, description: str) -> Schema:
+    """An OpenAPI path parameter object (always required)."""
     return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
 
 
 @dataclass(frozen=True)
 class Operation:
+    """One HTTP route as the document describes it: function name, method, path, summary, tag, role,
+    bodies (model types) and the problem statuses it raises beyond the shared ones.
+    """
+
     function: str  # the name given to @bp.function_name
     method: str  # lower case, as in OpenAPI
     path: str  # the @bp.route route with a leading "/", without the "api" prefix
@@ -87,6 +94,7 @@ class Operation:
 
     @property
     def parameters(self) -> tuple[Schema, ...]:
+        """The route's path, query and header parameter objects from ``PARAMETERS`` (may be empty)."""
         return PARAMETERS.get(self.function, ())
 
 

@@ -34,6 +34,12 @@ _MAX_KEY = 255
 
 
 def idempotency_key(req: func.HttpRequest) -> str | None:
+    """The request's idempotency key, stripped: ``Idempotency-Key``, else
+    ``X-Atlassian-Webhook-Identifier``; None when neither header is present.
+
+    Raises Problem 400 ``Invalid idempotency key`` when the first header present is blank, longer
+    than 255 characters or not printable.
+    """
     for name in KEY_HEADERS:
         raw = req.headers.get(name)
         if raw is None:
@@ -58,6 +64,15 @@ def run_as_problem(req: func.HttpRequest, run: Callable[[], func.HttpResponse]) 
 
 
 def idempotent(req: func.HttpRequest, scope: str, run: Callable[[], func.HttpResponse]) -> func.HttpResponse:
+    """``run()``'s answer, run at most once per idempotency key and ``scope`` (``api``,
+    ``hooks/<source>``) within 24 h; without a key ``run()`` simply runs.
+
+    A replay answers the kept response with ``Idempotent-Replayed: true``. A delivery that finds
+    the first still running polls for up to 10 s, then answers 409 ``Request in progress`` with
+    ``Retry-After: 2``. Raises Problem 400 for an invalid key and 422 ``Idempotency key reused``
+    for the same key with another method, path, query or body. A 5xx answer, one with
+    ``Retry-After``, or an exception releases the claim so that a retry runs again.
+    """
     key = idempotency_key(req)
     if key is None:
         return run()

@@ -60,6 +60,7 @@ class FieldError:
         )
 
     def view(self) -> dict[str, str]:
+        """Its ``errors`` entry: ``{"pointer", "detail"}``, plus ``"parameter"`` for a query parameter."""
         shown = {"pointer": self.pointer, "detail": self.detail}
         return shown if self.parameter is None else {**shown, "parameter": self.parameter}
 

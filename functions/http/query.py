@@ -50,16 +50,20 @@ class Param:
 
     @property
     def filter(self) -> bool:
+        """True: continuation tokens are bound to this parameter's value (see ``QuerySpec.filters``)."""
         return True
 
     @property
     def default(self) -> Any:
+        """The value when the parameter is absent; None (no filter) unless a subclass says otherwise."""
         return None
 
     def parse(self, raw: str) -> Any:
+        """The value of ``raw`` (non-empty, stripped); the base class takes any text as given."""
         return raw
 
     def schema(self) -> Schema:
+        """The JSON Schema of the value (OpenAPI ``schema``); the base class: a non-empty string."""
         return {"type": "string", "minLength": 1}
 
     def openapi(self) -> Schema:
@@ -82,6 +86,7 @@ class Text(Param):
     max_length: int = 256
 
     def parse(self, raw: str) -> str:
+        """``raw`` as given; ValueError when over ``max_length`` or not matching ``pattern`` in full."""
         if len(raw) > self.max_length:
             raise ValueError(f"{self.name} must be at most {self.max_length} characters")
         if self.pattern is not None and not self.pattern.fullmatch(raw):
@@ -89,6 +94,7 @@ class Text(Param):
         return raw
 
     def schema(self) -> Schema:
+        """A string of 1 to ``max_length`` characters, with ``pattern`` anchored unless it ignores case."""
         schema: Schema = {"type": "string", "minLength": 1, "maxLength": self.max_length}
         if self.pattern is None or self.pattern.flags & re.IGNORECASE:
             return schema  # JSON Schema patterns (ECMA 262) have no flags: a case-blind one cannot be said
@@ -101,9 +107,11 @@ class Flag(Param):
 
     @property
     def default(self) -> bool:
+        """False: an absent flag is off."""
         return False
 
     def parse(self, raw: str) -> bool:
+        """True for true or 1, False for false or 0 (any case); ValueError for anything else."""
         text = raw.lower()
         if text in ("true", "1"):
             return True
@@ -112,6 +120,7 @@ class Flag(Param):
         raise ValueError(f"{self.name} must be true or false, got {raw!r}")
 
     def schema(self) -> Schema:
+        """A JSON Schema boolean."""
         return {"type": "boolean"}
 
 
@@ -125,13 +134,16 @@ class Count(Param):
 
     @property
     def filter(self) -> bool:
+        """False: the page size may change from page to page under one token."""
         return False
 
     @property
     def default(self) -> int:
+        """``fallback``: the page size when none is asked for."""
         return self.fallback
 
     def parse(self, raw: str) -> int:
+        """``raw`` as an int; ValueError when it is not a whole number or not from ``low`` to ``high``."""
         try:
             value = int(raw)
         except ValueError:
@@ -141,6 +153,7 @@ class Count(Param):
         return value
 
     def schema(self) -> Schema:
+        """An integer from ``low`` to ``high`` inclusive, defaulting to ``fallback``."""
         return {"type": "integer", "minimum": self.low, "maximum": self.high, "default": self.fallback}
 
 
@@ -155,6 +168,9 @@ class Choice(Param):
         return [m.value for m in self.enum]
 
     def parse(self, raw: str) -> Any:
+        """The enum member ``raw`` names, or with ``many`` a frozenset of the members it lists (spaces
+        around commas ignored); ValueError listing the allowed values when any is not one of them.
+        """
         wanted = [v.strip() for v in raw.split(",")] if self.many else [raw]
         unknown = [v for v in wanted if v not in self._values()]
         if unknown or not any(wanted):
@@ -164,6 +180,7 @@ class Choice(Param):
         return frozenset(members) if self.many else members[0]
 
     def schema(self) -> Schema:
+        """One of the enum's values; with ``many``, a pattern of comma-separated values."""
         if not self.many:
             return {"type": "string", "enum": self._values()}
         one = "|".join(re.escape(v) for v in self._values())
@@ -175,9 +192,11 @@ class Moment(Param):
     """An ISO 8601 / RFC 3339 time, answered as an aware UTC datetime."""
 
     def parse(self, raw: str) -> datetime:
+        """``raw`` as an aware UTC datetime (``parse_time``); ValueError when it is not ISO 8601."""
         return parse_time(raw, self.name)
 
     def schema(self) -> Schema:
+        """A JSON Schema ``date-time`` string (RFC 3339)."""
         return {"type": "string", "format": "date-time"}
 
 
@@ -192,6 +211,7 @@ class Token(Param):
 
     @property
     def filter(self) -> bool:
+        """False: the token is not one of the filters it is bound to."""
         return False
 
 
@@ -234,6 +254,7 @@ class QuerySpec:
     params: tuple[Param, ...] = ()
 
     def filters(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The values a token is bound to: each filter parameter's name -> its value (None: absent)."""
         return {p.name: values.get(p.name) for p in self.params if p.filter}
 
     def openapi(self) -> list[Schema]:

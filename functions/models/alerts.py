@@ -53,6 +53,10 @@ class ChannelRouting(TypedDict):
 
 
 class AlertPage(TypedDict):
+    """A page of this tenant's alerts, newest first, with the enabled channels and delivery counts.
+    continuationToken is null on the last page.
+    """
+
     tenantId: str
     channels: Annotated[list[ChannelRouting], Meta(description="the enabled channels and their routing")]
     counts: Annotated[
@@ -67,6 +71,8 @@ class AlertPage(TypedDict):
 
 
 class AlertRedelivery(TypedDict):
+    """The channels an alert was queued on again, and the alert as now stored."""
+
     queued: Annotated[list[str], Meta(description="the channels queued again")]
     detail: str
     alert: Alert

@@ -37,6 +37,8 @@ class AuditEntry(TypedDict):
 
 
 class AuditPage(TypedDict):
+    """A page of this tenant's audit entries, newest first; continuationToken is null on the last page."""
+
     tenantId: str
     entries: Annotated[list[AuditEntry], Meta(description="newest first")]
     continuationToken: Token

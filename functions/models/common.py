@@ -15,12 +15,17 @@ def ref(name: str) -> dict[str, Any]:
     return {"$ref": SCHEMAS + name}
 
 
-# An instant in UTC, ISO 8601 with a Z suffix (functions/http.py encodes every datetime so).
+# An instant in UTC, ISO 8601 with a Z suffix (functions/http/problems.py encodes every datetime so).
 Time = Annotated[datetime, Meta(tz=True)]
 Token = Annotated[str | None, Meta(description="pass back as ?continuationToken= for the next page")]
 
 
 class ProblemError(TypedDict):
+    """One bad field of a request: where it is (pointer) and what is wrong with it. For a query
+    parameter the pointer is /<name> (the query read as one JSON object) and a parameter member
+    names it.
+    """
+
     pointer: Annotated[str, Meta(description="RFC 6901 JSON pointer into the request body")]
     detail: str
 

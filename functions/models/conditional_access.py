@@ -77,6 +77,10 @@ class AuditLogRead(TypedDict):
 
 
 class ClassicSummary(TypedDict):
+    """The classic-policy half of a drift check: where changes are learnt from, how many classic
+    policies are known to exist, the audit log window read (null: not read) and the changes found.
+    """
+
     source: Source
     knownPolicies: int
     auditLog: AuditLogRead | None
@@ -84,6 +88,10 @@ class ClassicSummary(TypedDict):
 
 
 class ModernSummary(TypedDict):
+    """The modern-policy half of a drift check: policies read, the ids of those requiring a compliant
+    device, the ids that stopped enforcing MTD (drifted), and which platforms a policy covers.
+    """
+
     policies: Annotated[int | None, Meta(description="modern policies read (null: could not read)")]
     requiringCompliantDevice: list[str]
     drifted: list[str]
@@ -118,6 +126,10 @@ class ClassicImportResult(TypedDict):
 
 
 class LastImport(TypedDict):
+    """The last classic inventory import: when, by whom, how many policies, and when the inventory
+    was copied from the portal (exportedAt; null when the import did not say).
+    """
+
     importedAt: Time
     importedBy: str
     policies: int
@@ -125,6 +137,10 @@ class LastImport(TypedDict):
 
 
 class AuditLogState(TypedDict):
+    """How far the directory audit log has been read (readUpTo; null before the first read) and
+    how many days Entra ID keeps its events (AUDIT_LOG_RETENTION_DAYS).
+    """
+
     readUpTo: Time | None
     retentionDays: int
 
@@ -144,6 +160,10 @@ class ClassicBaseline(TypedDict):
 
 
 class InventoryPolicy(msgspec.Struct, forbid_unknown_fields=True):
+    """One classic policy as the Entra portal shows it: name and state, and where known its object
+    id, partner and any other details.
+    """
+
     displayName: Name
     state: Annotated[
         str, Meta(extra_json_schema={"enum": [PolicyState.ENABLED.value, PolicyState.DISABLED.value]})

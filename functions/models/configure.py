@@ -78,6 +78,8 @@ class HookReply(TypedDict):
 
 
 class JiraIssue(msgspec.Struct):
+    """jira: the issue the webhook fired for; its key (e.g. OPS-123) is the ticket reference."""
+
     key: str | msgspec.UnsetType = msgspec.UNSET
 
 

@@ -37,6 +37,10 @@ class Finding(TypedDict):
 
 
 class FindingPage(TypedDict):
+    """A page of this tenant's findings, what needs attention first; continuationToken is null on the
+    last page.
+    """
+
     tenantId: str
     findings: list[Finding]
     continuationToken: Token

@@ -46,6 +46,8 @@ class Observation(TypedDict):
 
 
 class ConnectorDetail(ConnectorStatus):
+    """One connector's health as the last sweep judged it, and its recent readings."""
+
     history: Annotated[list[Observation], Meta(description="newest first")]
 
 
