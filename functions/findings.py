@@ -8,7 +8,7 @@ import azure.functions as func
 from functions import views
 from functions.http import endpoint, json_response
 from functions.http.body import read_json
-from functions.http.callers import TICKET_HEADER, caller_for, refused_response
+from functions.http.callers import TICKET_HEADER, caller_for, clean_ticket, refused_response
 from functions.http.problems import FieldError, invalid, json_pointer
 from functions.http.query import Choice, Count, QuerySpec, Token
 from shared.configure.apply import Refused
@@ -93,7 +93,8 @@ def finding_acknowledge(req: func.HttpRequest) -> func.HttpResponse:
     no such finding; 409 already resolved; 413 for a body above 1,000,000 bytes.
     """
     note = _note(req)
-    caller = caller_for(req, "api", req.headers.get(TICKET_HEADER), anonymous="function key caller")
+    ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
+    caller = caller_for(req, "api", ticket, anonymous="function key caller")
     try:
         s = services()
         updated = acknowledge_finding(

@@ -29,30 +29,21 @@ from typing import Any
 import msgspec
 
 from functions import models as m
+from functions.http.query import QuerySpec
 from functions.models.common import SCHEMAS
 from functions.models.configure import settings_schemas
 from shared import catalog
-from shared.alerting.alerts import DeliveryStatus
-from shared.audit.entries import AuditAction, Result
-from shared.findings.model import FindingKind, FindingStatus, Severity
 from shared.principal import Role
 from shared.tickets.payloads import HookSource
 
 Schema = dict[str, Any]
 PROBLEM_TYPE = "application/problem+json"
 STRING: Schema = {"type": "string"}
-BOOL: Schema = {"type": "boolean"}
-TIME: Schema = {"type": "string", "format": "date-time"}
 
 
 def enum(values: type[StrEnum]) -> Schema:
     """A parameter taking one of an enum's values."""
     return {"type": "string", "enum": [v.value for v in values]}
-
-
-def query(name: str, schema: Schema, description: str = "", *, required: bool = False) -> Schema:
-    """An OpenAPI query parameter object (optional unless ``required``)."""
-    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
 
 
 def header(name: str, description: str, schema: Schema | None = None) -> Schema:
@@ -94,8 +85,10 @@ class Operation:
 
     @property
     def parameters(self) -> tuple[Schema, ...]:
-        """The route's path, query and header parameter objects from ``PARAMETERS`` (may be empty)."""
-        return PARAMETERS.get(self.function, ())
+        """The route's path and header parameters (``PARAMETERS``), then its query parameters as the
+        route parses them (its ``QuerySpec``); may be empty."""
+        spec = _queries().get(self.function)
+        return (*PARAMETERS.get(self.function, ()), *(spec.openapi() if spec else ()))
 
 
 # -- parameters of every route (query parameters are parsed in functions/http*) --------------------
@@ -112,26 +105,15 @@ IDEMPOTENCY = header(
     "nothing runs twice. The same key with another request is 422.",
     {"type": "string", "minLength": 1, "maxLength": 255},
 )
-_NEXT_PAGE = "from the previous page; keep the same filters"
-
 PARAMETERS: dict[str, tuple[Schema, ...]] = {
-    "connector_get": (
-        PARTNER,
-        query("historyLimit", {"type": "integer", "minimum": 1, "maximum": 1000}),
-    ),
+    "connector_get": (PARTNER,),
     "connector_configure": (
         PARTNER,
-        query("dryRun", BOOL, "true: return the plan and write nothing to Graph"),
         IDEMPOTENCY,
         header("X-Ticket-Reference", "The change ticket this is done for; kept in the audit trail."),
     ),
     "hook_receive": (
         path_param("source", enum(HookSource), "Who is calling."),
-        query(
-            "action",
-            {"enum": [*(a.value for a in AuditAction), "ack"]},
-            "jira: when the body has none",
-        ),
         IDEMPOTENCY,
         header(
             "X-Atlassian-Webhook-Identifier",
@@ -139,47 +121,32 @@ PARAMETERS: dict[str, tuple[Schema, ...]] = {
         ),
         header("X-Hub-Signature", "jira: sha256=<hex HMAC-SHA256 of the raw body>"),
     ),
-    "audit_list": (
-        query("connector", STRING, "partner name or connector id (also a finding id for acknowledgements)"),
-        query("result", enum(Result)),
-        query("action", enum(AuditAction)),
-        query("ticket", STRING),
-        query("since", TIME, "inclusive"),
-        query("until", TIME, "exclusive"),
-        query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
-        query("continuationToken", STRING, _NEXT_PAGE),
+    "alert_redeliver": (path_param("alertId", STRING, "from GET /api/alerts"),),
+    "finding_acknowledge": (
+        path_param("id", STRING, "The finding id, from GET /api/findings."),
+        header("X-Ticket-Reference", "The ticket this is done for; kept in the audit trail."),
     ),
-    "alerts_list": (
-        query("status", enum(DeliveryStatus)),
-        query("channel", {"type": "string", "minLength": 1}, "webhook, teams, servicenow or jira"),
-        query(
-            "kind",
-            {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{0,63}$"},
-            "finding kind, e.g. heartbeat",
-        ),
-        query("severity", enum(Severity)),
-        query("findingId", {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}$"}),
-        query("since", TIME, "detected at or after"),
-        query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
-        query(
-            "continuationToken",
-            {"type": "string", "minLength": 1},
-            _NEXT_PAGE,
-        ),
-    ),
-    "alert_redeliver": (
-        path_param("alertId", STRING, "from GET /api/alerts"),
-        query("channel", STRING, "only this channel, whatever its delivery ended as"),
-    ),
-    "findings_list": (
-        query("kind", STRING, "e.g. " + ", ".join(FindingKind)),
-        query("severity", STRING, ", ".join(Severity)),
-        query("status", STRING, ", ".join(FindingStatus)),
-        query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
-        query("continuationToken", STRING, _NEXT_PAGE),
-    ),
-    "finding_acknowledge": (path_param("id", STRING, "The finding id, from GET /api/findings."),),
 }
+"""Path and header parameters per route. Query parameters are not written here: they come from the
+``QuerySpec`` each route parses with (``QUERIES``), so the document cannot disagree with the code."""
+
+
+@functools.cache
+def _queries() -> dict[str, QuerySpec]:
+    """Every route's ``QuerySpec`` by function name (imported here: only this document needs them all)."""
+    from functions import alerts, audit, configure, connectors, findings, hooks
+
+    specs = (
+        alerts.LIST_QUERY,
+        alerts.REDELIVER_QUERY,
+        audit.LIST_QUERY,
+        configure.CONFIGURE_QUERY,
+        connectors.DETAIL_QUERY,
+        findings.LIST_QUERY,
+        hooks.HOOK_QUERY,
+    )
+    return {spec.scope: spec for spec in specs}
+
 
 # -- example bodies ----------------------------------------------------------------------------------
 

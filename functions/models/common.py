@@ -26,8 +26,15 @@ class ProblemError(TypedDict):
     names it.
     """
 
-    pointer: Annotated[str, Meta(description="RFC 6901 JSON pointer into the request body")]
+    pointer: Annotated[
+        str,
+        Meta(
+            description="RFC 6901 JSON pointer into the request body, or into the query read as one "
+            "JSON object of its parameters (/since)"
+        ),
+    ]
     detail: str
+    parameter: NotRequired[Annotated[str, Meta(description="the query parameter, for query problems")]]
 
 
 class Problem(TypedDict):

@@ -222,3 +222,28 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     assert "No issues found" in run.stdout or "passed" in run.stdout, summary
     calls = ", ".join(f"{n} {c:.0f}x {t:.1f}s" for n, (c, t) in sorted(server.stats.items()))
     print(f"schemathesis: {elapsed:.1f} s; served {calls}\n{summary[-1500:]}")
+
+
+def test_each_route_documents_exactly_the_query_parameters_it_parses(
+    functions: dict[str, Any], host: Host
+) -> None:
+    """The query a route accepts (its QuerySpec) and the one the document describes are the same list:
+    a parameter documented but refused, or accepted but undocumented, is a contract broken."""
+    doc = body(host.http("openapi", "GET", "/api/openapi.json"))
+    described = {
+        op["operationId"]: [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
+        for path in doc["paths"].values()
+        for op in path.values()
+    }
+    for name, fn in functions.items():
+        spec = getattr(fn.get_user_function(), "query", None)
+        if spec is None or name not in described:
+            continue
+        assert described[name] == [p.name for p in spec.params], name
+
+
+def test_the_findings_filters_are_documented_as_the_enums_they_accept(host: Host) -> None:
+    doc = body(host.http("openapi", "GET", "/api/openapi.json"))
+    params = {p["name"]: p for p in doc["paths"]["/findings"]["get"]["parameters"]}
+    assert "graphAccess" in json.dumps(params["kind"]["schema"])
+    assert "warning" in json.dumps(params["severity"]["schema"])

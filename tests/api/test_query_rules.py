@@ -240,3 +240,19 @@ def test_a_bad_webhook_action_in_the_url_is_a_query_problem_that_still_names_the
         }
     ]
     assert (found["ticket"], found["source"]) == ("OPS-5", "jira")
+
+
+def test_a_ticket_reference_on_an_acknowledgement_is_checked_like_on_configure(host: Host) -> None:
+    """An over-long or unprintable X-Ticket-Reference is a 400 naming the header, not text that
+    lands in the audit trail as it came."""
+    fid = "heartbeat.2c7790de-8b02-4814-85cf-e0c59380dee8"
+    for bad in ("T" * 201, "OPS-1\x07"):
+        response = host.http(
+            "finding_acknowledge",
+            "POST",
+            f"/api/findings/{fid}/ack",
+            route_params={"id": fid},
+            headers={"X-Ticket-Reference": bad},
+        )
+        assert response.status_code == 400
+        assert body(response)["title"] == "Invalid ticket reference"
