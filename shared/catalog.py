@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Partner:
+    """One MTD partner: its well-known connector id (the id of its ``mobileThreatDefenseConnector`` in
+    Graph), the slug of its API URLs and its readable name. ``known`` is False for the stand-in
+    ``by_id`` makes for an id not in the catalog."""
+
     id: str
     slug: str  # short name used in URLs: /api/connectors/lookout
     name: str
@@ -79,6 +83,7 @@ _BY_SLUG = {p.slug: p for p in _PARTNERS}
 
 
 def partners() -> tuple[Partner, ...]:
+    """Every partner in the catalog, in display order (Defender first)."""
     return _PARTNERS
 
 

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Services:
+    """What every trigger works with, built once per process by ``services()`` from the settings:
+    the Graph gateway, the state store and the configured alert channels."""
+
     settings: Settings
     graph: GraphGateway
     store: StateStore

@@ -67,6 +67,7 @@ class Field:
     names: tuple[str, ...] = ()
 
     def allowed(self) -> str:
+        """What the field takes, for error messages, e.g. 'use 1-12 or Jan-Dec, *, a range a-b, ...'."""
         named = f" or {self.names[0][:3]}-{self.names[-1][:3]}" if self.names else ""
         return f"use {self.low}-{self.high}{named}, *, a range a-b, a step /n or a list a,b"
 

@@ -17,10 +17,13 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
+    """The app roles of MTD Guard's Entra app registration, as the ``roles`` claim carries them."""
+
     READER = "MtdGuard.Reader"  # read connectors, findings, audit, alerts
     OPERATOR = "MtdGuard.Operator"  # everything a reader can, plus checks and changes
 
     def granted_by(self, roles: frozenset[str]) -> bool:
+        """Whether a caller holding ``roles`` (the token's role claim values) may act as this role."""
         # An operator can do everything a reader can.
         return self.value in roles or (self is Role.READER and Role.OPERATOR.value in roles)
 
@@ -31,12 +34,16 @@ _NAME_CLAIMS = ("preferred_username", "upn", "name", "appid", "azp")
 
 @dataclass(frozen=True)
 class Principal:
+    """The caller Easy Auth vouches for: Entra object id (``X-MS-CLIENT-PRINCIPAL-ID``), a
+    readable name (UPN, name or app id) and the role claim values, all None/empty when not sent."""
+
     id: str | None
     name: str | None
     roles: frozenset[str]
 
     @property
     def display(self) -> str:
+        """How the caller is named in audit entries and messages: the name, else the object id."""
         return self.name or self.id or "unknown principal"
 
 

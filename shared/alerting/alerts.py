@@ -27,6 +27,12 @@ DIGEST_KIND = "alertDigest"  # the kind of the one message that carries alerts h
 
 
 class DeliveryStatus(StrEnum):
+    """Where one alert stands on one channel (``Delivery.status``, ``GET /api/alerts?status=``).
+
+    ``pending`` and ``held`` are open (the outbox still works on them); the others are final, except
+    that ``dead`` goes back to ``pending`` when a person asks for a redelivery.
+    """
+
     PENDING = "pending"  # to be sent (again) once ``next_attempt_at`` has passed
     HELD = "held"  # an info alert in the channel's quiet hours: goes out in the digest after them
     DELIVERED = "delivered"
@@ -56,6 +62,13 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Alert:
+    """One change worth telling people about, as recorded in the outbox (row kind ``alert``).
+
+    Created by ``new_alert`` with a fixed ``alert_id`` and a ``Delivery`` per configured channel, in the
+    same batch as the change that caused it; afterwards only its deliveries change, as the outbox works
+    through them. ``detected_at`` is UTC; ``payload`` is what the receivers get.
+    """
+
     alert_id: str
     tenant_id: str
     kind: str  # the finding kind it is about, e.g. "heartbeat"
@@ -159,6 +172,12 @@ def new_alert(
     resolves: bool | None = None,
     remediation: str | None = None,
 ) -> Alert:
+    """A new alert with a fresh id (UUID4) and a pending ``Delivery`` for each name in ``channels``.
+
+    ``detected_at`` is a UTC time; ``details`` are the kind's own camelCase fields, merged into the
+    payload; ``resolves`` says whether the alert closes its finding (None: inferred from the details,
+    see ``Alert.resolves_finding``). Nothing is stored: the caller commits the alert with its change.
+    """
     return Alert(
         alert_id=str(uuid.uuid4()),
         tenant_id=tenant_id,

@@ -53,6 +53,9 @@ REMEDIATION = (
 
 @dataclass
 class DeliveryReport:
+    """What one outbox run did, in counts of deliveries (the ``delivery`` of check answers, job
+    logs); ``errors`` holds each failure's safe message (host only, no secrets)."""
+
     delivered: int = 0
     failed: int = 0  # attempts that failed this run (dead ones included)
     dead: int = 0

@@ -32,6 +32,9 @@ DIGEST_LIMIT = 25  # alerts per digest message: Teams refuses messages over 28 K
 
 @dataclass(frozen=True)
 class Route:
+    """Which alerts a channel takes to open a conversation: a minimum severity and the finding kinds
+    (``<CHANNEL>_MIN_SEVERITY``, ``<CHANNEL>_KINDS``)."""
+
     min_severity: Severity = Severity.INFO
     kinds: frozenset[str] | None = None  # None: every kind
 
@@ -46,6 +49,7 @@ class Route:
         return None
 
     def describe(self) -> dict[str, object]:
+        """The route as ``GET /api/alerts`` shows it: ``minSeverity`` and ``kinds`` ('*' for every kind)."""
         return {"minSeverity": self.min_severity.value, "kinds": sorted(self.kinds) if self.kinds else "*"}
 
 
@@ -62,6 +66,8 @@ class QuietHours:
         return moment.astimezone(self.zone)
 
     def contains(self, moment: datetime) -> bool:
+        """Whether ``moment`` (an aware datetime, any zone) falls in the window, read in the
+        window's zone; the start is inside, the end is not."""
         now = self._local(moment).time().replace(tzinfo=None)
         if self.start < self.end:
             return self.start <= now < self.end
@@ -81,6 +87,9 @@ class QuietHours:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How often and how long a failed delivery is retried: at most ``max_attempts`` attempts, waits
+    from ``base`` doubling up to ``cap`` (``ALERT_MAX_ATTEMPTS``, ``ALERT_RETRY_BASE_MINUTES``)."""
+
     max_attempts: int = 10
     base: timedelta = timedelta(minutes=5)
     cap: timedelta = timedelta(hours=6)
@@ -93,6 +102,8 @@ class RetryPolicy:
         return min(wait, self.cap)
 
     def next_attempt(self, now: datetime, failed_attempts: int, retry_after: float | None = None) -> datetime:
+        """The earliest time (same zone as ``now``, UTC in practice) for the next attempt after
+        ``failed_attempts`` failures; a receiver's Retry-After (seconds) lengthens the wait, up to ``cap``."""
         wait = self.delay(failed_attempts)
         if retry_after is not None:
             wait = max(wait, min(timedelta(seconds=retry_after), self.cap))
@@ -101,12 +112,16 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class ChannelRules:
+    """Everything routing needs to know about one channel, read from its settings once per process."""
+
     route: Route = field(default_factory=Route)
     quiet_hours: QuietHours | None = None  # only for message channels (Teams, webhook)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     tickets: bool = False  # opens, updates and resolves one ticket per finding (ServiceNow, Jira)
 
     def describe(self) -> dict[str, object]:
+        """The rules as ``GET /api/alerts`` lists each channel's routing: ``minSeverity``, ``kinds``,
+        ``quietHours`` ('22:00-07:00 Europe/Berlin' or None), ``tickets``, ``maxAttempts``."""
         return {
             **self.route.describe(),
             "quietHours": str(self.quiet_hours) if self.quiet_hours else None,
@@ -116,6 +131,8 @@ class ChannelRules:
 
 
 class Action(StrEnum):
+    """What the outbox does with a delivery now: send it, skip it for good, or hold it for the digest."""
+
     SEND = "send"
     SKIP = "skip"
     HOLD = "hold"
@@ -123,6 +140,9 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class Decision:
+    """The answer of ``decide``: the action, the reason written on the delivery (``note``) and, for a
+    hold, when the quiet hours end (UTC)."""
+
     action: Action
     note: str | None = None
     until: datetime | None = None  # HOLD: when quiet hours end
@@ -176,16 +196,20 @@ ALL_KINDS = "*"
 
 
 def routable_kinds() -> list[str]:
+    """Every finding kind a channel can list in ``<CHANNEL>_KINDS``, sorted."""
     return sorted(k.value for k in FindingKind)
 
 
 def severity_problem(name: str, value: str) -> str | None:
+    """Why setting ``name`` = ``value`` is not a severity (high, warning, info in any case), or None."""
     if value.lower() in {s.value for s in Severity}:
         return None
     return f"{name} {value!r} is not a severity: use high, warning or info"
 
 
 def parse_kinds(value: str) -> frozenset[str] | None:
+    """``<CHANNEL>_KINDS`` as a set of finding kinds; None (every kind) for '*' or an empty value.
+    Expects a value ``kinds_problem`` accepted."""
     names = [k.strip() for k in value.split(",") if k.strip()]
     if not names or ALL_KINDS in names:
         return None
@@ -193,6 +217,8 @@ def parse_kinds(value: str) -> frozenset[str] | None:
 
 
 def kinds_problem(name: str, value: str) -> str | None:
+    """Why ``value`` is not '*' or a comma-separated list of known finding kinds (case matters;
+    a near miss gets a 'did you mean'), or None."""
     names = [k.strip() for k in value.split(",") if k.strip()]
     if ALL_KINDS in names:
         return None if len(names) == 1 else f"{name} {value!r} mixes '*' with kinds: use one or the other"
@@ -218,6 +244,7 @@ def zone(value: str) -> tzinfo:
 
 
 def zone_problem(name: str, value: str) -> str | None:
+    """Why ``value`` is not an IANA time zone name (or UTC), or None."""
     try:
         zone(value)
     except ValueError:
@@ -226,6 +253,8 @@ def zone_problem(name: str, value: str) -> str | None:
 
 
 def parse_quiet_hours(value: str, zone_name: str) -> QuietHours:
+    """A daily window 'HH:MM-HH:MM' in the IANA zone ``zone_name``. Raises ValueError when the
+    text does not match, a time is out of range, the two times are equal or the zone does not exist."""
     match = _QUIET.match(value.strip())
     if not match:
         raise ValueError(value)
@@ -237,6 +266,7 @@ def parse_quiet_hours(value: str, zone_name: str) -> QuietHours:
 
 
 def quiet_hours_problem(name: str, value: str) -> str | None:
+    """Why ``value`` is not a daily window HH:MM-HH:MM with two different times, or None."""
     try:
         parse_quiet_hours(value, "UTC")
     except ValueError:

@@ -92,6 +92,7 @@ class ChannelSpecs:
 
     @property
     def specs(self) -> tuple[SettingSpec[Any], ...]:
+        """The channel's routing settings to register, quiet hours only for message channels."""
         quiet = (self.quiet_hours,) if self.quiet_hours else ()
         return (self.min_severity, self.kinds, *quiet)
 

@@ -19,6 +19,8 @@ from shared.store.rows import CHANGES_TABLE, RowKind, Write, inverted_ticks
 
 
 class Result(StrEnum):
+    """How a write ended, as ``GET /api/audit?result=`` filters it."""
+
     APPLIED = "applied"  # Intune (or MTD Guard's state) was changed
     UNCHANGED = "unchanged"  # already as desired: nothing was written
     DRY_RUN = "dryRun"  # a preview: nothing was written
@@ -27,6 +29,8 @@ class Result(StrEnum):
 
 
 class AuditAction(StrEnum):
+    """What was asked: configure a connector, run a check, acknowledge a finding."""
+
     CONFIGURE = "configure"
     CHECK = "check"
     ACKNOWLEDGE = "acknowledge"
@@ -34,6 +38,10 @@ class AuditAction(StrEnum):
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """One write MTD Guard made, refused or tried (row kind ``audit``), appended once and never
+    changed. ``at`` is UTC; ``before``/``after`` are the connector's settings around a configure,
+    as the API shows them, and ``changes`` the fields that differ."""
+
     id: str
     tenant_id: str
     at: datetime

@@ -15,18 +15,26 @@ from shared.store.rows import RowKind, Write
 
 
 class Severity(StrEnum):
+    """How urgent a finding or alert is (``GET /api/findings?severity=``, channel minimum severities)."""
+
     HIGH = "high"  # enforcement is off or about to be: act now
     WARNING = "warning"  # heading for trouble, or cannot be judged
     INFO = "info"  # nothing is broken: recoveries, hygiene
 
 
 class FindingStatus(StrEnum):
+    """A finding's lifecycle: ``open`` (by ``observe``), ``acknowledged`` by a person, ``resolved``
+    when the problem is gone; ``observe`` reopens a resolved finding if the problem comes back."""
+
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"  # a person has seen it: no more alerts while it lasts
     RESOLVED = "resolved"
 
 
 class FindingKind(StrEnum):
+    """What a finding is about (``Finding.kind``, ``GET /api/findings?kind=``, ``<CHANNEL>_KINDS``);
+    each kind's title, default severity and remediation are in shared/findings/kinds.py."""
+
     HEARTBEAT = "heartbeat"
     GRAPH_ACCESS = "graphAccess"
     # Conditional Access drift (shared/conditional_access/classic/, modern.py)
@@ -40,6 +48,12 @@ class FindingKind(StrEnum):
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem MTD Guard detected on one resource (row kind ``finding``), id ``<kind>.<resource>``.
+
+    Opened or refreshed by ``observe`` on every sweep that sees the problem (``last_seen`` moves),
+    acknowledged by a person, closed by ``resolve``; the row is kept after it resolves. Times are UTC.
+    """
+
     id: str
     tenant_id: str
     kind: str
@@ -62,6 +76,7 @@ class Finding:
 
     @property
     def is_active(self) -> bool:
+        """Open or acknowledged: the problem is still there."""
         return self.status is not FindingStatus.RESOLVED
 
 
@@ -76,6 +91,8 @@ FINDING_ROWS = RowKind(
 
 
 def finding_id(kind: str, resource_id: str) -> str:
+    """The stable id of the finding about ``resource_id`` of ``kind``: '<kind>.<resource id in lower
+    case>', e.g. 'heartbeat.2c7790de-8b02-4814-85cf-e0c59380dee8'."""
     # Table Storage row keys forbid '/', '\\', '#' and '?'; ids from Graph never carry them.
     return f"{kind}.{resource_id.lower()}"
 
@@ -119,6 +136,7 @@ def observe(
 
 
 def resolve(existing: Finding, *, message: str, now: datetime) -> Finding:
+    """The finding closed now (UTC): status ``resolved``, ``message`` saying why it is over."""
     return replace(existing, status=FindingStatus.RESOLVED, message=message, last_seen=now, resolved_at=now)
 
 

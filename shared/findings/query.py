@@ -32,6 +32,7 @@ class FindingQuery:
     statuses: frozenset[str] = frozenset()
 
     def matches(self, finding: Finding) -> bool:
+        """Whether ``finding`` passes every filter that is set."""
         return (
             (not self.kinds or finding.kind in self.kinds)
             and (not self.severities or finding.severity.value in self.severities)
@@ -40,6 +41,8 @@ class FindingQuery:
 
 
 def sort_key(finding: Finding) -> SortKey:
+    """Where ``finding`` sorts in ``GET /api/findings``: status rank, severity rank, last seen
+    (negated epoch seconds: the newest first), then id to break ties; see the module docstring."""
     return (
         _STATUS_RANK.get(finding.status, 3),
         _SEVERITY_RANK.get(finding.severity, 3),

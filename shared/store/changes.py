@@ -56,6 +56,10 @@ LOCK_ROW = "lock|configure"
 
 
 class ClaimState(StrEnum):
+    """What ``ChangeStore.claim`` found for an Idempotency-Key: run the request, replay the
+    stored answer, wait for the delivery still running (409 if it outlasts the wait), or refuse
+    (422) a key reused for another request."""
+
     CLAIMED = "claimed"  # this caller runs the request
     DONE = "done"  # an earlier delivery finished: replay its response
     PENDING = "pending"  # an earlier delivery is still running
@@ -64,6 +68,9 @@ class ClaimState(StrEnum):
 
 @dataclass(frozen=True)
 class StoredResponse:
+    """The first answer to an idempotent request, kept for 24 h to be replayed byte for byte
+    (status, body, content type and the headers worth repeating)."""
+
     status: int
     body: bytes
     content_type: str
@@ -72,16 +79,23 @@ class StoredResponse:
 
 @dataclass(frozen=True)
 class Claim:
+    """The outcome of ``ChangeStore.claim``; ``response`` is set only for ``done``."""
+
     state: ClaimState
     response: StoredResponse | None = None
 
 
 def key_row(source: str, key: str) -> str:
+    """The RowKey of the idempotency record of ``key`` sent to ``source`` (a route or hook scope):
+    'idem|' and the SHA-256 hex of both, so any key text fits a RowKey."""
     digest = hashlib.sha256(f"{source}\n{key}".encode()).hexdigest()
     return f"idem|{digest}"
 
 
 class ChangeStore:
+    """Idempotency records and the configure lease in table ``mtdguardchanges`` (see the module
+    docstring for the rows). Methods raise ``StoreError`` when storage fails."""
+
     def __init__(self, state: StateStore) -> None:
         self._state = state
 

@@ -56,22 +56,27 @@ class Where:
 
 
 def eq(column: str, value: Value) -> Where:
+    """``column`` equals ``value`` (OData ``eq``)."""
     return Where(column, "eq", value)
 
 
 def ge(column: str, value: Value) -> Where:
+    """``column`` is at least ``value`` (OData ``ge``)."""
     return Where(column, "ge", value)
 
 
 def gt(column: str, value: Value) -> Where:
+    """``column`` is greater than ``value`` (OData ``gt``)."""
     return Where(column, "gt", value)
 
 
 def lt(column: str, value: Value) -> Where:
+    """``column`` is less than ``value`` (OData ``lt``)."""
     return Where(column, "lt", value)
 
 
 def le(column: str, value: Value) -> Where:
+    """``column`` is at most ``value`` (OData ``le``)."""
     return Where(column, "le", value)
 
 
@@ -107,6 +112,7 @@ class RowKind(Generic[T]):
         return f"{self.prefix}|{key}" if self.prefix else key
 
     def row_key_of(self, obj: T) -> str:
+        """The RowKey of ``obj``'s row, e.g. 'finding|heartbeat.<connector id>'."""
         return self.row_key(self.key(obj))
 
     def delete(self, key: str) -> RowDelete:
@@ -114,6 +120,7 @@ class RowKind(Generic[T]):
         return RowDelete(self, key)
 
     def delete_of(self, obj: T) -> RowDelete:
+        """In a commit group: delete ``obj``'s row, atomically with the rest."""
         return RowDelete(self, self.key(obj))
 
 
@@ -126,6 +133,7 @@ class RowDelete:
 
     @property
     def row_key(self) -> str:
+        """The RowKey of the row to delete."""
         return self.kind.row_key(self.key)
 
 

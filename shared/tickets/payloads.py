@@ -40,6 +40,8 @@ _MAX_TEXT = 2000
 
 
 class HookSource(StrEnum):
+    """Who calls ``POST /api/hooks/{source}``: the ``{source}`` path segment."""
+
     JIRA = "jira"
     SERVICENOW = "servicenow"
     GENERIC = "generic"
@@ -47,6 +49,10 @@ class HookSource(StrEnum):
 
 @dataclass(frozen=True)
 class HookRequest:
+    """The one action a ticket webhook asks for, validated by ``parse``: ``ticket`` is the caller's
+    reference (Jira issue key, ServiceNow number), recorded on the audit entry; ``partner``,
+    ``settings`` and ``dry_run`` are for configure, ``finding_id`` and ``note`` for acknowledge."""
+
     source: HookSource
     action: AuditAction
     ticket: str | None

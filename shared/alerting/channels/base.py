@@ -46,6 +46,9 @@ class Ticket:
 
 
 class Channel(Protocol):
+    """What the outbox needs of an alert channel: a ``name`` (the key of ``Alert.deliveries``),
+    its routing ``rules`` and ``send``, which delivers or raises ``DeliveryError``."""
+
     name: str
     rules: ChannelRules
 
@@ -61,6 +64,8 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def retry_after(response: httpx.Response) -> float | None:
+    """The wait in seconds a receiver asked for with ``Retry-After`` (delay-seconds or an HTTP
+    date, RFC 9110 section 10.2.3), never negative; None when absent or unreadable."""
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -134,6 +139,8 @@ class HttpTarget:
 
     @staticmethod
     def json(response: httpx.Response, what: str, channel: str) -> Any:
+        """The response body parsed as JSON; raises ``DeliveryError`` naming ``channel`` and the
+        step ``what`` when it is not JSON (a proxy's HTML error page, say)."""
         try:
             return response.json()
         except ValueError as exc:

@@ -30,6 +30,8 @@ LABEL = "mtd-guard"
 
 
 def alert_label(alert_id: str) -> str:
+    """The Jira label ``mtdguard-<alert id>`` put on the issue an alert opened; searching for it
+    finds the issue again when the answer to the create call was lost."""
     return f"mtdguard-{alert_id}"
 
 
@@ -80,6 +82,9 @@ def document(alert: Alert, lead: str | None = None) -> dict[str, Any]:
 
 
 class JiraChannel:
+    """The Jira Cloud channel: one issue per finding episode, commented on and transitioned to done
+    (``JIRA_DONE_TRANSITION``) by the later alerts of the episode. See the module docstring."""
+
     name = "jira"
 
     def __init__(self, config: JiraConfig, client: httpx.Client | None = None) -> None:
@@ -105,6 +110,13 @@ class JiraChannel:
         return f"{self._config.base_url}/browse/{key}" if host.endswith(".atlassian.net") else None
 
     def send(self, alert: Alert, thread: Thread | None) -> Ticket:
+        """Open an issue for a new episode (or find the one a lost answer created); on an open
+        ``thread``, comment on its issue, and transition it to done when the alert resolves the finding.
+
+        Returns the issue (id, key, browse URL on an ``.atlassian.net`` site). Raises ``DeliveryError`` on
+        any failed call, an answer without a key, or a missing done transition (the message lists the
+        transitions available from the issue's status).
+        """
         if thread is not None and thread.open and thread.ticket_key:
             key = thread.ticket_key
             ticket = Ticket(thread.ticket_id or key, key, thread.ticket_url)

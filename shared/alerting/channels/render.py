@@ -27,11 +27,16 @@ CONNECTORS_BLADE = f"{INTUNE}/#view/Microsoft_Intune_DeviceSettings/TenantAdminM
 
 @dataclass(frozen=True)
 class Link:
+    """A labelled link to the Intune admin center, shown as a button or a link by each channel."""
+
     label: str
     url: str
 
 
 def when(moment: datetime | str | None) -> str:
+    """A moment as 'YYYY-MM-DD HH:MM UTC'; accepts an aware datetime or an ISO 8601 string (as in
+    alert details, e.g. ``lastHeartbeatDateTime``). None is 'never'; a string that is not ISO 8601 is
+    shown as it is."""
     if moment is None:
         return "never"
     if isinstance(moment, str):
@@ -51,10 +56,14 @@ def tone(alert: Alert) -> str:
 
 
 def headline(alert: Alert) -> str:
+    """'[SEVERITY] title', e.g. '[WARNING] Lookout for Work heartbeat is getting old'."""
     return f"[{alert.severity.value.upper()}] {alert.title}"
 
 
 def facts(alert: Alert) -> list[tuple[str, str]]:
+    """The alert's facts as (label, value) pairs in display order: severity, partner, tenant, the
+    health change, since when (UTC), last heartbeat, threshold in days, reason, remediation (not on a
+    recovery), finding and alert ids. Pairs whose detail is absent are left out."""
     d = alert.details
     out: list[tuple[str, str]] = [("Severity", alert.severity.value)]
     if d.get("partner"):
@@ -77,6 +86,9 @@ def facts(alert: Alert) -> list[tuple[str, str]]:
 
 
 def portal_link(alert: Alert) -> Link | None:
+    """Where in the Intune admin center to look: the Defender for Endpoint connector's own blade,
+    or Connectors and tokens for other partners; None for alerts that are not about a connector's
+    heartbeat (no ``connectorId`` in the details)."""
     connector = str(alert.details.get("connectorId") or "")
     if alert.kind != FindingKind.HEARTBEAT or not connector:
         return None
@@ -88,6 +100,8 @@ def portal_link(alert: Alert) -> Link | None:
 
 
 def digest_items(alert: Alert) -> list[dict[str, Any]]:
+    """The payloads of the alerts a digest carries (``details["alerts"]``, oldest first); empty for
+    an alert that is not a digest."""
     if alert.kind != DIGEST_KIND:
         return []
     items = alert.details.get("alerts") or []

@@ -50,6 +50,9 @@ def _error(body: Any) -> str | None:
 
 
 class ServiceNowChannel:
+    """The ServiceNow channel: one incident per finding episode, updated with work notes and
+    resolved (state 6) by the later alerts of the episode. See the module docstring."""
+
     name = "servicenow"
 
     def __init__(self, config: ServiceNowConfig, client: httpx.Client | None = None) -> None:
@@ -109,6 +112,14 @@ class ServiceNowChannel:
     # -- the ticket's life --
 
     def send(self, alert: Alert, thread: Thread | None) -> Ticket:
+        """Open an incident for a new episode (or find the one a lost answer opened); on an open
+        ``thread``, add a work note to its incident, or resolve it when the alert resolves the finding.
+
+        An incident a person closed or cancelled (or deleted) gets no note: a new incident is opened
+        instead. Returns the incident (sys_id, number, ``nav_to.do`` URL). Raises ``DeliveryError`` on any
+        failed call or an answer without ``result``/``sys_id``; a 401 under OAuth also drops the cached
+        token so the next attempt asks for a new one.
+        """
         if thread is not None and thread.open and thread.ticket_id:
             current = self._state(thread.ticket_id)
             if alert.resolves_finding:

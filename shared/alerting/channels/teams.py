@@ -105,6 +105,9 @@ def card(alert: Alert) -> dict[str, Any]:
 
 
 class TeamsChannel:
+    """The Teams channel: posts one Adaptive Card per alert to a Workflows webhook (a message
+    channel: no ticket, no thread state beyond routing). ``webhook_url`` is a secret (``sig=``)."""
+
     name = "teams"
 
     def __init__(
@@ -115,6 +118,8 @@ class TeamsChannel:
         self._http = HttpTarget("teams", webhook_url, secrets=[webhook_url], detail=_error, client=client)
 
     def send(self, alert: Alert, thread: Thread | None = None) -> Ticket | None:
+        """POST the alert's card (or a digest's card) to the workflow; returns None (no ticket).
+        Raises ``DeliveryError``, with the host only, when the workflow does not answer 2xx."""
         body = json.dumps(card(alert), separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "X-MtdGuard-Alert-Id": alert.alert_id}
         self._http.request("POST", self._url, "post card", content=body, headers=headers)

@@ -37,6 +37,9 @@ class WebhookChannel:
         self.target = self._http.host  # for messages: the host only, never the path
 
     def send(self, alert: Alert, thread: Thread | None = None) -> Ticket | None:
+        """POST ``alert.payload()`` as compact JSON with ``X-MtdGuard-Alert-Id`` (and the signature
+        header when a secret is set); returns None (no ticket). Raises ``DeliveryError`` when the receiver
+        does not answer 2xx or cannot be reached."""
         body = json.dumps(alert.payload(), separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "X-MtdGuard-Alert-Id": alert.alert_id}
         if self._secret:

@@ -60,6 +60,10 @@ def _connector_advice(partner: str | None) -> str:
 
 
 def remediation(drift: Drift, partner: str | None, planned: bool) -> str:
+    """What the admin should do about one change to a classic policy of ``partner`` (None: not
+    known), in words: nothing for a planned deletion, otherwise Microsoft's guidance (never edit a
+    classic MTD policy; a deleted or disabled one cannot be brought back; since Intune release 2404
+    a modern policy requiring a compliant device replaces them)."""
     if drift is Drift.DELETED and planned:
         return (
             "Nothing to do: this is the cleanup Microsoft now recommends. Check that an enabled modern "
@@ -99,6 +103,14 @@ def plan_change(
     now: datetime,
     channels: list[str],
 ) -> ChangePlan:
+    """What one classic-policy change does to the stored state, without touching it.
+
+    ``baseline`` is keyed by ``policy_key``, ``findings`` by finding id; ``removals`` are the planned
+    removals that may cover a deletion (``PlannedRemoval.covers``). ``now`` is UTC. The finding of
+    ``classicPolicyDrift`` kind is high for an unplanned edit, disable or deletion and info for an
+    added policy or a planned deletion; an alert is raised only when the finding opens (or reopens).
+    A covering removal comes back marked as used.
+    """
     known = find_policy(baseline, change.policy_id, change.display_name)
     key = policy_key(change.policy_id, change.display_name)
     partner = (
@@ -208,4 +220,5 @@ def _details(
 
 
 def when(moment: datetime) -> str:
+    """A UTC moment as RFC 3339 to the second with 'Z', as alert details and messages show it."""
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -31,6 +31,9 @@ class InvalidInventory(ValueError):
 
 @dataclass(frozen=True)
 class InventoryEntry:
+    """One classic policy of an imported inventory, validated; ``content_hash`` fingerprints its
+    name and details so a later import shows an edit."""
+
     policy_id: str | None
     display_name: str
     state: PolicyState
@@ -40,6 +43,9 @@ class InventoryEntry:
 
 @dataclass(frozen=True)
 class Inventory:
+    """A validated inventory: the classic policies an admin copied from the Entra portal, with when
+    (UTC) and by whom it was exported, when the body says so."""
+
     policies: list[InventoryEntry]
     exported_at: datetime | None = None
     exported_by: str | None = None
@@ -50,6 +56,8 @@ _POLICY_KEYS = {"id", "displayName", "state", "partner", "details"}
 
 
 def content_hash(display_name: str, details: Any) -> str:
+    """A 16-hex-digit fingerprint (SHA-256 prefix) of a policy's display name and details, over
+    canonical JSON (sorted keys), so the same content hashes the same whatever its key order."""
     canonical = json.dumps(
         {"displayName": display_name, "details": details}, sort_keys=True, separators=(",", ":")
     )
@@ -155,6 +163,7 @@ GUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 
 
 def is_guid(value: str) -> bool:
+    """Whether ``value`` is a GUID in its 8-4-4-4-12 hex form, the shape of Entra object ids (any case)."""
     return re.fullmatch(GUID_PATTERN, value) is not None
 
 

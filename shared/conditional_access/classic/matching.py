@@ -28,6 +28,8 @@ class PropertyRule:
 
     @classmethod
     def parse(cls, setting: str, text: str) -> PropertyRule:
+        """A rule from the text of ``setting``, e.g. 'State=Disabled' (``CA_CLASSIC_DISABLED_WHEN``);
+        raises ValueError naming ``setting`` when the text has no '=', no key or no value."""
         key, sep, values = text.partition("=")
         wanted = frozenset(v.strip().casefold() for v in values.split("|") if v.strip())
         if not sep or not key.strip() or not wanted:
@@ -125,6 +127,9 @@ class AuditMatching:
         return None
 
     def drift_of(self, event: AuditEvent, target: AuditTarget) -> Drift | None:
+        """What change ``event`` records for ``target`` (from its ``activityDisplayName``, by
+        ``activities``), refined to ``disabled`` when ``disabled_when`` newly appears among the target's
+        modified properties; None when the activity is not configured."""
         drift = self.activities.get(event.activity.casefold())
         if drift is Drift.MODIFIED and self.disabled_when is not None:
             new = [(p.name, p.new_value) for p in target.modified]
@@ -139,6 +144,9 @@ def _allowed(allowed: tuple[str, ...], value: str | None) -> bool:
 
 
 def parse_activities(text: str) -> dict[str, Drift]:
+    """``CA_AUDIT_ACTIVITIES`` ('Activity name=change, ...') as case-folded activity name ->
+    change. Raises ValueError naming the entry that is not 'name=added|modified|disabled|deleted', or
+    when the text names no activity."""
     found: dict[str, Drift] = {}
     for part in _csv(text):
         name, sep, kind = part.rpartition("=")
@@ -158,6 +166,8 @@ def parse_activities(text: str) -> dict[str, Drift]:
 
 
 def parse_name_patterns(text: str) -> tuple[str, ...]:
+    """``CA_CLASSIC_NAME_PATTERNS`` (comma-separated globs) as case-folded patterns;
+    '@partners' stands for every partner's name and aliases (``catalog.name_patterns``)."""
     patterns: list[str] = []
     for part in _csv(text):
         patterns.extend(catalog.name_patterns() if part.lower() == PARTNER_PATTERNS else [part.casefold()])
@@ -219,6 +229,8 @@ def changes_from_event(
 
 
 def policy_key(policy_id: str | None, display_name: str) -> str:
+    """The baseline key of a classic policy: its object id in lower case, or 'name-' and a
+    16-hex-digit hash of its case-folded name when only the name is known (an import by name)."""
     if policy_id:
         return policy_id.strip().lower()
     return "name-" + hashlib.sha256(display_name.strip().casefold().encode()).hexdigest()[:16]

@@ -15,6 +15,8 @@ IMPORT_NAME = "classic"  # the import record's name
 
 
 class Drift(StrEnum):
+    """The kind of change made to a classic policy (the ``drift`` of its finding and alert)."""
+
     ADDED = "added"
     MODIFIED = "modified"
     DISABLED = "disabled"
@@ -22,6 +24,8 @@ class Drift(StrEnum):
 
 
 class PolicyState(StrEnum):
+    """A classic policy's state as last known to MTD Guard."""
+
     ENABLED = "enabled"
     DISABLED = "disabled"
     DELETED = "deleted"
@@ -47,6 +51,7 @@ class ClassicPolicy:
 
     @property
     def exists(self) -> bool:
+        """Whether the policy is still present (not known to be deleted)."""
         return self.state is not PolicyState.DELETED
 
 
@@ -139,6 +144,9 @@ class PlannedRemoval:
     used_by: list[str] = field(default_factory=list)  # the policies whose deletion it covered
 
     def covers(self, policy: ClassicPolicy, at: datetime) -> bool:
+        """Whether this removal makes the deletion of ``policy`` at ``at`` (UTC) a planned one:
+        ``at`` falls between the announcement and the expiry, and the policy matches by id, by name (any
+        case) or by partner."""
         if not self.announced_at <= at <= self.expires_at:
             return False  # announced after the fact, or long expired
         if self.policy_id and policy.policy_id and self.policy_id.lower() == policy.policy_id.lower():
@@ -149,6 +157,8 @@ class PlannedRemoval:
 
     @property
     def target(self) -> str:
+        """What the removal covers, in words, e.g. "policy <id>, 'MTD Lookout', every classic
+        policy of Lookout for Work"."""
         parts = [
             f"policy {self.policy_id}" if self.policy_id else "",
             f"'{self.display_name}'" if self.display_name else "",
