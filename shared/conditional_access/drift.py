@@ -34,12 +34,9 @@ from shared.conditional_access.classic.matching import ClassicChange, changes_fr
 from shared.conditional_access.classic.removals import parse_removal
 from shared.conditional_access.classic.rows import (
     AUDIT_CURSOR,
-    AUDIT_CURSOR_ROWS,
     BASELINE_IMPORT_ROWS,
     CLASSIC_POLICY_ROWS,
     IMPORT_NAME,
-    PLANNED_REMOVAL_ROWS,
-    PROCESSED_EVENT_ROWS,
     AuditCursor,
     BaselineImport,
     ClassicPolicy,
@@ -48,12 +45,18 @@ from shared.conditional_access.classic.rows import (
     ProcessedEvent,
 )
 from shared.conditional_access.modern import (
-    MODERN_POLICY_ROWS,
-    ModernPolicy,
     enabled_platforms,
     plan_access,
     plan_coverage,
     plan_modern,
+)
+from shared.conditional_access.stored import (
+    audit_cursor,
+    classic_baseline,
+    modern_baseline,
+    planned_removals,
+    processed_events,
+    prune_processed_events,
 )
 from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
@@ -61,46 +64,13 @@ from shared.graph.conditional_access_policies import CaPolicy
 from shared.graph.errors import READ_CA_POLICIES, READ_CONNECTORS, READ_DIRECTORY_AUDITS, GraphError
 from shared.graph.gateway import GraphGateway
 from shared.settings import Settings
-from shared.store.rows import ge, lt, row_key
+from shared.store.rows import row_key
 from shared.store.state import StateStore, StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 
 AUDIT_RESOURCE = "directory-audit-log"
 POLICIES_RESOURCE = "conditional-access-policies"
-
-
-# -- what the drift job keeps in the store (row kinds beside the types: classic/rows.py, modern.py) --
-
-
-def classic_baseline(store: StateStore, tenant_id: str) -> dict[str, ClassicPolicy]:
-    """The known classic policies by key (policy id, or name-hash when only the name is known)."""
-    return {p.key: p for p in store.query(CLASSIC_POLICY_ROWS, tenant_id)}
-
-
-def modern_baseline(store: StateStore, tenant_id: str) -> dict[str, ModernPolicy]:
-    """The baselined modern policies by lower-case policy id."""
-    return {p.policy_id.lower(): p for p in store.query(MODERN_POLICY_ROWS, tenant_id)}
-
-
-def planned_removals(store: StateStore, tenant_id: str) -> list[PlannedRemoval]:
-    """Announced removals, oldest announcement first."""
-    return sorted(store.query(PLANNED_REMOVAL_ROWS, tenant_id), key=lambda r: r.announced_at)
-
-
-def audit_cursor(store: StateStore, tenant_id: str) -> AuditCursor | None:
-    """How far the directory audit log was read, None before the first read."""
-    return store.get(AUDIT_CURSOR_ROWS, tenant_id, AUDIT_CURSOR)
-
-
-def _processed_events(store: StateStore, tenant_id: str, since: datetime) -> set[str]:
-    """Ids of the audit events at or after ``since`` that were already processed."""
-    return {e.event_id for e in store.query(PROCESSED_EVENT_ROWS, tenant_id, ge("activity_at", since))}
-
-
-def _prune_processed_events(store: StateStore, tenant_id: str, before: datetime) -> int:
-    """Forget processed events older than any future read can return again."""
-    return store.delete_where(PROCESSED_EVENT_ROWS, tenant_id, lt("activity_at", before))
 
 
 @dataclass
@@ -297,7 +267,7 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     _access(run, result, AUDIT_RESOURCE, "the directory audit log", None)
     result.problems.extend(listed.problems)
     read.events = len(listed.events)
-    processed = _processed_events(run.store, run.tenant, since)
+    processed = processed_events(run.store, run.tenant, since)
     position = cursor.position if cursor else since
     for event in sorted(listed.events, key=lambda e: (e.activity_at, e.id)):
         if event.id in processed:
@@ -333,7 +303,7 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     final = max(position, until)
     run.commit(result, [AuditCursor(run.tenant, AUDIT_CURSOR, final, run.now)])
     read.cursor, read.complete = final, True
-    _prune_processed_events(run.store, run.tenant, until - overlap)
+    prune_processed_events(run.store, run.tenant, until - overlap)
 
 
 def _modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> list[CaPolicy] | None:

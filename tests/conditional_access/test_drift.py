@@ -15,7 +15,7 @@ from graphsim import Fault, GraphSimulator
 from shared import context
 from shared.conditional_access import drift
 from shared.conditional_access.classic.rows import AUDIT_CURSOR, AuditCursor
-from shared.conditional_access.drift import audit_cursor
+from shared.conditional_access.stored import audit_cursor
 from shared.store.state import StateStore, StoreError
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host, body
 from tests.support.ca_payloads import audit_event, ca_policy, detail, disabled_update, edited_update
