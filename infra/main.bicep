@@ -32,7 +32,7 @@ param resourceGroupName string = ''
 // Permissions and authentication
 // ---------------------------------------------------------------------------------------------
 
-@description('Grant the Microsoft Graph application permissions to the managed identity in this deployment. Needs the Privileged Role Administrator (or Global Administrator) Entra role; set false and run the README commands otherwise.')
+@description('Grant the Microsoft Graph application permissions to the managed identity in this deployment. Needs the Privileged Role Administrator (or Global Administrator) Entra role; set false and run the commands of docs/permissions.md otherwise.')
 param grantGraphPermissions bool = true
 
 @description('Intune connector access: ReadOnly (monitoring; DeviceManagementServiceConfig.Read.All) or ReadWrite (also the configure API; DeviceManagementServiceConfig.ReadWrite.All).')
@@ -45,7 +45,7 @@ param connectorAccess string = 'ReadOnly'
 @description('Put Microsoft Entra ID authentication (App Service authentication v2) in front of the HTTP API and set REQUIRE_ENTRA_ROLE=true, so callers also need the MtdGuard.Reader or MtdGuard.Operator app role. Needs authClientId. The two always go together: the role check trusts headers only Easy Auth can vouch for.')
 param enableEntraAuth bool = false
 
-@description('Application (client) id of the API app registration that defines the MtdGuard.Reader and MtdGuard.Operator app roles (README: Deploy to Azure). Used only when enableEntraAuth is true.')
+@description('Application (client) id of the API app registration that defines the MtdGuard.Reader and MtdGuard.Operator app roles (docs/deploy.md). Used only when enableEntraAuth is true.')
 param authClientId string = ''
 
 @description('Paths that stay reachable without an Entra token when enableEntraAuth is true: the anonymous health probe and webhook routes that authenticate with their own signature.')
@@ -119,7 +119,7 @@ param earlyWarningHours int = 24
 @maxValue(3650)
 param historyRetentionDays int = 90
 
-// Conditional Access drift (README: Classic CA policies: what can and cannot be seen). How classic
+// Conditional Access drift (docs/conditional-access.md). How classic
 // policy changes appear in the audit log is not documented by Microsoft: the CA_AUDIT_* and
 // CA_CLASSIC_* matching settings are configurable, with the documented defaults below.
 
@@ -164,7 +164,7 @@ param caClassicDisabledWhen string = 'State=Disabled'
 @description('ALERT_WEBHOOK_URL: https URL alerts are POSTed to as JSON. Empty: alerts stay in the outbox only. Its signing key is the Key Vault secret alert-webhook-secret.')
 param alertWebhookUrl string = ''
 
-// Alert delivery and channels (README: Alerts). Channel secrets are Key Vault secrets, never
+// Alert delivery and channels (docs/alerts.md). Channel secrets are Key Vault secrets, never
 // parameters: teams-webhook-url, servicenow-password, servicenow-client-secret, jira-api-token.
 // A channel whose secret is not in the vault is simply off.
 

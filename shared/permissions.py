@@ -1,6 +1,6 @@
 """Every Microsoft Graph application permission MTD Guard needs, why, and for which feature.
 
-One registry, read by the README permissions table, the Bicep Graph module
+One registry, read by the docs/permissions.md table, the Bicep Graph module
 (infra/modules/graph-permissions.bicep, which grants exactly these; tests/infra checks it) and the
 printed ``az rest`` / PowerShell commands for deployers who cannot grant them from Bicep, and by
 the "grant X" hint of every 403 from Graph (``grant_hint``, used by shared/graph/errors.py).
@@ -32,7 +32,7 @@ class GraphPermission:
 
     name: str  # Graph's name, e.g. "Policy.Read.All"
     app_role_id: str  # id of the app role on Microsoft Graph's service principal (Application type)
-    feature: str  # the MTD Guard feature that needs it (README table)
+    feature: str  # the MTD Guard feature that needs it (docs/permissions.md table)
     why: str  # what it is used for and why no lesser permission does
     # None: granted whatever connectorAccess is; otherwise granted only for that choice.
     connector_access: ConnectorAccess | None = None
@@ -89,7 +89,7 @@ PERMISSIONS: tuple[GraphPermission, ...] = (
     DIRECTORY_READ,
     POLICY_READ,
 )
-"""The registry, in the order the README table and the Bicep module list them."""
+"""The registry, in the order docs/permissions.md and the Bicep module list them."""
 
 
 def granted(access: ConnectorAccess) -> tuple[GraphPermission, ...]:

@@ -29,9 +29,9 @@ class SettingProblem(ValueError):
 
 @dataclass(frozen=True)
 class SettingSpec(Generic[T]):
-    """One app setting: its name in the environment, README description, parser and default.
+    """One app setting: its name in the environment, docs/settings.md description, parser and default.
 
-    ``default`` is text, parsed like a set value (so the README and Bicep show it as written);
+    ``default`` is text, parsed like a set value (so docs/settings.md and Bicep show it as written);
     None means no default: required when ``required``, else simply unset. ``secret``: a Key Vault
     reference in Azure, never logged or returned. ``host``: also read by the Functions host or an
     Azure SDK. ``absent_if_unresolved``: a secret whose feature is simply off when the vault has no

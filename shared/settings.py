@@ -2,7 +2,7 @@
 
 Each capability declares its own settings (``shared/<capability>/settings.py``, built from
 ``shared.setting_spec``); the kernel's own (tenant, Graph, storage, identity, Entra roles) are
-here. ``SETTINGS`` is their concatenation, and is what the README settings table
+here. ``SETTINGS`` is their concatenation, and is what the docs/settings.md table
 (scripts/settings_doc.py), the Bicep app settings and the sync test between them
 (tests/infra/test_settings_sync.py) are checked against.
 
@@ -101,14 +101,14 @@ SETTINGS: tuple[SettingSpec[Any], ...] = (
     GRAPH_ENDPOINT,
     GRAPH_API_VERSION,
     *heartbeat_settings.SPECS,
-    # -- Conditional Access drift (README: Classic CA policies: what can and cannot be seen) --
+    # -- Conditional Access drift (docs/conditional-access.md) --
     *ca_settings.SPECS,
     STORAGE_CONNECTION_STRING,
     TABLE_SERVICE_URI,
     AZURE_CLIENT_ID,
     REQUIRE_ENTRA_ROLE,
     *ticket_settings.SPECS,
-    # -- alert delivery and channels (README: Alerts) --
+    # -- alert delivery and channels (docs/alerts.md) --
     *alert_settings.SPECS,
 )
 

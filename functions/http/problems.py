@@ -21,7 +21,7 @@ import azure.functions as func
 from shared.json_pointer import pointer as json_pointer
 
 __all__ = ["FieldError", "Problem", "invalid", "json_pointer", "json_response", "problem_response"]
-PROBLEM_BASE = "urn:mtd-guard:problem:"  # problem types are documented in the README
+PROBLEM_BASE = "urn:mtd-guard:problem:"  # problem types are documented in docs/http-api.md
 
 
 class Problem(Exception):

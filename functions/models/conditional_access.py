@@ -181,7 +181,7 @@ class InventoryPolicy(msgspec.Struct, forbid_unknown_fields=True):
 
 class ClassicInventory(msgspec.Struct, forbid_unknown_fields=True):
     """Classic CA policies copied from Entra admin center > Protection > Conditional Access >
-    Classic policies (no API lists them). README: 'Classic CA policies: what can and cannot be seen'."""
+    Classic policies (no API lists them). docs/conditional-access.md."""
 
     policies: Annotated[list[InventoryPolicy], Meta(max_length=500)]
     exportedAt: Annotated[Time, Meta(description="when you looked")] | msgspec.UnsetType = msgspec.UNSET

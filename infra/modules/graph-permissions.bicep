@@ -1,7 +1,7 @@
 // Microsoft Graph application permissions (app roles) for the Function App's managed identity.
 // Isolated here because it needs the Microsoft Graph Bicep extension (bicepconfig.json) and an
 // Entra role that Azure roles do not give: Privileged Role Administrator (or Global Administrator).
-// main.bicep skips this module when grantGraphPermissions is false; the README prints the
+// main.bicep skips this module when grantGraphPermissions is false; docs/permissions.md gives the
 // equivalent az rest / Microsoft Graph PowerShell commands.
 //
 // The role ids below must equal shared/permissions.py; tests/infra checks that they do.

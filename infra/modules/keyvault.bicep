@@ -1,6 +1,6 @@
 // Key Vault for the app's secrets (webhook HMAC keys, signing keys). RBAC authorization only, soft
 // delete + purge protection. The vault is created empty: secret VALUES are never template
-// parameters; the operator sets them after deployment (README: "Rotating secrets").
+// parameters; the operator sets them after deployment (docs/deploy.md).
 
 @description('Name of the Key Vault (3-24 letters, digits and hyphens).')
 @minLength(3)
@@ -19,7 +19,7 @@ param tags object
 param softDeleteRetentionInDays int
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
-  // checkov:skip=CKV_AZURE_189: The Function App reads secrets over the vault's public endpoint (no VNet by default on Flex Consumption); every call needs an Entra token with the Key Vault Secrets User role. Private endpoints are an opt-in hardening documented in the README.
+  // checkov:skip=CKV_AZURE_189: The Function App reads secrets over the vault's public endpoint (no VNet by default on Flex Consumption); every call needs an Entra token with the Key Vault Secrets User role. Private endpoints are an opt-in hardening documented in docs/deploy.md.
   // checkov:skip=CKV_AZURE_109: Same reason as CKV_AZURE_189: a default-deny firewall would block Key Vault reference resolution, since the app has no fixed outbound IP and is not a trusted Azure service.
   name: name
   location: location

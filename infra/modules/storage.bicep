@@ -16,7 +16,7 @@ param tags object
 param deploymentContainerName string
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  // checkov:skip=CKV_AZURE_59: The Flex Consumption app runs without VNet integration by default and reaches storage over its public endpoint; access still needs an Entra token (shared keys are disabled). Private endpoints are an opt-in hardening documented in the README.
+  // checkov:skip=CKV_AZURE_59: The Flex Consumption app runs without VNet integration by default and reaches storage over its public endpoint; access still needs an Entra token (shared keys are disabled). Private endpoints are an opt-in hardening documented in docs/deploy.md.
   // checkov:skip=CKV_AZURE_35: Same reason as CKV_AZURE_59: a default-deny firewall would lock out the Functions host, which is not a trusted Azure service and has no fixed outbound IP on Flex Consumption without a VNet.
   // checkov:skip=CKV_AZURE_206: Locally redundant storage is deliberate: the account holds host leases, a rebuildable deployment package and monitoring history that the next sweep recreates; geo-replication would double the cost for no recovery benefit.
   name: name

@@ -45,7 +45,7 @@ from shared.store.state import StateStore, StoreError
 log = logging.getLogger(__name__)
 
 REMEDIATION = (
-    "Check the {channel} channel's settings (README: Alerts) and the receiving system, then send the "
+    "Check the {channel} channel's settings (docs/alerts.md) and the receiving system, then send the "
     "dead alerts again: GET /api/alerts?status=dead&channel={channel} lists them, "
     "POST /api/alerts/{{alertId}}/redeliver?channel={channel} queues one."
 )

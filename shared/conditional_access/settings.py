@@ -4,8 +4,8 @@ typed value, ``CaDriftSettings``.
 The audit-log matching settings exist because Microsoft does not document how changes to classic
 Conditional Access policies appear in the directory audit log: the defaults are the documented
 pattern for directory policy objects (service "Core Directory", category "Policy", activities
-"Add/Update/Delete policy") plus policy names that mention an MTD partner. README: "Classic CA
-policies: what can and cannot be seen".
+"Add/Update/Delete policy") plus policy names that mention an MTD partner (docs/conditional-access.md
+says what can and cannot be seen).
 
 The rules that read these values live in ``shared.conditional_access.classic.matching``, imported
 only when a value is checked or loaded, so importing the registry does not load the CA rules (nor,

@@ -8,7 +8,7 @@ findings API serves ``title`` and ``docs`` beside each finding (``kindTitle``, `
 ``permission`` is the Graph permission the check needs to run at all (from shared/permissions.py,
 the one registry), None when it reads no Graph data or when it depends on the call (graphAccess
 names the missing permission in its message). ``docs`` is the Microsoft Learn page that explains
-the setting or behaviour the finding is about, None when only MTD Guard's README does.
+the setting or behaviour the finding is about, None when only MTD Guard's own docs do.
 
 Docs links were checked against Microsoft's documentation sources (MicrosoftDocs/memdocs for
 Intune, MicrosoftDocs/entra-docs for Entra, microsoft-graph-docs for Graph). Intune pages moved
@@ -126,11 +126,11 @@ _KINDS: dict[FindingKind, KindInfo] = {
         title="Alert channel gave up on an alert",
         severity=Severity.WARNING,  # high when the dead alert was high (alerting.outbox)
         remediation=(
-            "Check the channel's settings (README: Alerts) and the receiving system, then send the "
+            "Check the channel's settings (docs/alerts.md) and the receiving system, then send the "
             "dead alerts again (POST /api/alerts/{alertId}/redeliver)."
         ),
         permission=None,
-        docs=None,  # MTD Guard's own README (Alerts); no Microsoft page
+        docs=None,  # MTD Guard's own docs/alerts.md; no Microsoft page
     ),
 }
 
