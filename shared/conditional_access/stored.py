@@ -5,6 +5,7 @@ classic/rows.py, modern.py)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from shared.conditional_access.classic.rows import (
     AUDIT_CURSOR,
@@ -18,7 +19,9 @@ from shared.conditional_access.classic.rows import (
 )
 from shared.conditional_access.modern import MODERN_POLICY_ROWS, ModernPolicy
 from shared.store.rows import ge, lt
-from shared.store.state import StateStore
+
+if TYPE_CHECKING:
+    from shared.store.state import StateStore
 
 
 def classic_baseline(store: StateStore, tenant_id: str) -> dict[str, ClassicPolicy]:
