@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 import pytest
+from pytest_mock import MockerFixture
 
 from graphsim import Fault, GraphSimulator
 from shared.configure import apply as configurator
@@ -446,11 +447,11 @@ class WaitClock:
 
 
 def test_a_configure_call_that_cannot_get_the_lease_in_time_is_409_with_retry_after(
-    host: Host, graph: GraphSimulator, tenant_id: str, monkeypatch: pytest.MonkeyPatch
+    host: Host, graph: GraphSimulator, tenant_id: str, mocker: MockerFixture
 ) -> None:
     seed(graph, tenant_id, {"id": LOOKOUT})
     clock = WaitClock()
-    monkeypatch.setattr(configurator, "time", clock)
+    mocker.patch.object(configurator, "time", clock)  # the wait's clock: monotonic and sleep
     from shared.clock import now_utc
 
     holder = ChangeStore(services().store).acquire(tenant_id, now_utc(), configurator.LEASE)
@@ -467,7 +468,7 @@ def test_a_configure_call_that_cannot_get_the_lease_in_time_is_409_with_retry_af
 
 
 def test_a_configure_call_waits_for_a_lease_released_within_10_seconds(
-    host: Host, graph: GraphSimulator, tenant_id: str, monkeypatch: pytest.MonkeyPatch
+    host: Host, graph: GraphSimulator, tenant_id: str, mocker: MockerFixture
 ) -> None:
     from shared.clock import now_utc
 
@@ -481,7 +482,7 @@ def test_a_configure_call_waits_for_a_lease_released_within_10_seconds(
             store.release_lease(tenant_id, holder)
 
     clock = WaitClock(first_caller_finishes_late)
-    monkeypatch.setattr(configurator, "time", clock)
+    mocker.patch.object(configurator, "time", clock)  # the wait's clock: monotonic and sleep
     assert put(host, "lookout", {"appSync": True}).status_code == 200
     assert 9.5 <= clock.waited < 10.0
 
