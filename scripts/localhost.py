@@ -38,7 +38,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import azure.functions as func
 from azure.functions.timer import TimerRequest
-from croniter import croniter
+
+from shared import ncrontab
 
 ROUTE_PREFIX = "/api/"
 ADMIN_PREFIX = "/admin/functions/"
@@ -132,15 +133,17 @@ def resolve_schedule(schedule: str, env: Mapping[str, str] | None = None) -> str
         if not value:
             raise ValueError(f"the schedule {schedule} names the app setting {name}, which is not set")
         expression = value
-    if len(expression.split()) != 6 or not croniter.is_valid(expression, second_at_beginning=True):
-        raise ValueError(f"{expression!r} is not a six-field NCRONTAB expression such as '0 */30 * * * *'")
+    try:  # the app's own check (shared/ncrontab.py): what the settings refuse, serve refuses too
+        ncrontab.normalize(expression)
+    except ncrontab.ScheduleError as exc:
+        raise ValueError(f"the schedule {expression!r} {exc}") from None
     return expression
 
 
 def next_run(expression: str, after: datetime) -> datetime:
-    """The first occurrence of an NCRONTAB expression strictly after ``after`` (UTC)."""
-    found: datetime = croniter(expression, after, second_at_beginning=True).get_next(datetime)
-    return found
+    """The first occurrence of an NCRONTAB expression strictly after ``after`` (UTC), read as the
+    Functions host reads it (shared/ncrontab.py)."""
+    return ncrontab.next_occurrence(ncrontab.normalize(expression), after)
 
 
 def invoke(call: Any, *args: Any) -> Any:
@@ -250,7 +253,8 @@ class ApiServer:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for serve_forever, which may never have started
+            self._server.shutdown()
         self._server.server_close()
 
     def _serve(self, h: BaseHTTPRequestHandler) -> int:

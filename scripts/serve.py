@@ -83,6 +83,10 @@ Timers, on their NCRONTAB schedules from the app settings (UTC); run one now wit
 Ctrl-C stops everything. Requests and the app's log:"""
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7071")))
@@ -92,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("azure", "httpx", "httpcore", "kiota", "msgraph"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     stack = ExitStack()
+    signal.signal(signal.SIGTERM, _terminate)  # `kill` stops Azurite and the simulator too
     try:
         local = stack.enter_context(local_app())
         try:

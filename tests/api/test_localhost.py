@@ -3,6 +3,8 @@ reads them, and running non-HTTP functions on demand as the host's admin API doe
 
 from __future__ import annotations
 
+import re
+import threading
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ def test_a_schedule_setting_is_read_from_the_app_settings_else_its_default() -> 
     assert (
         resolve_schedule("%HEARTBEAT_SCHEDULE%", {"HEARTBEAT_SCHEDULE": "0 */5 * * * *"}) == "0 */5 * * * *"
     )
-    with pytest.raises(ValueError, match="six-field NCRONTAB"):
+    with pytest.raises(ValueError, match="NCRONTAB expression with six fields"):
         resolve_schedule("%HEARTBEAT_SCHEDULE%", {"HEARTBEAT_SCHEDULE": "*/5 * * * *"})
     with pytest.raises(ValueError, match="NOT_A_SETTING"):
         resolve_schedule("%NOT_A_SETTING%", {})
@@ -50,3 +52,23 @@ def test_admin_functions_runs_a_timer_now_and_only_timers(functions: dict[str, A
         assert _post(f"{server.url}/admin/functions/heartbeat_monitor", "GET") == 405
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("expression", ["0 0 0 * * 7", "0 0 0 L * *", "0 0 22-2 * * *", "0 0 0 31 2 *"])
+def test_serve_refuses_the_schedules_the_settings_refuse(expression: str) -> None:
+    """One schedule checker: a schedule the app's settings call misconfigured never runs locally."""
+    with pytest.raises(ValueError, match=re.escape(f"the schedule '{expression}' is not")):
+        resolve_schedule("%HEARTBEAT_SCHEDULE%", {"HEARTBEAT_SCHEDULE": expression})
+
+
+def test_a_server_stopped_before_it_started_does_not_hang(functions: dict[str, Any]) -> None:
+    """make serve stops what it built when start-up fails later (a bad schedule): it must return."""
+    server = ApiServer(functions, port=0)
+    done = threading.Event()
+
+    def stop() -> None:
+        server.stop()
+        done.set()
+
+    threading.Thread(target=stop, daemon=True).start()
+    assert done.wait(30), "ApiServer.stop() hung on a server that never started"
