@@ -120,3 +120,29 @@ def test_the_graph_adapter_imports_only_itself_the_permission_registry_and_the_c
 
 def test_the_table_storage_adapter_imports_no_capability() -> None:
     assert _capabilities_imported("store") == {}
+
+
+def test_no_capability_imports_the_composition_root_at_run_time() -> None:
+    """Imports point down: capabilities are given the built adapters; only the triggers (functions/)
+    ask shared/context.py for them. A typing-only import (under TYPE_CHECKING) is fine."""
+    offenders = []
+    for path in sorted((ROOT / "shared").rglob("*.py")):
+        if path.name == "context.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in tree.body:  # module level only: TYPE_CHECKING blocks are `if` statements
+            if isinstance(node, ast.ImportFrom) and node.module == "shared.context":
+                offenders.append(str(path.relative_to(ROOT)))
+    assert not offenders, f"import shared.context at run time: {offenders}"
+
+
+def test_nothing_in_shared_reads_the_tenant_id_from_the_settings() -> None:
+    """Every entry point takes tenant_id: only the settings module itself defines it."""
+    readers = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "shared").rglob("*.py"))
+        if path.name != "settings.py"
+        and ".tenant_id" in path.read_text()
+        and "settings.tenant_id" in path.read_text()
+    ]
+    assert not readers, f"read settings.tenant_id: {readers}"

@@ -22,7 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared import catalog
 from shared.audit import trail
@@ -30,10 +30,12 @@ from shared.audit.entries import AuditAction, AuditEntry, Result
 from shared.clock import now_utc
 from shared.configure import fields as connector_config
 from shared.configure.fields import Action, Change, InvalidSettings, Plan
-from shared.context import Services
 from shared.graph.errors import WRITE_CONNECTORS, GraphError
 from shared.store.changes import ChangeStore
 from shared.store.state import StateStore
+
+if TYPE_CHECKING:
+    from shared.context import Services  # built by the composition root, passed in
 
 log = logging.getLogger(__name__)
 

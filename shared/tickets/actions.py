@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from shared.audit import trail
 from shared.audit.entries import AuditAction, AuditEntry, Result
 from shared.clock import now_utc
 from shared.configure.apply import Caller, Refused
-from shared.context import Services
 from shared.findings.model import Finding, FindingClosed, acknowledge
 from shared.findings.stored import stored_findings
 from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep
+
+if TYPE_CHECKING:
+    from shared.context import Services  # built by the composition root, passed in
 
 
 def _entry(
