@@ -19,6 +19,7 @@ from shared.audit.entries import AuditAction, AuditEntry
 from shared.conditional_access.classic.matching import ClassicChange
 from shared.conditional_access.classic.rows import ClassicPolicy, PlannedRemoval
 from shared.conditional_access.drift import CaDriftResult, ImportResult
+from shared.conditional_access.settings import ClassicSource
 from shared.configure.apply import Outcome
 from shared.findings import kinds
 from shared.findings.model import Finding
@@ -268,9 +269,9 @@ def classic_policy(p: ClassicPolicy) -> m.ClassicPolicy:
     }
 
 
-def _source(source: str) -> m.Source:
-    # "audit" or "import": the classic rules write only these, and settings accept only these.
-    return cast("m.Source", source)
+def _source(source: str) -> ClassicSource:
+    # the classic rules write only these values, and the settings accept only these
+    return ClassicSource(source)
 
 
 def classic_change(c: ClassicChange) -> m.ClassicChange:

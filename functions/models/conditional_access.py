@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, TypedDict
 
 import msgspec
 from msgspec import Meta
@@ -11,8 +11,9 @@ from msgspec import Meta
 from functions.models.alerts import Alert
 from functions.models.common import DeliveryReport, Time
 from shared.conditional_access.classic.rows import Drift, PolicyState
+from shared.conditional_access.settings import ClassicSource
 
-Source = Annotated[Literal["audit", "import"], Meta(description="where MTD Guard learned of it")]
+Source = Annotated[ClassicSource, Meta(description="where MTD Guard learned of it")]
 ObjectId = Annotated[str, Meta(pattern="^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")]
 Name = Annotated[str, Meta(min_length=1, max_length=256)]
 

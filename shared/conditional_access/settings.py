@@ -15,6 +15,7 @@ through them, the Graph read models).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from shared.setting_spec import Reader, SettingProblem, SettingSpec, choice, integer, listing, schedule
@@ -22,7 +23,15 @@ from shared.setting_spec import Reader, SettingProblem, SettingSpec, choice, int
 if TYPE_CHECKING:
     from shared.conditional_access.classic.matching import AuditMatching
 
-SOURCES = ("audit", "import")
+
+class ClassicSource(StrEnum):
+    """Where MTD Guard learns of classic policies (CA_CLASSIC_SOURCE), and where it learned of each."""
+
+    AUDIT = "audit"  # the Entra directory audit log, read incrementally
+    IMPORT = "import"  # inventories an admin copies from the Entra portal and PUTs
+
+
+SOURCES = tuple(ClassicSource)
 
 
 def _activities(name: str, value: str) -> str:

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from shared.clock import now_utc
+
 if TYPE_CHECKING:
     from shared.alerting.alerts import Alert, Thread
     from shared.alerting.routing import ChannelRules
@@ -77,9 +79,7 @@ def retry_after(response: httpx.Response) -> float | None:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    from datetime import UTC, datetime
-
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+    return max(0.0, (moment - now_utc()).total_seconds())
 
 
 ErrorDetail = Callable[[Any], str | None]  # a receiver's JSON error body -> its own short message
