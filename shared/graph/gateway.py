@@ -348,24 +348,15 @@ async def _all_pages(
 
     Isolation: an entry ``parse`` rejects (``malformed``) is skipped and named in ``unjudgeable``;
     entries with the same id (case-insensitively) are judged once, named in ``duplicates``. A
-    nextLink already followed, or a page identical to one already read (a cycle), stops paging at
-    once with what was read and names it in ``anomaly``, as does ``_MAX_PAGES`` as a last resort."""
+    nextLink already followed (the same link repeated, or pages cycling back) stops paging at once
+    with what was read and names it in ``anomaly``, as does ``_MAX_PAGES`` as a last resort."""
     read = _Pages[T]()
     followed: set[str] = set()
-    pages_seen: set[str] = set()
     for number in range(1, _MAX_PAGES + 1):
         page = await _send_json(adapter, info, operation)
         values = page.get("value")
         if not isinstance(values, list):
             raise GraphError(operation, None, "MalformedResponse", "no 'value' array")
-        fingerprint = json.dumps(values, sort_keys=True, default=repr)
-        if values and fingerprint in pages_seen:
-            read.anomaly = (
-                f"Graph's paging of the {what} list cycled: the @odata.nextLink after page "
-                f"{number - 1} led back to a page already read; paging stopped there"
-            )
-            break
-        pages_seen.add(fingerprint)
         for position, item in enumerate(values, start=1):
             try:
                 read.items.append(parse(item))
