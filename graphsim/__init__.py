@@ -6,8 +6,9 @@ pointed at it. See graphsim/README.md for the scenario and fault formats.
 """
 
 from graphsim.faults import Fault, FaultError
+from graphsim.raw_pages import RawPages
 from graphsim.recording import RecordedRequest
 from graphsim.scenario import ScenarioError
 from graphsim.server import GraphSimulator
 
-__all__ = ["Fault", "FaultError", "GraphSimulator", "RecordedRequest", "ScenarioError"]
+__all__ = ["Fault", "FaultError", "GraphSimulator", "RawPages", "RecordedRequest", "ScenarioError"]

@@ -8,6 +8,8 @@ traffic, so they are neither recorded nor subject to faults.
     POST   /_sim/faults     -> 201 the fault as stored      (body: one fault JSON)
     DELETE /_sim/faults     -> 204
     PUT    /_sim/scenario   -> 204                          (body: scenario JSON)
+    PUT    /_sim/raw-pages  -> 204                          (body: raw pages JSON, raw_pages.py)
+    DELETE /_sim/raw-pages  -> 204
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 
 from graphsim.faults import Fault, FaultError
 from graphsim.odata import PLAIN_JSON, GraphError, Reply, json_reply
+from graphsim.raw_pages import RawPages
 from graphsim.recording import RecordedRequest
 from graphsim.scenario import ScenarioError
 
@@ -33,6 +36,8 @@ class Controllable(Protocol):
     def add_fault(self, fault: Fault) -> None: ...
     def clear_faults(self) -> None: ...
     def load_scenario(self, scenario: dict[str, Any]) -> None: ...
+    def serve_raw_pages(self, pages: RawPages) -> None: ...
+    def clear_raw_pages(self) -> None: ...
 
 
 def is_control_path(path: str) -> bool:
@@ -49,6 +54,8 @@ def handle_control(sim: Controllable, method: str, path: str, body: bytes) -> Re
         ("POST", "/_sim/faults"): lambda: _add_fault(sim, body),
         ("DELETE", "/_sim/faults"): lambda: _done(sim.clear_faults),
         ("PUT", "/_sim/scenario"): lambda: _load(sim, body),
+        ("PUT", "/_sim/raw-pages"): lambda: _raw_pages(sim, body),
+        ("DELETE", "/_sim/raw-pages"): lambda: _done(sim.clear_raw_pages),
     }
     action = routes.get((method, path.rstrip("/")))
     if action is not None:
@@ -92,4 +99,13 @@ def _load(sim: Controllable, body: bytes) -> Reply:
         sim.load_scenario(data)
     except ScenarioError as exc:
         raise GraphError(400, f"Invalid scenario: {exc}") from exc
+    return Reply(204, content_type=None)
+
+
+def _raw_pages(sim: Controllable, body: bytes) -> Reply:
+    try:
+        pages = RawPages.from_json(_json_body(body))
+    except ValueError as exc:
+        raise GraphError(400, f"Invalid raw pages: {exc}") from exc
+    sim.serve_raw_pages(pages)
     return Reply(204, content_type=None)

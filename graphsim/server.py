@@ -33,6 +33,7 @@ from graphsim.odata import (
     Reply,
     error_reply,
 )
+from graphsim.raw_pages import RawPages
 from graphsim.recording import RecordedRequest, RequestLog
 from graphsim.resources import VERSIONS
 from graphsim.routes import DEFAULT_PAGE_SIZE, GraphApi, GraphRequest
@@ -76,6 +77,7 @@ class GraphSimulator:
         self._store = Store()
         self._faults = FaultSet()
         self._requests = RequestLog()
+        self._raw_pages: dict[str, RawPages] = {}  # by lower-case collection path
         self._api = GraphApi(self._store, patch_returns_body=patch_returns_body)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -146,6 +148,7 @@ class GraphSimulator:
         loaded = load_scenario(scenario)
         self._store.replace_all(loaded.entities)
         self._faults.replace(loaded.faults)
+        self._raw_pages = {}
         self._api.page_size = self._explicit_page_size or loaded.page_size or DEFAULT_PAGE_SIZE
         self.tenant_id = loaded.tenant_id
 
@@ -161,6 +164,14 @@ class GraphSimulator:
         allowed): lets a test change the tenant between two sweeps without a reload."""
         entity = prepare_entity(MTD_CONNECTORS, connector, where="connector")
         self._store.put(MTD_CONNECTORS.collection_path, entity)
+
+    def serve_raw_pages(self, pages: RawPages) -> None:
+        """Answer GETs of ``pages.path`` with the pages as written (graphsim/raw_pages.py) until
+        ``clear_raw_pages`` or the next scenario load; faults still come first."""
+        self._raw_pages = {**self._raw_pages, pages.path.rstrip("/").lower(): pages}
+
+    def clear_raw_pages(self) -> None:
+        self._raw_pages = {}
 
     # -- faults and the request log --------------------------------------------------
     def add_fault(self, fault: Fault) -> None:
@@ -323,6 +334,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise GraphError(404, f"Resource not found for the segment '{path}'.")
             host = self.headers.get("Host")
             origin = f"http://{host}" if host else self.server.sim.base_url
+            raw = self.server.sim._raw_pages.get(path.rstrip("/").lower())
+            if raw is not None and raw.matches(self.command, path):
+                return raw.reply(origin, version, query)
             request = GraphRequest(self.command, version, path, query, body, origin)
             return self.server.sim._api.handle(request)
         except GraphError as error:

@@ -119,6 +119,11 @@ param earlyWarningHours int = 24
 @maxValue(3650)
 param historyRetentionDays int = 90
 
+@description('GRAPH_TRANSIENT_GRACE_MINUTES: how long Graph may throttle or fail transiently before a warning finding and an alert.')
+@minValue(0)
+@maxValue(10080)
+param graphTransientGraceMinutes int = 60
+
 // Conditional Access drift (docs/conditional-access.md). How classic
 // policy changes appear in the audit log is not documented by Microsoft: the CA_AUDIT_* and
 // CA_CLASSIC_* matching settings are configurable, with the documented defaults below.
@@ -358,6 +363,7 @@ var appSettings = {
   DEFAULT_THRESHOLD_DAYS: string(defaultThresholdDays)
   EARLY_WARNING_HOURS: string(earlyWarningHours)
   HISTORY_RETENTION_DAYS: string(historyRetentionDays)
+  GRAPH_TRANSIENT_GRACE_MINUTES: string(graphTransientGraceMinutes)
   CA_DRIFT_SCHEDULE: caDriftSchedule
   CA_CLASSIC_SOURCE: caClassicSource
   AUDIT_LOG_RETENTION_DAYS: string(auditLogRetentionDays)

@@ -195,6 +195,7 @@ class Settings:
     default_threshold_days: int
     early_warning_hours: int
     history_retention_days: int
+    graph_transient_grace_minutes: int
     alert_webhook_url: str | None
     alert_webhook_secret: str | None
     storage_connection_string: str | None
@@ -224,6 +225,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         default_threshold_days=read(heartbeat_settings.DEFAULT_THRESHOLD_DAYS),
         early_warning_hours=read(heartbeat_settings.EARLY_WARNING_HOURS),
         history_retention_days=read(heartbeat_settings.HISTORY_RETENTION_DAYS),
+        graph_transient_grace_minutes=read(heartbeat_settings.GRAPH_TRANSIENT_GRACE_MINUTES),
         alert_webhook_url=read.optional(alert_settings.WEBHOOK_URL),
         alert_webhook_secret=read.optional(alert_settings.WEBHOOK_SECRET),
         storage_connection_string=read.optional(STORAGE_CONNECTION_STRING),

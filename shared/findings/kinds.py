@@ -132,6 +132,19 @@ _KINDS: dict[FindingKind, KindInfo] = {
         permission=None,
         docs=None,  # MTD Guard's own docs/alerts.md; no Microsoft page
     ),
+    FindingKind.GRAPH_DATA: KindInfo(
+        title="Microsoft Graph returned data MTD Guard cannot judge",
+        severity=Severity.WARNING,
+        remediation=(
+            "Every other entry was still judged. Check the named entries in the Intune admin center "
+            "(Tenant administration > Connectors and tokens > Mobile Threat Defense) or Entra; if "
+            "Graph keeps sending them, open a Microsoft support case quoting the message. A paging "
+            "anomaly means the list may be incomplete: entries on unread pages keep their last "
+            "known state until a sweep reads the whole list."
+        ),
+        permission=None,
+        docs="https://learn.microsoft.com/en-us/graph/paging",  # Graph's paging behaviour
+    ),
 }
 
 KINDS: Mapping[FindingKind, KindInfo] = MappingProxyType(_KINDS)

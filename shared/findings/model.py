@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from shared.store.rows import RowKind, Write
+from shared.store.rows import RowKind, Write, safe_key
 
 
 class Severity(StrEnum):
@@ -44,6 +44,7 @@ class FindingKind(StrEnum):
     CA_POLICY_DRIFT = "caPolicyDrift"  # a modern policy requiring compliant devices stopped enforcing
     CA_COVERAGE = "caCoverage"  # a platform with an enabled connector has no policy requiring compliance
     ALERT_DELIVERY = "alertDelivery"  # an alert channel gave up on an alert (dead letter)
+    GRAPH_DATA = "graphData"  # Graph listed entries MTD Guard cannot judge, or its paging broke
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,9 @@ FINDING_ROWS = RowKind(
 def finding_id(kind: str, resource_id: str) -> str:
     """The stable id of the finding about ``resource_id`` of ``kind``: '<kind>.<resource id in lower
     case>', e.g. 'heartbeat.2c7790de-8b02-4814-85cf-e0c59380dee8'."""
-    # Table Storage row keys forbid '/', '\\', '#' and '?'; ids from Graph never carry them.
-    return f"{kind}.{resource_id.lower()}"
+    # Table Storage row keys forbid '/', '\\', '#' and '?': an id carrying one (or too long) is
+    # hashed; GUIDs and every id stored so far are kept as they were, so existing rows still read.
+    return f"{kind}.{safe_key(resource_id.lower())}"
 
 
 def observe(

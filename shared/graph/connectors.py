@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.graph.entries import MAX_ID, bounded
+
 # Intune reports "never" as the .NET minimum date on some tenants rather than null.
 _NEVER_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -68,10 +70,10 @@ def _heartbeat(value: Any) -> tuple[datetime | None, str | None, bool]:
     if value is None:
         return None, None, False
     if not isinstance(value, str):
-        return None, repr(value), True
+        return None, bounded(repr(value), 100), True
     parsed = parse_timestamp(value)
     if parsed is None:
-        return None, value, True
+        return None, bounded(value, 100), True
     if parsed < _NEVER_BEFORE:
         return None, value, False
     return parsed, value, False
@@ -85,7 +87,9 @@ def _threshold(value: Any) -> int | None:
 
 
 def reading_from_graph(item: Any) -> ConnectorReading:
-    """Map one element of Graph's ``value`` array; raises MalformedConnector if it has no id."""
+    """Map one element of Graph's ``value`` array; raises MalformedConnector if it has no id.
+    Strings are bounded (``entries.bounded``): an id beyond ``MAX_ID`` characters is kept cut,
+    with a marker, so any entry can be stored."""
     if not isinstance(item, dict):
         raise MalformedConnector(f"expected a JSON object, got {type(item).__name__}")
     connector_id = item.get("id")
@@ -97,8 +101,8 @@ def reading_from_graph(item: Any) -> ConnectorReading:
         name: value for name in TOGGLES_V1 + TOGGLES_BETA_ONLY if isinstance(value := item.get(name), bool)
     }
     return ConnectorReading(
-        id=connector_id.strip(),
-        partner_state=state if isinstance(state, str) else None,
+        id=bounded(connector_id.strip(), MAX_ID),
+        partner_state=bounded(state, 100) if isinstance(state, str) else None,
         last_heartbeat=heartbeat,
         last_heartbeat_raw=raw,
         heartbeat_unreadable=unreadable,

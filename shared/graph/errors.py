@@ -46,20 +46,61 @@ READ_CA_POLICIES: Hints = hints(permissions.POLICY_READ)
 """Listing the modern Conditional Access policies."""
 
 
+TRANSIENT_STATUSES = frozenset({429, 503, 504})
+"""Throttling and service faults: Graph will answer again without anyone fixing anything."""
+TRANSIENT_CODES = frozenset({"Timeout", "ConnectionFailed"})
+"""Our labels for a call Graph never answered (timeout, dropped or refused connection)."""
+
+
 class GraphError(Exception):
     """A Graph call that failed, with what an operator needs to fix it.
 
     ``status`` is the HTTP status (None when Graph never answered: timeout, connection refused),
     ``code`` Graph's OData error code or our own label (``Timeout``, ``MalformedResponse``),
-    ``detail`` Graph's message. ``describe`` turns it into one readable sentence.
+    ``detail`` Graph's message. ``attempts`` is how many times the call was sent (the SDK retries
+    429/503/504), ``retry_after`` whether the last answer carried a ``Retry-After`` header.
+    ``describe`` turns it into one readable sentence; ``transient`` tells throttling and service
+    faults (retry next time) from failures someone must fix (401, 403, 404, ...).
     """
 
-    def __init__(self, operation: str, status: int | None, code: str | None, message: str) -> None:
+    def __init__(
+        self,
+        operation: str,
+        status: int | None,
+        code: str | None,
+        message: str,
+        *,
+        attempts: int = 1,
+        retry_after: bool = False,
+    ) -> None:
         self.operation = operation
         self.status = status
         self.code = code
         self.detail = message
+        self.attempts = attempts
+        self.retry_after = retry_after
         super().__init__(self.describe())
+
+    @property
+    def transient(self) -> bool:
+        """Throttled (429), unavailable (503), gateway timeout (504), or no answer at all."""
+        if self.status is not None:
+            return self.status in TRANSIENT_STATUSES
+        return self.code in TRANSIENT_CODES
+
+    def transient_summary(self, subject: str) -> str:
+        """E.g. 'Microsoft Graph throttled the connector list (429, no Retry-After) 4 times;
+        retrying next sweep'; ``subject`` names what was read ('the connector list')."""
+        if self.status == 429:
+            what = f"throttled {subject} (429, {'with' if self.retry_after else 'no'} Retry-After)"
+        elif self.status is not None:
+            what = f"failed on {subject} ({self.status} {_reason(self.status)})"
+        elif self.code == "Timeout":
+            what = f"did not answer {subject} in time (timeout)"
+        else:
+            what = f"dropped the connection reading {subject} ({self.code})"
+        times = "once" if self.attempts == 1 else f"{self.attempts} times"
+        return f"Microsoft Graph {what} {times}; retrying next sweep"
 
     def describe(self, hints: Hints | None = None) -> str:
         """E.g. 'could not read connectors: 403 Forbidden: ... - grant DeviceManagement...', the

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,6 +30,7 @@ import httpx
 from shared.graph.conditional_access_policies import CaPolicy, MalformedPolicy, policy_from_graph
 from shared.graph.connectors import ConnectorReading, MalformedConnector, reading_from_graph
 from shared.graph.directory_audits import AuditEvent, MalformedAuditEvent, event_from_graph
+from shared.graph.entries import collapse, shown
 from shared.graph.errors import GraphError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ T = TypeVar("T")
 
 API_VERSIONS = ("v1.0", "beta")
 _TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-_MAX_PAGES = 1000  # a nextLink loop in a broken service must not spin forever
+_MAX_PAGES = 1000  # last resort: repeated links and pages stop paging long before this
 
 
 class GraphSettings(Protocol):
@@ -67,7 +68,9 @@ class ConnectorList:
     """Every MTD connector Graph listed, and the entries that could not be read as one."""
 
     readings: list[ConnectorReading]
-    problems: list[str] = field(default_factory=list)  # entries that were not connectors at all
+    problems: list[str] = field(default_factory=list)  # every oddity below, and repeated entries
+    unjudgeable: list[str] = field(default_factory=list)  # entries that were not connectors at all
+    anomaly: str | None = None  # paging stopped early: the list may be incomplete
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,9 @@ class AuditList:
     """The directory audit events of a time window, and the entries that could not be read."""
 
     events: list[AuditEvent]
-    problems: list[str] = field(default_factory=list)  # entries that were not usable events
+    problems: list[str] = field(default_factory=list)  # every oddity below, and repeated entries
+    unjudgeable: list[str] = field(default_factory=list)  # entries that were not usable events
+    anomaly: str | None = None  # paging stopped early: the window may be incomplete
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,9 @@ class PolicyList:
     """Every modern Conditional Access policy, and the entries that were not policies."""
 
     policies: list[CaPolicy]
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # every oddity below, and repeated entries
+    unjudgeable: list[str] = field(default_factory=list)  # entries that were not policies
+    anomaly: str | None = None  # paging stopped early: the list may be incomplete
 
 
 class GraphGateway:
@@ -125,7 +132,7 @@ class GraphGateway:
 
     async def _list_connectors(self, adapter: RequestAdapter) -> ConnectorList:
         builder = _connectors_builder(adapter)
-        readings, problems = await _all_pages(
+        pages = await _all_pages(
             adapter,
             builder,
             builder.to_get_request_information(),
@@ -133,8 +140,9 @@ class GraphGateway:
             parse=reading_from_graph,
             malformed=MalformedConnector,
             what="connector",
+            key=lambda r: r.id,
         )
-        return ConnectorList(readings, problems)
+        return ConnectorList(pages.items, pages.problems, pages.unjudgeable, pages.anomaly)
 
     def get_connector(self, connector_id: str) -> dict[str, Any] | None:
         """One connector's JSON object as Graph sent it; None when it does not exist (404)."""
@@ -197,7 +205,7 @@ class GraphGateway:
             filter=flt, orderby=["activityDateTime asc"]
         )
         info = builder.to_get_request_information(RequestConfiguration(query_parameters=query))
-        events, problems = await _all_pages(
+        pages = await _all_pages(
             adapter,
             builder,
             info,
@@ -205,8 +213,9 @@ class GraphGateway:
             parse=event_from_graph,
             malformed=MalformedAuditEvent,
             what="audit event",
+            key=lambda e: e.id,
         )
-        return AuditList(events, problems)
+        return AuditList(pages.items, pages.problems, pages.unjudgeable, pages.anomaly)
 
     def list_ca_policies(self) -> PolicyList:
         """Every modern Conditional Access policy, every page. Needs Policy.Read.All
@@ -217,7 +226,7 @@ class GraphGateway:
         from msgraph.generated.identity.conditional_access.policies import policies_request_builder as m
 
         builder = m.PoliciesRequestBuilder(adapter, {})
-        policies, problems = await _all_pages(
+        pages = await _all_pages(
             adapter,
             builder,
             builder.to_get_request_information(),
@@ -225,8 +234,9 @@ class GraphGateway:
             parse=policy_from_graph,
             malformed=MalformedPolicy,
             what="policy",
+            key=lambda p: p.id,
         )
-        return PolicyList(policies, problems)
+        return PolicyList(pages.items, pages.problems, pages.unjudgeable, pages.anomaly)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -243,9 +253,9 @@ class GraphGateway:
         # cannot be read and every failure says only "the error body could not be parsed".
         register_default_deserializer(JsonParseNodeFactory)
 
-        http = GraphClientFactory.create_with_default_middleware(
-            client=httpx.AsyncClient(timeout=_TIMEOUT), options=options
-        )
+        last = _LastAnswer()
+        client = httpx.AsyncClient(timeout=_TIMEOUT, event_hooks={"response": [last.remember]})
+        http = GraphClientFactory.create_with_default_middleware(client=client, options=options)
         adapter = GraphRequestAdapter(self._auth_provider(), client=http)
         # Set after construction and without a trailing slash (see the reference notes).
         adapter.base_url = f"{self.endpoint}/{self.api_version}"
@@ -254,7 +264,7 @@ class GraphGateway:
         except GraphError:
             raise
         except Exception as exc:  # every transport/parse failure becomes a GraphError
-            raise _as_graph_error(operation, exc) from exc
+            raise _as_graph_error(operation, exc, last) from exc
         finally:
             await http.aclose()
 
@@ -295,6 +305,34 @@ def _with_json_body(info: RequestInformation, method: Any, body: dict[str, Any])
     info.set_stream_content(json.dumps(body, separators=(",", ":")).encode(), "application/json")
 
 
+@dataclass
+class _LastAnswer:
+    """What the retry middleware did with the last request: it retries 429/503/504 inside the
+    transport, so only the final answer reaches the client; its request carries the count."""
+
+    attempts: int = 1
+    retry_after: bool = False
+
+    async def remember(self, response: httpx.Response) -> None:
+        retried = response.request.headers.get("retry-attempt", "0")
+        self.attempts = int(retried) + 1 if retried.isdigit() else 1
+        self.retry_after = "retry-after" in response.headers
+
+
+@dataclass
+class _Pages(Generic[T]):
+    """A collection as read: entries judged once each, and what was odd about the rest."""
+
+    items: list[T] = field(default_factory=list)
+    unjudgeable: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    anomaly: str | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        return [*self.unjudgeable, *self.duplicates, *([self.anomaly] if self.anomaly else [])]
+
+
 async def _all_pages(
     adapter: RequestAdapter,
     builder: Any,
@@ -304,27 +342,44 @@ async def _all_pages(
     parse: Callable[[Any], T],
     malformed: type[Exception],
     what: str,
-) -> tuple[list[T], list[str]]:
-    """Every entry of a collection, following @odata.nextLink to the end; an entry ``parse``
-    rejects (``malformed``) is skipped and named in the problems, never fatal to the others."""
-    items: list[T] = []
-    problems: list[str] = []
-    for _ in range(_MAX_PAGES):
+    key: Callable[[T], str],
+) -> _Pages[T]:
+    """Every entry of a collection, following @odata.nextLink to the end.
+
+    Isolation: an entry ``parse`` rejects (``malformed``) is skipped and named in ``unjudgeable``;
+    entries with the same id (case-insensitively) are judged once, named in ``duplicates``. A
+    nextLink already followed (the same link repeated, or pages cycling back) stops paging at once
+    with what was read and names it in ``anomaly``, as does ``_MAX_PAGES`` as a last resort."""
+    read = _Pages[T]()
+    followed: set[str] = set()
+    for number in range(1, _MAX_PAGES + 1):
         page = await _send_json(adapter, info, operation)
         values = page.get("value")
         if not isinstance(values, list):
             raise GraphError(operation, None, "MalformedResponse", "no 'value' array")
-        for position, item in enumerate(values):
+        for position, item in enumerate(values, start=1):
             try:
-                items.append(parse(item))
+                read.items.append(parse(item))
             except malformed as exc:
-                problems.append(f"{what} entry {len(items) + len(problems) + 1}: {exc}")
-                log.warning("skipped a malformed %s entry at position %d: %s", what, position, exc)
+                read.unjudgeable.append(f"{what} entry {position} of page {number}: {exc}: {shown(item)}")
+                log.warning("skipped an unjudgeable %s entry on page %d: %s", what, number, exc)
         next_link = page.get("@odata.nextLink")
         if not isinstance(next_link, str) or not next_link:
-            return items, problems
+            break
+        if next_link in followed:
+            read.anomaly = (
+                f"Graph's paging of the {what} list repeated an @odata.nextLink already followed "
+                f"(after page {number}); paging stopped there"
+            )
+            break
+        followed.add(next_link)
         info = builder.with_url(next_link).to_get_request_information()
-    raise GraphError(operation, None, "TooManyPages", f"more than {_MAX_PAGES} pages")
+    else:
+        read.anomaly = f"Graph's {what} list has more than {_MAX_PAGES} pages; paging stopped there"
+    if read.anomaly:
+        log.warning("%s", read.anomaly)
+    read.items, read.duplicates = collapse(read.items, key, what)
+    return read
 
 
 def _odata_time(moment: datetime) -> str:
@@ -347,14 +402,21 @@ async def _send_json(adapter: RequestAdapter, info: RequestInformation, operatio
     return body
 
 
-def _as_graph_error(operation: str, exc: Exception) -> GraphError:
+def _as_graph_error(operation: str, exc: Exception, last: _LastAnswer) -> GraphError:
     from kiota_abstractions.api_error import APIError
 
     if isinstance(exc, APIError):
         error = getattr(exc, "error", None)
         code = getattr(error, "code", None)
         message = getattr(error, "message", None) or exc.message or ""
-        return GraphError(operation, exc.response_status_code, code, str(message))
+        return GraphError(
+            operation,
+            exc.response_status_code,
+            code,
+            str(message),
+            attempts=last.attempts,
+            retry_after=last.retry_after,
+        )
     if isinstance(exc, httpx.TimeoutException):
         return GraphError(operation, None, "Timeout", "Microsoft Graph did not answer in time")
     if isinstance(exc, httpx.TransportError):

@@ -4,7 +4,7 @@ connector statuses, findings and alerts. Pure: the monitor module does the readi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from shared import catalog
@@ -20,8 +20,9 @@ from shared.findings.model import (
     resolve,
 )
 from shared.graph.connectors import ConnectorReading
+from shared.graph.entries import bounded
 from shared.heartbeat.health import Health, HealthPolicy, judge
-from shared.store.rows import HISTORY_TABLE, RowDelete, RowKind, inverted_ticks
+from shared.store.rows import HISTORY_TABLE, RowDelete, RowKind, inverted_ticks, safe_key
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,17 @@ class ConnectorStatus:
     health_since: datetime  # when this health began: "unresponsive since ..."
 
 
+def connector_key(connector_id: str) -> str:
+    """A connector's storage key: its id in lower case, hashed when it is no plain GUID-like
+    text (``safe_key``), so an id with '/' or of any length is stored; GUIDs keep their keys."""
+    return safe_key(connector_id.lower())
+
+
 CONNECTOR_STATUS_ROWS = RowKind(
-    ConnectorStatus, "connector", key=lambda s: s.id.lower(), layout="latest status of a connector"
+    ConnectorStatus,
+    "connector",
+    key=lambda s: connector_key(s.id),
+    layout="latest status of a connector (the id, as Graph sent it, is a column)",
 )
 
 
@@ -58,6 +68,7 @@ class SweepRecord:
     connectors: int
     problems: list[str]
     pruned_at: datetime | None = None  # when history was last trimmed to the retention
+    transient_since: datetime | None = None  # first of the sweeps Graph throttled or failed in a row
 
 
 SWEEP_ROWS = RowKind(SweepRecord, "sweep", key=lambda r: r.name, layout="the last sweep's summary")
@@ -79,7 +90,7 @@ class Observation:
 
 def history_key(connector_id: str, checked_at: datetime) -> str:
     """The history RowKey of a connector's observation at ``checked_at``."""
-    return f"{connector_id.lower()}|{inverted_ticks(checked_at)}"
+    return f"{connector_key(connector_id)}|{inverted_ticks(checked_at)}"
 
 
 OBSERVATION_ROWS = RowKind(
@@ -216,10 +227,13 @@ def plan_sweep(
     now: datetime,
     policy: HealthPolicy,
     channels: list[str],
+    complete: bool = True,
 ) -> SweepPlan:
     """Judge every connector Graph listed against its previous status and finding, and plan the
     removal of those it no longer lists. ``previous`` is keyed by lowercase connector id, ``findings``
-    by finding id; ``channels`` are the alert channel names. Pure: never raises for what Graph sent."""
+    by finding id; ``channels`` are the alert channel names. ``complete`` False (paging stopped
+    early): connectors not listed may be on unread pages, so none is planned as removed; their
+    stored status stays. Pure: never raises for what Graph sent."""
     statuses: list[ConnectorStatus] = []
     changed: list[Finding] = []
     alerts: list[Alert] = []
@@ -241,7 +255,7 @@ def plan_sweep(
             alerts.append(alert)
     seen = {r.id.lower() for r in readings}
     removed: list[RowDelete] = []
-    for key in sorted(k for k in previous if k not in seen):
+    for key in sorted(k for k in previous if k not in seen and complete):
         gone = previous[key]
         finding, alert = plan_removal(
             gone, findings.get(finding_id(FindingKind.HEARTBEAT, gone.id)), now, channels
@@ -250,6 +264,19 @@ def plan_sweep(
         changed += [finding] if finding else []
         alerts.append(alert)
     return SweepPlan(statuses, changed, alerts, removed)
+
+
+NOT_RECHECKED = "not re-checked: "
+_LAST_CHECK = " Last check: "
+
+
+def not_rechecked(status: ConnectorStatus, problem: str) -> ConnectorStatus:
+    """``status`` kept as last judged (health, since, checked at), its reason saying why this sweep
+    could not re-check it: 'not re-checked: <problem>. Last check: <the judged reason>'."""
+    judged = status.reason
+    if judged.startswith(NOT_RECHECKED):
+        judged = judged.split(_LAST_CHECK, 1)[-1]
+    return replace(status, reason=f"{NOT_RECHECKED}{problem}.{_LAST_CHECK}{judged}")
 
 
 def plan_removal(
@@ -285,6 +312,14 @@ def plan_removal(
 _ACCESS = KINDS[FindingKind.GRAPH_ACCESS]
 
 
+TRANSIENT_REMEDIATION = (
+    "Microsoft Graph keeps throttling or failing transiently (429, 503, 504, timeouts): check "
+    "Microsoft 365 service health (admin center > Health > Service health) for Intune and "
+    "Microsoft Graph, and whether another app of this tenant uses up Graph's throttling limits; "
+    "MTD Guard retries every sweep and resolves this by itself when Graph answers"
+)
+
+
 def plan_graph_access(
     problem: str | None,
     existing: Finding | None,
@@ -292,8 +327,11 @@ def plan_graph_access(
     tenant_id: str,
     now: datetime,
     channels: list[str],
+    transient: bool = False,
 ) -> tuple[Finding | None, Alert | None]:
-    """The tenant-level finding for 'cannot read connectors': opened once, resolved once."""
+    """The tenant-level finding for 'cannot read connectors': opened once, resolved once.
+    ``transient`` (throttling or a service fault past the grace): warning severity, a remediation
+    about throttling and service health instead of access."""
     resource = f"tenant-{tenant_id}"
     if problem is None:
         if existing is None or not existing.is_active:
@@ -306,11 +344,57 @@ def plan_graph_access(
         kind=FindingKind.GRAPH_ACCESS,
         resource_id=resource,
         resource_name=f"tenant {tenant_id}",
-        severity=Severity.HIGH,  # above the kind's default: no connector is monitored at all
+        # above the kind's default when access is broken: no connector is monitored at all
+        severity=Severity.WARNING if transient else Severity.HIGH,
         message=problem,
-        remediation=f"{_ACCESS.remediation}; until then connectors are not monitored.",
+        remediation=(TRANSIENT_REMEDIATION if transient else _ACCESS.remediation)
+        + "; until then connectors are not monitored.",
         now=now,
     )
     opened = existing is None or not existing.is_active
     alert = finding_alert(finding, "Cannot monitor MTD connectors", now, channels) if opened else None
     return finding, alert
+
+
+_ODD = KINDS[FindingKind.GRAPH_DATA]
+
+
+def plan_odd_data(
+    unjudgeable: list[str],
+    anomaly: str | None,
+    existing: Finding | None,
+    *,
+    tenant_id: str,
+    now: datetime,
+    channels: list[str],
+) -> tuple[Finding | None, Alert | None]:
+    """ONE tenant-level warning finding for everything odd in Graph's connector list: entries
+    that are not judgeable connectors (``unjudgeable``) and a paging ``anomaly``. Opened (and
+    alerted) once, refreshed while it lasts, resolved (and alerted) when a sweep sees none."""
+    resource = f"tenant-{tenant_id}.connectors"
+    if not unjudgeable and anomaly is None:
+        if existing is None or not existing.is_active:
+            return None, None
+        done = resolve(existing, message="Graph's connector list reads cleanly again", now=now)
+        return done, finding_alert(done, "Graph's connector list reads cleanly again", now, channels)
+    parts = []
+    if unjudgeable:
+        parts.append("Graph returned a connector MTD Guard cannot judge: " + "; ".join(unjudgeable[:5]))
+        if len(unjudgeable) > 5:
+            parts[-1] += f"; and {len(unjudgeable) - 5} more"
+    if anomaly:
+        parts.append(anomaly)
+    finding = observe(
+        existing,
+        tenant_id=tenant_id,
+        kind=FindingKind.GRAPH_DATA,
+        resource_id=resource,
+        resource_name=f"connector list of tenant {tenant_id}",
+        severity=_ODD.severity,
+        message=bounded(". ".join(parts), 4000),
+        remediation=_ODD.remediation,
+        now=now,
+    )
+    opened = existing is None or not existing.is_active
+    title = "Graph returned connector data MTD Guard cannot judge"
+    return finding, finding_alert(finding, title, now, channels) if opened else None

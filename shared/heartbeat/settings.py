@@ -1,7 +1,8 @@
 """The heartbeat monitor's settings: its schedule and the health thresholds (registry: shared/settings.py).
 
 The typed values are fields of ``shared.settings.Settings`` (``heartbeat_schedule``,
-``default_threshold_days``, ``early_warning_hours``, ``history_retention_days``).
+``default_threshold_days``, ``early_warning_hours``, ``history_retention_days``,
+``graph_transient_grace_minutes``).
 """
 
 from __future__ import annotations
@@ -34,4 +35,19 @@ HISTORY_RETENTION_DAYS = SettingSpec(
     default="90",
 )
 
-SPECS = (SCHEDULE, DEFAULT_THRESHOLD_DAYS, EARLY_WARNING_HOURS, HISTORY_RETENTION_DAYS)
+GRAPH_TRANSIENT_GRACE_MINUTES = SettingSpec(
+    "GRAPH_TRANSIENT_GRACE_MINUTES",
+    "How long Microsoft Graph may throttle or fail transiently (429, 503, 504, timeouts, dropped "
+    "connections) before a warning finding and an alert; until then each sweep only notes it. "
+    "About two sweep intervals of the default schedule.",
+    integer(0, 24 * 60 * 7),
+    default="60",
+)
+
+SPECS = (
+    SCHEDULE,
+    DEFAULT_THRESHOLD_DAYS,
+    EARLY_WARNING_HOURS,
+    HISTORY_RETENTION_DAYS,
+    GRAPH_TRANSIENT_GRACE_MINUTES,
+)

@@ -10,6 +10,7 @@ change again, because nothing about it was recorded.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from shared.alerting.stored import prune_alerts
 from shared.clock import now_utc
 from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
+from shared.graph.entries import bounded
 from shared.graph.errors import READ_CONNECTORS, GraphError
 from shared.graph.gateway import GraphGateway
 from shared.heartbeat import plan as heartbeat
@@ -31,11 +33,12 @@ from shared.heartbeat.plan import (
     ConnectorStatus,
     Observation,
     SweepRecord,
+    connector_key,
     history_key,
 )
 from shared.settings import Settings
 from shared.store.rows import RowDelete, gt
-from shared.store.state import StateStore, StoreConflict, StoreError
+from shared.store.state import StateStore, StoreConflict, StoreError, StoreRejected
 
 log = logging.getLogger(__name__)
 SWEEP_NAME = "heartbeat"
@@ -76,7 +79,7 @@ def last_sweep(store: StateStore, tenant_id: str) -> SweepRecord | None:
 
 def history(store: StateStore, tenant_id: str, connector_id: str, limit: int = 50) -> list[Observation]:
     """A connector's observations, newest first, at most ``limit``."""
-    return store.query(OBSERVATION_ROWS, tenant_id, under=connector_id.lower(), limit=limit)
+    return store.query(OBSERVATION_ROWS, tenant_id, under=connector_key(connector_id), limit=limit)
 
 
 def prune_history(store: StateStore, tenant_id: str, connector_ids: list[str], older_than: datetime) -> int:
@@ -87,7 +90,7 @@ def prune_history(store: StateStore, tenant_id: str, connector_ids: list[str], o
     removed = 0
     for connector_id in connector_ids:
         older = gt("RowKey", OBSERVATION_ROWS.row_key(history_key(connector_id, older_than)))
-        removed += store.delete_where(OBSERVATION_ROWS, tenant_id, older, under=connector_id.lower())
+        removed += store.delete_where(OBSERVATION_ROWS, tenant_id, older, under=connector_key(connector_id))
     return removed
 
 
@@ -142,26 +145,18 @@ def _sweep(
     result: SweepResult,
 ) -> None:
     tenant = result.tenant_id
-    access_id = finding_id(FindingKind.GRAPH_ACCESS, f"tenant-{tenant}")
     findings = stored_findings(store, tenant)
+    last = last_sweep(store, tenant)
+    previous = stored_statuses(store, tenant)
     try:
         listed = gateway.list_connectors()
     except GraphError as exc:
-        problem = exc.describe(READ_CONNECTORS)
-        result.problems.append(problem)
-        log.error("tenant %s: %s", tenant, problem)
-        finding, alert = heartbeat.plan_graph_access(
-            problem, findings.get(access_id), tenant_id=tenant, now=now, channels=channels
-        )
-        last = last_sweep(store, tenant)
-        record = SweepRecord(
-            tenant, SWEEP_NAME, now, 0, list(result.problems), last.pruned_at if last else None
-        )
-        _record_access(store, tenant, [x for x in (finding, alert) if x is not None], record, result)
-        result.alerts = [alert] if alert else []
+        failed = _Failed(exc, findings, last, previous)
+        _graph_failed(failed, settings=settings, store=store, channels=channels, now=now, result=result)
         return
     result.problems.extend(listed.problems)
-    previous = stored_statuses(store, tenant)
+    for problem in listed.problems:
+        log.warning("tenant %s: %s", tenant, problem)
     plan = heartbeat.plan_sweep(
         listed.readings,
         previous,
@@ -170,34 +165,155 @@ def _sweep(
         now=now,
         policy=HealthPolicy(settings.default_threshold_days, settings.early_warning_hours),
         channels=channels,
+        complete=listed.anomaly is None,
     )
     access_finding, access_alert = heartbeat.plan_graph_access(
-        None, findings.get(access_id), tenant_id=tenant, now=now, channels=channels
+        None, findings.get(_access_id(tenant)), tenant_id=tenant, now=now, channels=channels
     )
-    groups = _groups(plan, access_finding, access_alert)
-    last = last_sweep(store, tenant)
+    odd_finding, odd_alert = heartbeat.plan_odd_data(
+        listed.unjudgeable,
+        listed.anomaly,
+        findings.get(finding_id(FindingKind.GRAPH_DATA, f"tenant-{tenant}.connectors")),
+        tenant_id=tenant,
+        now=now,
+        channels=channels,
+    )
+    groups = _groups(plan, [access_finding, access_alert], [odd_finding, odd_alert])
     pruned_at = last.pruned_at if last else None
     prune_due = pruned_at is None or now - pruned_at >= PRUNE_EVERY
     record = SweepRecord(
-        tenant, SWEEP_NAME, now, len(plan.statuses), list(result.problems), now if prune_due else pruned_at
+        tenant,
+        SWEEP_NAME,
+        now,
+        len(plan.statuses),
+        _stored_problems(result.problems),
+        now if prune_due else pruned_at,
     )
-    store.commit(tenant, [*groups, [record]])
+    written = _commit_isolated(store, tenant, [*groups, [record]], result)
     result.recorded = True
-    result.statuses = plan.statuses
-    result.alerts = plan.alerts + ([access_alert] if access_alert else [])
+    result.statuses = [s for s in plan.statuses if id(s) in written]
+    result.alerts = [a for a in [*plan.alerts, access_alert, odd_alert] if a is not None and id(a) in written]
     for alert in result.alerts:
         log.warning("alert %s: %s - %s", alert.severity, alert.title, alert.reason)
-    store.commit(tenant, [[_observation(s)] for s in plan.statuses])  # history: batched, not atomic
+    # history: batched, not atomic
+    _commit_isolated(store, tenant, [[_observation(s)] for s in result.statuses], result)
     if prune_due:
         cutoff = now - timedelta(days=settings.history_retention_days)
-        prune_history(store, tenant, [s.id for s in plan.statuses], cutoff)
+        prune_history(store, tenant, [s.id for s in result.statuses], cutoff)
         prune_alerts(store, tenant, cutoff)
 
 
-def _groups(
-    plan: heartbeat.SweepPlan, access_finding: Finding | None, access_alert: Alert | None
-) -> list[list[object]]:
-    """One group per connector (status or removal + finding + alert), committed atomically."""
+def _access_id(tenant: str) -> str:
+    return finding_id(FindingKind.GRAPH_ACCESS, f"tenant-{tenant}")
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A failed connector read and what the sweep had read from the store before it."""
+
+    error: GraphError
+    findings: dict[str, Finding]
+    last: SweepRecord | None
+    previous: dict[str, ConnectorStatus]
+
+
+def _graph_failed(
+    failed: _Failed,
+    *,
+    settings: Settings,
+    store: StateStore,
+    channels: list[str],
+    now: datetime,
+    result: SweepResult,
+) -> None:
+    """Graph could not list the connectors. Access failures (401, 403, 404, ...) raise the high
+    finding at once; throttling and service faults only once they outlast the grace, at warning.
+    Either way every connector keeps its last known health, its reason saying it was not re-checked."""
+    tenant = result.tenant_id
+    exc, last = failed.error, failed.last
+    since: datetime | None = None
+    if exc.transient:
+        problem = exc.transient_summary("the connector list")
+        since = last.transient_since if last and last.transient_since else now
+        due = now - since >= timedelta(minutes=settings.graph_transient_grace_minutes)
+        log.warning("tenant %s: %s", tenant, problem)
+    else:
+        problem, due = exc.describe(READ_CONNECTORS), True
+        log.error("tenant %s: %s", tenant, problem)
+    result.problems.append(problem)
+    finding, alert = (None, None)
+    if due:
+        finding, alert = heartbeat.plan_graph_access(
+            problem,
+            failed.findings.get(_access_id(tenant)),
+            tenant_id=tenant,
+            now=now,
+            channels=channels,
+            transient=exc.transient,
+        )
+    kept = [heartbeat.not_rechecked(s, problem) for s in failed.previous.values()]
+    record = SweepRecord(
+        tenant,
+        SWEEP_NAME,
+        now,
+        0,
+        _stored_problems(result.problems),
+        last.pruned_at if last else None,
+        transient_since=since,
+    )
+    rows = [x for x in (finding, alert) if x is not None]
+    groups: list[Sequence[object]] = [[s] for s in kept]
+    _commit_isolated(store, tenant, [*groups, *([rows] if rows else []), [record]], result)
+    result.recorded = True
+    result.statuses = kept
+    result.alerts = [alert] if alert else []
+
+
+def _commit_isolated(
+    store: StateStore, tenant: str, groups: Sequence[Sequence[object]], result: SweepResult
+) -> set[int]:
+    """Commit the groups; when storage refuses a batch for one row's sake (StoreRejected), commit
+    them one group at a time and leave out, named in the problems, only the groups refused on
+    their own. Returns the ``id()`` of every row written. A real outage (any other StoreError)
+    still raises: nothing is hidden."""
+    try:
+        store.commit(tenant, groups)
+        return {id(row) for group in groups for row in group}
+    except StoreRejected as exc:
+        log.warning("tenant %s: a batch was refused (%s); writing it group by group", tenant, exc)
+    written: set[int] = set()
+    for group in groups:
+        try:
+            store.commit(tenant, [group])
+        except StoreRejected as exc:
+            result.problems.append(f"not recorded: {_describe_group(group)}: {exc}")
+            continue
+        written.update(id(row) for row in group)
+    return written
+
+
+def _describe_group(group: Sequence[object]) -> str:
+    head = group[0] if group else None
+    if isinstance(head, ConnectorStatus):
+        return f"connector {head.id}"
+    if isinstance(head, Observation):
+        return f"history of connector {head.connector_id}"
+    return type(head).__name__
+
+
+_STORED_PROBLEMS = 20  # the sweep record is one row: its problems must fit in it
+
+
+def _stored_problems(problems: list[str]) -> list[str]:
+    kept = [bounded(p, 1000) for p in problems[:_STORED_PROBLEMS]]
+    if len(problems) > _STORED_PROBLEMS:
+        kept.append(f"and {len(problems) - _STORED_PROBLEMS} more problems")
+    return kept
+
+
+def _groups(plan: heartbeat.SweepPlan, *tenant_level: list[Finding | Alert | None]) -> list[list[object]]:
+    """One group per connector (status or removal + finding + alert), committed atomically, and
+    one per tenant-level finding with its alert."""
     by_finding = {f.resource_id.lower(): f for f in plan.findings}
     by_alert = {str(a.details.get("connectorId", "")).lower(): a for a in plan.alerts}
     groups: list[list[object]] = []
@@ -207,17 +323,11 @@ def _groups(
     ]
     for key, head in heads:
         groups.append([head, *(x for x in (by_finding.get(key), by_alert.get(key)) if x is not None)])
-    if access_finding is not None:
-        groups.append([x for x in (access_finding, access_alert) if x is not None])
+    for pair in tenant_level:
+        rows: list[object] = [x for x in pair if x is not None]
+        if rows:
+            groups.append(rows)
     return groups
-
-
-def _record_access(
-    store: StateStore, tenant: str, rows: list[object], record: SweepRecord, result: SweepResult
-) -> None:
-    """A failed read still records its finding/alert and when the sweep tried, atomically."""
-    store.commit(tenant, [rows, [record]] if rows else [[record]])
-    result.recorded = True
 
 
 def _observation(status: ConnectorStatus) -> Observation:

@@ -73,6 +73,11 @@ class StoreConflict(StoreError):
     """Another run (or person) wrote first: an inserted row exists, or a row changed since read."""
 
 
+class StoreRejected(StoreError):
+    """Storage answered but refused a row of the batch (400: a value or row beyond its limits):
+    the data's fault, not an outage; writing the batch without that row can succeed."""
+
+
 def _brief(exc: Exception) -> str:
     # Azure SDK messages can be long and multi-line; the first line names the problem.
     text = str(getattr(exc, "message", None) or exc).strip().splitlines()
@@ -89,6 +94,8 @@ def storage_errors(doing: str = "") -> Iterator[None]:
         # run (or person) wrote first, and the caller must re-plan against what is there now.
         if exc.status_code in (409, 412):
             raise StoreConflict(f"another run recorded this change first ({_brief(exc)})") from exc
+        if exc.status_code in (400, 413):
+            raise StoreRejected(f"state storage refused a row: {doing} ({_brief(exc)})") from exc
         raise StoreError(_unavailable(doing, exc)) from exc
     except AzureError as exc:
         raise StoreError(_unavailable(doing, exc)) from exc
