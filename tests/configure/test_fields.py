@@ -370,7 +370,7 @@ def test_each_plan_names_its_connector_and_what_it_held_before() -> None:
         LOOKOUT, Action.CREATE, [change], {"id": LOOKOUT, "iosEnabled": True}, None, {"iosEnabled": True}
     )
     current = {"iosEnabled": False, "androidEnabled": True}
-    before = {"iosEnabled": False, "androidEnabled": True}
+    before: dict[str, bool | int] = {"iosEnabled": False, "androidEnabled": True}
     updated = plan(LOOKOUT, current, {"iosEnabled": True})
     assert updated == Plan(
         LOOKOUT,
