@@ -93,6 +93,10 @@ def test_an_announcement_is_read_with_its_window_and_names() -> None:
 
 def test_every_problem_of_an_announcement_is_listed() -> None:
     assert refused([]) == ["/: the body must be a JSON object"]
+    for whole in ([], {}):  # the problem+json pointer of the whole body is "" (RFC 6901)
+        with pytest.raises(InvalidInventory) as raised:
+            parse_removal(whole, tenant_id="t", who="ops", now=NOW)
+        assert [e.pointer for e in raised.value.errors] == [""]
     assert refused({}) == [
         "/: the body must name what will be removed: policyId, displayName or partner (at least one)"
     ]
@@ -140,6 +144,7 @@ def test_a_removal_covers_its_window_by_id_name_or_partner() -> None:
     assert not PlannedRemoval(**window, policy_id="other").covers(policy, NOW)
     assert not PlannedRemoval(**window, policy_id=PID).covers(classic(policy_id=None), NOW)
     assert not PlannedRemoval(**window, display_name="other").covers(policy, NOW)
+    assert not PlannedRemoval(**window, display_name="other").covers(classic(partner_id=None), NOW)
     assert not PlannedRemoval(**window).covers(policy, NOW)
     assert not PlannedRemoval(**window, policy_id=PID).covers(policy, NOW - timedelta(seconds=1))
     assert not PlannedRemoval(**window, policy_id=PID).covers(policy, NOW + timedelta(days=1, seconds=1))
