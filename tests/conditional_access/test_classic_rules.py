@@ -93,6 +93,7 @@ def test_an_announcement_is_read_with_its_window_and_names() -> None:
 
 def test_every_problem_of_an_announcement_is_listed() -> None:
     assert refused([]) == ["/: the body must be a JSON object"]
+    whole: Any
     for whole in ([], {}):  # the problem+json pointer of the whole body is "" (RFC 6901)
         with pytest.raises(InvalidInventory) as raised:
             parse_removal(whole, tenant_id="t", who="ops", now=NOW)

@@ -390,6 +390,9 @@ def test_a_mac_only_request_is_still_checked_for_the_beta_endpoint() -> None:
         LOOKOUT, {"macDeviceBlockedOnMissingPartnerData": True}, api_version="v1.0", others_mam={}
     )
     assert [(r.status, r.pointer) for r in found] == [(422, "/mac/blockOnMissingPartnerData")]
+    off_first = {"androidEnabled": False, "macEnabled": True}
+    found = refusals(LOOKOUT, off_first, api_version="v1.0", others_mam={})
+    assert [(r.status, r.pointer) for r in found] == [(422, "/mac/complianceEvaluation")]
 
 
 def test_an_unknown_mac_setting_lists_the_mac_settings_and_app_protection_is_explained() -> None:
