@@ -3,6 +3,7 @@ the finding and alert of one classic change, field by field. End to end: test_dr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -92,6 +93,11 @@ def test_an_announcement_is_read_with_its_window_and_names() -> None:
 
 def test_every_problem_of_an_announcement_is_listed() -> None:
     assert refused([]) == ["/: the body must be a JSON object"]
+    whole: Any
+    for whole in ([], {}):  # the problem+json pointer of the whole body is "" (RFC 6901)
+        with pytest.raises(InvalidInventory) as raised:
+            parse_removal(whole, tenant_id="t", who="ops", now=NOW)
+        assert [e.pointer for e in raised.value.errors] == [""]
     assert refused({}) == [
         "/: the body must name what will be removed: policyId, displayName or partner (at least one)"
     ]
@@ -139,6 +145,7 @@ def test_a_removal_covers_its_window_by_id_name_or_partner() -> None:
     assert not PlannedRemoval(**window, policy_id="other").covers(policy, NOW)
     assert not PlannedRemoval(**window, policy_id=PID).covers(classic(policy_id=None), NOW)
     assert not PlannedRemoval(**window, display_name="other").covers(policy, NOW)
+    assert not PlannedRemoval(**window, display_name="other").covers(classic(partner_id=None), NOW)
     assert not PlannedRemoval(**window).covers(policy, NOW)
     assert not PlannedRemoval(**window, policy_id=PID).covers(policy, NOW - timedelta(seconds=1))
     assert not PlannedRemoval(**window, policy_id=PID).covers(policy, NOW + timedelta(days=1, seconds=1))
@@ -172,9 +179,17 @@ def test_the_hygiene_finding_lists_the_remaining_classic_policies_and_resolves_o
         alert.title == "Classic CA policies still exist (obsolete since 2404)"
         and alert.severity is Severity.INFO
     )
+    assert (finding.tenant_id, finding.first_seen, finding.last_seen, alert.detected_at) == (
+        "t",
+        NOW,
+        NOW,
+        NOW,
+    )
     assert hygiene(baseline, finding) == (None, None)  # nothing new
-    one, none = hygiene({"a": classic("zeta policy")}, finding)
+    earlier = replace(finding, first_seen=NOW - timedelta(days=3))
+    one, none = hygiene({"a": classic("zeta policy")}, earlier)
     assert none is None and one is not None
+    assert (one.first_seen, one.last_seen) == (NOW - timedelta(days=3), NOW)  # the same finding, updated
     assert (
         one.message
         == "1 classic MTD Conditional Access policy still exists: 'zeta policy' (Lookout for Work)."
@@ -206,8 +221,10 @@ def test_the_audit_gap_is_a_warning_past_the_retention_only() -> None:
     )
     assert finding.remediation.startswith("Re-export the classic policy inventory from the Entra portal")
     assert alert.title == "Classic CA policy changes may have been missed"
-    again, none = gap(NOW - timedelta(days=40), finding)
+    assert (finding.tenant_id, finding.first_seen, alert.detected_at) == ("t", NOW, NOW)
+    again, none = gap(NOW - timedelta(days=40), replace(finding, first_seen=NOW - timedelta(days=2)))
     assert none is None and again is not None and again.last_seen == NOW
+    assert again.first_seen == NOW - timedelta(days=2)
 
 
 def change(drift: Drift, **kw: Any) -> ClassicChange:

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from shared.configure.fields import (
+    FIELDS,
     Action,
     Change,
     InvalidSettings,
+    Plan,
     as_settings,
     current_values,
     mam_holders,
@@ -310,4 +312,97 @@ def test_next_steps_name_the_partner_console_and_where_to_watch() -> None:
         "part).",
         "The heartbeat monitor shows when the partner connects: watch GET /api/connectors/lookout (health "
         "leaves 'notSetUp' with the first heartbeat), or run POST /api/checks/heartbeat to look now.",
+    ]
+
+
+def test_each_platform_toggle_has_the_admin_centers_label_and_graphs_property() -> None:
+    # Built when the module loads: mutmut cannot mutate it (docs/development.md), this pins it.
+    rows = [(f.pointer, f.graph, f.label, f.beta_only, f.mam) for f in FIELDS if f.platform]
+    expected = []
+    for platform, title, beta, mam, mam_beta in (
+        ("android", "Android", False, True, False),
+        ("ios", "iOS/iPadOS", False, True, False),
+        ("windows", "Windows", False, True, True),
+        ("mac", "macOS", True, False, False),
+    ):
+        expected += [
+            (
+                f"/{platform}/complianceEvaluation",
+                f"{platform}Enabled",
+                f"Connect {title} devices to the partner (compliance evaluation)",
+                beta,
+                False,
+            ),
+            (
+                f"/{platform}/blockOnMissingPartnerData",
+                f"{platform}DeviceBlockedOnMissingPartnerData",
+                f"Mark {title} devices noncompliant until partner data arrives",
+                beta,
+                False,
+            ),
+        ]
+        if mam:
+            expected.append(
+                (
+                    f"/{platform}/appProtectionEvaluation",
+                    f"{platform}MobileApplicationManagementEnabled",
+                    f"App protection policy evaluation for {title} devices",
+                    mam_beta,
+                    True,
+                )
+            )
+    assert rows == expected
+    assert [f.platform for f in FIELDS if f.platform] == ["android"] * 3 + ["ios"] * 3 + ["windows"] * 3 + [
+        "mac"
+    ] * 2
+
+
+def test_each_plan_names_its_connector_and_what_it_held_before() -> None:
+    created = plan(LOOKOUT, None, {"iosEnabled": True})
+    change = Change(
+        "/ios/complianceEvaluation",
+        "iosEnabled",
+        "Connect iOS/iPadOS devices to the partner (compliance evaluation)",
+        None,
+        True,
+    )
+    assert created == Plan(
+        LOOKOUT, Action.CREATE, [change], {"id": LOOKOUT, "iosEnabled": True}, None, {"iosEnabled": True}
+    )
+    current = {"iosEnabled": False, "androidEnabled": True}
+    before: dict[str, bool | int] = {"iosEnabled": False, "androidEnabled": True}
+    updated = plan(LOOKOUT, current, {"iosEnabled": True})
+    assert updated == Plan(
+        LOOKOUT,
+        Action.UPDATE,
+        [Change(change.field, change.property, change.label, False, True)],
+        {"iosEnabled": True},
+        before,
+        {"iosEnabled": True, "androidEnabled": True},
+    )
+    unchanged = plan(LOOKOUT, current, {"androidEnabled": True})
+    assert unchanged == Plan(LOOKOUT, Action.NONE, [], {}, before, before)
+
+
+def test_a_mac_only_request_is_still_checked_for_the_beta_endpoint() -> None:
+    # The fields before it in the table are absent from the request: each is skipped, not the rest.
+    found = refusals(
+        LOOKOUT, {"macDeviceBlockedOnMissingPartnerData": True}, api_version="v1.0", others_mam={}
+    )
+    assert [(r.status, r.pointer) for r in found] == [(422, "/mac/blockOnMissingPartnerData")]
+    off_first = {"androidEnabled": False, "macEnabled": True}
+    found = refusals(LOOKOUT, off_first, api_version="v1.0", others_mam={})
+    assert [(r.status, r.pointer) for r in found] == [(422, "/mac/complianceEvaluation")]
+
+
+def test_an_unknown_mac_setting_lists_the_mac_settings_and_app_protection_is_explained() -> None:
+    assert problems({"mac": {"bogus": True, "appProtectionEvaluation": True}}) == [
+        (
+            "/mac/bogus",
+            "is not a known setting for mac; known: blockOnMissingPartnerData, complianceEvaluation",
+        ),
+        (
+            "/mac/appProtectionEvaluation",
+            "is not a setting: Intune has no app protection evaluation for macOS",
+        ),
     ]

@@ -9,7 +9,7 @@ import pytest
 
 from shared import catalog
 from shared.graph.connectors import MalformedConnector, reading_from_graph
-from shared.heartbeat.health import Health, HealthPolicy, judge, warning_point_hours
+from shared.heartbeat.health import Health, HealthPolicy, describe_age, judge, warning_point_hours
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 POLICY = HealthPolicy(default_threshold_days=7, early_warning_hours=24)
@@ -178,3 +178,104 @@ def test_catalog_names_known_partners_and_keeps_unknown_ids() -> None:
     assert not unknown.known
     assert catalog.resolve("lookout") == "2c7790de-8b02-4814-85cf-e0c59380dee8"
     assert catalog.resolve("7D9A6C1E-0000-4000-8000-00000000BEEF") == "7d9a6c1e-0000-4000-8000-00000000beef"
+
+
+@pytest.mark.parametrize(
+    ("hours", "text"),
+    [
+        (0.75, "45 minutes"),
+        (59 / 60, "59 minutes"),
+        (1.0, "1.0 hours"),
+        (1.5, "1.5 hours"),
+        (47.9, "47.9 hours"),
+        (48.0, "2.0 days"),
+        (48.5, "2.0 days"),
+        (60.0, "2.5 days"),
+    ],
+)
+def test_an_age_reads_in_minutes_under_an_hour_in_hours_under_two_days_else_in_days(
+    hours: float, text: str
+) -> None:
+    assert describe_age(hours) == text
+
+
+@pytest.mark.parametrize(
+    ("age", "fields", "reason"),
+    [
+        (
+            timedelta(minutes=20),
+            {"partnerUnresponsivenessThresholdInDays": 1},
+            "last heartbeat 20 minutes ago; threshold 1 day",
+        ),
+        (
+            timedelta(minutes=20),
+            {"partnerUnresponsivenessThresholdInDays": None},
+            "last heartbeat 20 minutes ago; threshold 7 days "
+            "(connector reports no threshold; default of 7 days applied)",
+        ),
+        (
+            timedelta(hours=24),
+            {},
+            "last heartbeat 24.0 hours ago; threshold 7 days",
+        ),  # the warning point itself
+        (timedelta(0), {}, "last heartbeat 0 minutes ago; threshold 7 days"),
+        (timedelta(milliseconds=500), {}, "last heartbeat 0 minutes ago; threshold 7 days"),
+        (
+            -timedelta(hours=1),  # the largest skew still taken as now
+            {},
+            "last heartbeat 0 minutes ago (slightly in the future: clock skew, taken as now); "
+            "threshold 7 days",
+        ),
+        (
+            timedelta(hours=30),
+            {"partnerUnresponsivenessThresholdInDays": 2},
+            "last heartbeat 30.0 hours ago; Intune stops trusting this partner at 2 days (in 18.0 hours)",
+        ),
+        (
+            timedelta(days=1),
+            {"partnerUnresponsivenessThresholdInDays": 1},
+            "last heartbeat 24.0 hours ago; threshold 1 day: "
+            "Intune is ignoring this partner's compliance data",
+        ),
+        (
+            -timedelta(seconds=4860),
+            {},
+            "last heartbeat 2026-11-23T13:21:00Z is 1.4 hours in the future: "
+            "clocks disagree, the age cannot be judged",
+        ),
+        (
+            timedelta(hours=2),
+            {"partnerState": "error"},
+            "partner state is 'error': last heartbeat 2.0 hours ago",
+        ),
+        (None, {"partnerState": "unavailable"}, "partner state is 'unavailable': no heartbeat yet"),
+        (
+            timedelta(hours=3),
+            {"partnerState": "available"},
+            "partner state is 'available': the partner side is not set up yet (last heartbeat 3.0 hours ago)",
+        ),
+        (
+            timedelta(hours=2),
+            {"partnerState": "unresponsive"},
+            "partner state is 'unresponsive' (last heartbeat 2.0 hours ago): "
+            "Intune is ignoring this partner's compliance data",
+        ),
+        (timedelta(hours=1), {"partnerState": None}, "partner state missing is not one MTD Guard knows"),
+        (timedelta(hours=1), {"partnerState": "paused"}, "partner state 'paused' is not one MTD Guard knows"),
+        (
+            timedelta(hours=1),
+            {"partnerState": "unknownFutureValue"},
+            "partner state 'unknownFutureValue' is not one MTD Guard knows (Graph v1.0 has no name for it; "
+            "GRAPH_API_VERSION=beta shows it)",
+        ),
+        (
+            None,
+            {},
+            "partner is enabled but has never sent a heartbeat: Intune has no compliance data from it yet",
+        ),
+    ],
+)
+def test_each_verdict_gives_its_reason_in_words(
+    age: timedelta | None, fields: dict[str, Any], reason: str
+) -> None:
+    assert verdict(age, **fields).reason == reason
