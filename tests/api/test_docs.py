@@ -255,7 +255,7 @@ def _mapped_paths(text: str) -> set[str]:
         depth = (len(line) - len(line.lstrip(" "))) // 2
         name = line.split()[0]
         stack = [*stack[:depth], name]
-        found.add("".join(part if part.endswith("/") else part for part in stack))
+        found.add("".join(stack))
     return found
 
 
