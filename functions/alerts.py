@@ -65,7 +65,7 @@ def _position(raw: Any) -> tuple[str, str]:
 LIST_QUERY = QuerySpec(
     "alerts_list",
     (
-        Choice("status", enum=DeliveryStatus),
+        Choice("status", "comma-separated delivery statuses", enum=DeliveryStatus, many=True),
         Text("channel", "webhook, teams, servicenow or jira"),
         Text(
             "kind",
@@ -73,7 +73,7 @@ LIST_QUERY = QuerySpec(
             pattern=re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}"),
             example="heartbeat",
         ),
-        Choice("severity", enum=Severity),
+        Choice("severity", "comma-separated severities", enum=Severity, many=True),
         Text(
             "findingId",
             pattern=re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}"),
@@ -90,11 +90,11 @@ def _order(alert: Alert) -> tuple[str, str]:
     return (alert.detected_at.astimezone(UTC).isoformat(), alert.alert_id)
 
 
-def _matches(alert: Alert, channel: str | None, status: DeliveryStatus | None) -> bool:
+def _matches(alert: Alert, channel: str | None, statuses: frozenset[DeliveryStatus] | None) -> bool:
     deliveries = [d for n, d in alert.deliveries.items() if channel is None or n == channel]
     if channel is not None and not deliveries:
         return False
-    return status is None or any(d.status == status for d in deliveries)
+    return not statuses or any(d.status in statuses for d in deliveries)
 
 
 @bp.function_name("alerts_list")
@@ -113,14 +113,16 @@ def alerts_list(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     tenant = s.settings.tenant_id
     since: datetime | None = q["since"]
-    found = stored.query_alerts(
+    severities: frozenset[Severity] = q["severity"] or frozenset()
+    found = stored.query_alerts(  # one severity is filtered by the store, several here
         s.store,
         tenant,
         kind=q["kind"],
-        severity=q["severity"],
+        severity=next(iter(severities)) if len(severities) == 1 else None,
         finding_id=q["findingId"],
         since=since if since is not None and since >= EARLIEST else None,
     )
+    found = [a for a in found if not severities or a.severity in severities]
     counts: dict[str, dict[str, int]] = {}
     for alert in found:
         for name, delivery in alert.deliveries.items():

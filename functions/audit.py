@@ -8,6 +8,7 @@ import azure.functions as func
 
 from functions import views
 from functions.http import endpoint, json_response
+from functions.http.problems import FieldError, invalid
 from functions.http.query import Choice, Count, Moment, QuerySpec, Text, Token
 from shared import catalog
 from shared.audit import trail
@@ -52,6 +53,11 @@ def audit_list(req: func.HttpRequest) -> func.HttpResponse:
     other filters.
     """
     q = LIST_QUERY.parse(req)
+    if q["since"] is not None and q["until"] is not None and q["since"] >= q["until"]:
+        raise invalid(  # an empty window is a mistake in the request, not an empty trail
+            "Invalid query parameter",
+            [FieldError("/until", "until must be later than since", parameter="until")],
+        )
     query = AuditQuery(
         target=catalog.resolve(q["connector"]) if q["connector"] else None,
         result=q["result"],

@@ -256,3 +256,36 @@ def test_a_ticket_reference_on_an_acknowledgement_is_checked_like_on_configure(h
         )
         assert response.status_code == 400
         assert body(response)["title"] == "Invalid ticket reference"
+
+
+def test_severity_and_status_lists_are_taken_by_alerts_as_by_findings(
+    host: Host, env: Any, receiver: Receiver, graph: GraphSimulator, tenant_id: str
+) -> None:
+    """One rule for enums on every route: a comma-separated list selects any of its values."""
+    env(ALERT_WEBHOOK_URL=receiver.url)
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"), connector(ZIMPERIUM, "now-2d"))  # high, warning
+    assert host.http("checks_run", "POST", "/api/checks/heartbeat").status_code == 200
+    for name, path in (("alerts_list", "/api/alerts"), ("findings_list", "/api/findings")):
+        response = host.http(name, "GET", path, params={"severity": "high,warning,info"})
+        assert response.status_code == 200, (name, response.get_body())
+    every = body(host.http("alerts_list", "GET", "/api/alerts"))["alerts"]
+    severities = {a["severity"] for a in every}
+    assert severities == {"high", "warning"}
+    one, *_ = sorted(severities)
+    only = body(host.http("alerts_list", "GET", "/api/alerts", params={"severity": one}))["alerts"]
+    both = body(host.http("alerts_list", "GET", "/api/alerts", params={"severity": ",".join(severities)}))
+    assert {a["severity"] for a in only} == {one}
+    assert len(both["alerts"]) == len(every)
+    pending = body(host.http("alerts_list", "GET", "/api/alerts", params={"status": "pending,delivered"}))
+    assert len(pending["alerts"]) == len(every)  # each alert's deliveries are pending or delivered
+
+
+def test_an_audit_window_that_ends_before_it_starts_is_refused(host: Host) -> None:
+    response = host.http(
+        "audit_list",
+        "GET",
+        "/api/audit",
+        params={"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
+    )
+    assert response.status_code == 400
+    assert pointers(response) == {"/until": "until must be later than since"}
