@@ -11,6 +11,15 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Capability:
+    """The platforms a partner serves, as its Microsoft partner page confirms them (``source``)."""
+
+    compliance: frozenset[str]  # platforms whose device compliance it can evaluate
+    app_protection: frozenset[str] | None  # None: not confirmed either way
+    source: str  # what Microsoft's page says, quoted in refusals
+
+
+@dataclass(frozen=True)
 class Partner:
     """One MTD partner: its well-known connector id (the id of its ``mobileThreatDefenseConnector`` in
     Graph), the slug of its API URLs and its readable name. ``known`` is False for the stand-in
@@ -21,6 +30,7 @@ class Partner:
     name: str
     # Other names the partner is known by (older product names), as classic CA policies may carry them.
     aliases: tuple[str, ...] = ()
+    capability: Capability | None = None  # only where Microsoft's partner pages confirm it
     known: bool = True
 
     @property
@@ -35,6 +45,12 @@ _PARTNERS: tuple[Partner, ...] = (
         "defender",
         "Microsoft Defender for Endpoint",
         ("Defender for Endpoint", "Defender ATP", "Windows Defender"),
+        Capability(
+            frozenset({"android", "ios", "windows"}),
+            frozenset({"android", "ios"}),
+            "the Intune connector for Defender for Endpoint offers Android, iOS/iPadOS and Windows, "
+            "and app protection evaluation on Android and iOS/iPadOS",
+        ),
     ),
     Partner("2c7790de-8b02-4814-85cf-e0c59380dee8", "lookout", "Lookout for Work", ("Lookout",)),
     Partner(
@@ -61,6 +77,11 @@ _PARTNERS: tuple[Partner, ...] = (
         "blackberry",
         "BlackBerry Protect Mobile",
         ("BlackBerry", "Cylance"),
+        Capability(
+            frozenset({"android", "ios"}),
+            None,
+            "BlackBerry Protect Mobile integrates with Intune compliance on Android and iOS/iPadOS only",
+        ),
     ),
     Partner(
         "4928f0f6-2660-4f69-b4c5-5170ec921f7b", "trendmicro", "Trend Micro Mobile Security", ("Trend Micro",)

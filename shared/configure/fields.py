@@ -22,7 +22,7 @@ Intune's rules are checked before any write (``refusals``):
   * ``mac*`` and Windows app protection exist only on Graph's beta endpoint. They are accepted only
     when GRAPH_API_VERSION=beta; on v1.0 they are refused (422) with that reason, rather than
     silently sending them to beta behind the operator's back or dropping them;
-  * a partner's platforms, only where Microsoft's partner pages confirm them (``CONFIRMED``):
+  * a partner's platforms, only where Microsoft's partner pages confirm them (``catalog.Partner.capability``):
     turning on a platform that partner does not serve is refused (422). Turning one off is always
     allowed. Partners not listed are not limited: we do not guess.
 """
@@ -117,34 +117,9 @@ _TOP_LEVEL = {f.pointer[1:]: f for f in FIELDS if f.platform is None}
 
 # Partner platforms that Microsoft's partner pages confirm (see the reference notes). Only these
 # partners are limited; a partner missing here may turn any platform on.
-@dataclass(frozen=True)
-class Capability:
-    """The platforms a partner serves, as its Microsoft partner page confirms them (``source``)."""
-
-    compliance: frozenset[str]
-    app_protection: frozenset[str] | None  # None: not confirmed either way
-    source: str
-
-
-CONFIRMED: dict[str, Capability] = {
-    "fc780465-2017-40d4-a0c5-307022471b92": Capability(  # Defender for Endpoint
-        frozenset({"android", "ios", "windows"}),
-        frozenset({"android", "ios"}),
-        "the Intune connector for Defender for Endpoint offers Android, iOS/iPadOS and Windows, "
-        "and app protection evaluation on Android and iOS/iPadOS",
-    ),
-    "a447eca6-a986-4d3f-9838-5862bf50776c": Capability(  # BlackBerry Protect Mobile
-        frozenset({"android", "ios"}),
-        None,
-        "BlackBerry Protect Mobile integrates with Intune compliance on Android and iOS/iPadOS only",
-    ),
-}
-
-
 class InvalidSettings(ValueError):
-    """One invalid field of a configure body, named by RFC 6901 pointer (``""``: the whole body)."""
-
-    """Every problem with a settings body; ``errors`` lists them by JSON pointer."""
+    """Every problem with a configure body; ``errors`` lists them, each named by its RFC 6901
+    pointer (``""``: the whole body)."""
 
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(str(e) for e in errors))
@@ -388,7 +363,7 @@ def refusals(
                     {"heldBy": [{"id": h, "partner": n} for h, n in zip(holders, names, strict=True)]},
                 )
             )
-        capability = CONFIRMED.get(connector_id.lower())
+        capability = catalog.by_id(connector_id).capability
         if capability is None:
             continue
         allowed = capability.app_protection if spec.mam else capability.compliance
