@@ -40,7 +40,10 @@ for blueprint in (ca_drift.bp, findings.bp):
 def log_settings_problems() -> None:
     """One clear log line per settings problem, never a traceback; no setting value that may be a
     credential (URLs are shown redacted, secrets not at all)."""
-    for problem in settings.problems():
+    found = settings.problems()
+    if auth := settings.authentication_problem():
+        found.append(auth)
+    for problem in found:
         logging.getLogger("mtd_guard").error("MTD Guard is misconfigured: %s", problem)
 
 

@@ -12,9 +12,9 @@ import azure.functions as func
 
 from functions import views
 from functions.http import Problem, endpoint, json_response
+from functions.http.endpoint import trusted_principal
 from functions.http.query import Choice, Count, Moment, QuerySpec, Text, Token
 from functions.jobs import configured_services
-from shared import principal
 from shared.alerting import stored
 from shared.alerting.alerts import Alert, DeliveryStatus
 from shared.alerting.outbox import deliver_pending
@@ -187,7 +187,7 @@ def alert_redeliver(req: func.HttpRequest) -> func.HttpResponse:
             "No dead delivery on this alert (and a pending one is still being worked on); name a "
             "channel with ?channel= to send a delivered or skipped alert again.",
         )
-    caller = principal.from_headers(req.headers)
+    caller = trusted_principal(req)  # a name only App Service authentication vouches for
     note = f"redelivery requested by {caller.display if caller else 'the API'}"
     deliveries = dict(alert.deliveries)
     for name in chosen:

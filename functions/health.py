@@ -18,5 +18,7 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
     number of settings problems; always 200, touches no dependency.
     """
     problems = settings.problems()
+    if auth := settings.authentication_problem():
+        problems.append(auth)
     # Configuration problems are counted, not listed: this route is anonymous.
     return json_response(views.liveness(problems))

@@ -67,10 +67,18 @@ def endpoint(role: Role, query: QuerySpec | None = None) -> Callable[[Handler], 
     return decorate
 
 
+def trusted_principal(req: func.HttpRequest) -> principal.Principal | None:
+    """The caller App Service authentication vouches for; None when it is off (the headers are then
+    anyone's to send, and no name or role is taken from them) or no principal was presented."""
+    return principal.from_headers(req.headers) if settings.platform_authentication() else None
+
+
 def _authorize(req: func.HttpRequest, role: Role) -> None:
     if not settings.require_entra_role():
         return
-    caller = principal.from_headers(req.headers)
+    if problem := settings.authentication_problem():
+        raise Problem(503, "Misconfigured", "MTD Guard is not configured: " + problem)
+    caller = trusted_principal(req)
     if caller is None:
         raise Problem(
             401,
