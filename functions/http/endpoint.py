@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
+from functions.http.body import check_limits
 from functions.http.problems import Problem, problem_response
 from functions.http.query import NO_QUERY, QuerySpec
 from shared import principal, settings
@@ -45,6 +46,7 @@ def endpoint(role: Role, query: QuerySpec | None = None) -> Callable[[Handler], 
             path = request_path(req)
             try:
                 _authorize(req, role)
+                check_limits(req.get_body() or b"")  # before any work: a claim, a read, a signature
                 if query is None:
                     NO_QUERY.parse(req)
                 return handler(req)
