@@ -14,14 +14,16 @@ from functions import views
 from functions.http import Problem, endpoint, json_response
 from functions.http.endpoint import trusted_principal
 from functions.http.query import Choice, Count, Moment, QuerySpec, Text, Token
-from functions.jobs import configured_services
+from functions.jobs import configured_services, succeeded
 from shared.alerting import stored
 from shared.alerting.alerts import Alert, DeliveryStatus
 from shared.alerting.outbox import deliver_pending
 from shared.clock import now_utc
 from shared.context import services
 from shared.findings.model import Severity
+from shared.job_runs import Job
 from shared.principal import Role
+from shared.store.state import StoreError
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -37,7 +39,12 @@ def alerts_outbox(timer: func.TimerRequest) -> None:
     s = configured_services()
     if s is None:
         return
-    report = deliver_pending(s.store, s.channels, now_utc(), tenant_id=s.settings.tenant_id)
+    try:
+        report = deliver_pending(s.store, s.channels, now_utc(), tenant_id=s.settings.tenant_id)
+    except StoreError as exc:  # one clear line, no traceback: the next run tries again
+        log.error("alert outbox: %s", exc)
+        return
+    succeeded(s, Job.OUTBOX)  # the run went through; each delivery's own outcome is on its alert
     if report.delivered or report.failed or report.digests:
         log.info(
             "alert outbox: %d delivered, %d failed (%d dead), %d skipped, %d held, %d digest(s)",
