@@ -7,14 +7,13 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pytest_mock import MockerFixture
 
 from functions.health import STORAGE_PROBE_SECONDS
-from shared.clock import now_utc
 from tests.conftest import Host, body
 
 DEAD_STORE = (
@@ -43,23 +42,28 @@ def test_each_job_reports_its_last_success_and_goes_stale_after_two_missed_runs(
     host: Host, env: Any, mocker: MockerFixture
 ) -> None:
     env(HEARTBEAT_SCHEDULE="0 */30 * * * *", ALERT_OUTBOX_SCHEDULE="0 */5 * * * *")
-    before = now_utc()
+    ran = datetime(2026, 11, 29, 10, 0, 10, tzinfo=UTC)  # just after the 10:00 runs
+    clock = mocker.patch("shared.clock.system_now", return_value=ran)
     host.timer("heartbeat_monitor")
     host.timer("alerts_outbox")
     status, answer = probe(host)
-    assert status == 200 and answer["status"] == "ok"
-    jobs = answer["jobs"]
-    assert jobs["heartbeatSweep"]["status"] == "ok" and jobs["alertOutbox"]["status"] == "ok"
-    assert jobs["heartbeatSweep"]["lastSuccess"] >= before.isoformat().replace("+00:00", "Z")
-    assert jobs["caDrift"] == {"lastSuccess": None, "status": "neverRun"}
+    assert status == 200 and answer["status"] == "ok", answer
+    assert answer["jobs"] == {
+        "heartbeatSweep": {"lastSuccess": "2026-11-29T10:00:10Z", "status": "ok"},
+        "alertOutbox": {"lastSuccess": "2026-11-29T10:00:10Z", "status": "ok"},
+        "caDrift": {"lastSuccess": None, "status": "neverRun"},
+    }
 
-    # 40 minutes on: the outbox (every 5 min) missed more than one run, the sweep (30 min) did not.
-    mocker.patch("shared.clock.system_now", return_value=now_utc() + timedelta(minutes=40))
+    # 10:29: the outbox (every 5 min) missed the 10:05 and 10:10 runs and more; the sweep
+    # (every 30 min) has not missed one yet.
+    clock.return_value = ran + timedelta(minutes=29)
     status, answer = probe(host)
     assert status == 503 and answer["status"] == "stale"
     assert answer["jobs"]["alertOutbox"]["status"] == "stale"
     assert answer["jobs"]["heartbeatSweep"]["status"] == "ok"
-    mocker.patch("shared.clock.system_now", return_value=now_utc() + timedelta(minutes=61))
+    clock.return_value = ran + timedelta(minutes=59)  # 10:59: only the 10:30 run missed
+    assert probe(host)[1]["jobs"]["heartbeatSweep"]["status"] == "ok"
+    clock.return_value = ran + timedelta(minutes=61)  # 11:01: 10:30 and 11:00 missed
     assert probe(host)[1]["jobs"]["heartbeatSweep"]["status"] == "stale"
 
 
