@@ -18,7 +18,11 @@ from functions import (
     hooks,
     openapi,
 )
-from shared import settings
+from shared import logs, settings
+
+# Before anything sends a request: request-logging libraries quiet, credentials redacted from every
+# log record (a Teams Workflows URL's sig=, a webhook's ?token=).
+logs.quiet()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 for blueprint in (heartbeat.bp, connectors.bp, health.bp):
@@ -32,7 +36,17 @@ app.register_functions(alerts.bp)
 for blueprint in (ca_drift.bp, findings.bp):
     app.register_functions(blueprint)
 
-# Validate settings once at start: one clear log line per problem, never a traceback. The app still
-# loads so /api/health can say "misconfigured" and the other routes answer problem+json.
-for _problem in settings.problems():
-    logging.getLogger("mtd_guard").error("MTD Guard is misconfigured: %s", _problem)
+
+def log_settings_problems() -> None:
+    """One clear log line per settings problem, never a traceback; no setting value that may be a
+    credential (URLs are shown redacted, secrets not at all)."""
+    found = settings.problems()
+    if auth := settings.authentication_problem():
+        found.append(auth)
+    for problem in found:
+        logging.getLogger("mtd_guard").error("MTD Guard is misconfigured: %s", problem)
+
+
+# Validate settings once at start. The app still loads so /api/health can say "misconfigured" and
+# the other routes answer problem+json.
+log_settings_problems()

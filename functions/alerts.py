@@ -12,16 +12,18 @@ import azure.functions as func
 
 from functions import views
 from functions.http import Problem, endpoint, json_response
+from functions.http.endpoint import trusted_principal
 from functions.http.query import Choice, Count, Moment, QuerySpec, Text, Token
-from functions.jobs import configured_services
-from shared import principal
+from functions.jobs import configured_services, succeeded
 from shared.alerting import stored
 from shared.alerting.alerts import Alert, DeliveryStatus
 from shared.alerting.outbox import deliver_pending
 from shared.clock import now_utc
 from shared.context import services
 from shared.findings.model import Severity
+from shared.job_runs import Job
 from shared.principal import Role
+from shared.store.state import StoreError
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -37,7 +39,12 @@ def alerts_outbox(timer: func.TimerRequest) -> None:
     s = configured_services()
     if s is None:
         return
-    report = deliver_pending(s.store, s.channels, now_utc(), tenant_id=s.settings.tenant_id)
+    try:
+        report = deliver_pending(s.store, s.channels, now_utc(), tenant_id=s.settings.tenant_id)
+    except StoreError as exc:  # one clear line, no traceback: the next run tries again
+        log.error("alert outbox: %s", exc)
+        return
+    succeeded(s, Job.OUTBOX)  # the run went through; each delivery's own outcome is on its alert
     if report.delivered or report.failed or report.digests:
         log.info(
             "alert outbox: %d delivered, %d failed (%d dead), %d skipped, %d held, %d digest(s)",
@@ -189,7 +196,7 @@ def alert_redeliver(req: func.HttpRequest) -> func.HttpResponse:
             "No dead delivery on this alert (and a pending one is still being worked on); name a "
             "channel with ?channel= to send a delivered or skipped alert again.",
         )
-    caller = principal.from_headers(req.headers)
+    caller = trusted_principal(req)  # a name only App Service authentication vouches for
     note = f"redelivery requested by {caller.display if caller else 'the API'}"
     deliveries = dict(alert.deliveries)
     for name in chosen:

@@ -12,7 +12,7 @@ from functions.http import endpoint, json_response
 from functions.http.body import read_json
 from functions.http.callers import caller_for
 from functions.http.problems import FieldError, Problem, invalid
-from functions.jobs import configured_services
+from functions.jobs import configured_services, succeeded
 from shared.conditional_access.classic.inventory import InvalidInventory
 from shared.conditional_access.drift import (
     CaDriftResult,
@@ -22,6 +22,7 @@ from shared.conditional_access.drift import (
     run_ca_drift,
 )
 from shared.context import services
+from shared.job_runs import Job
 from shared.principal import Role
 
 bp = func.Blueprint()
@@ -39,9 +40,11 @@ def ca_drift_monitor(timer: func.TimerRequest) -> None:
     """Timer (CA_DRIFT_SCHEDULE): run the Conditional Access drift check and log its summary and
     each problem; skipped when misconfigured.
     """
-    if configured_services() is None:
+    if (s := configured_services()) is None:
         return
     result = _run()
+    if result.ok:
+        succeeded(s, Job.CA_DRIFT)
     if timer.past_due:
         log.info("Conditional Access drift check ran late (past due)")
     audit = result.audit

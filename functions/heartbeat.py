@@ -8,9 +8,10 @@ import azure.functions as func
 
 from functions import views
 from functions.http import endpoint, json_response
-from functions.jobs import configured_services
+from functions.jobs import configured_services, succeeded
 from shared.context import services
 from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep
+from shared.job_runs import Job
 from shared.principal import Role
 
 bp = func.Blueprint()
@@ -28,9 +29,11 @@ def heartbeat_monitor(timer: func.TimerRequest) -> None:
     """Timer (HEARTBEAT_SCHEDULE): run a heartbeat sweep and log the connectors per health and each
     problem; skipped when misconfigured.
     """
-    if configured_services() is None:
+    if (s := configured_services()) is None:
         return
     result = _sweep()
+    if result.ok:
+        succeeded(s, Job.HEARTBEAT)
     if timer.past_due:
         log.info("heartbeat sweep ran late (past due)")
     counts: dict[str, int] = {}

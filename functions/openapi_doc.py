@@ -185,10 +185,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "health",
         "get",
         "/health",
-        "Liveness (anonymous; touches no dependency)",
+        "Health probe (anonymous): settings, a bounded storage read, each timer job's last success",
         tag="operations",
         role=None,
-        responses={200: m.Liveness},
+        description="200 when all is well; 503 (same shape) when misconfigured, storage does not "
+        "answer within seconds, or a timer job is stale (two scheduled runs passed without success).",
+        responses={200: m.Liveness, 503: m.Liveness},
     ),
     Operation(
         "connectors_list",
@@ -411,12 +413,12 @@ def _problem(description: str) -> dict[str, Any]:
 def _operation(op: Operation, schemas: dict[Any, Schema]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, body in op.responses.items():
-        entry: dict[str, Any] = {"description": "OK"}
+        entry: dict[str, Any] = {"description": "OK" if status < 300 else "Not healthy"}
         if body is not None:
             entry["content"] = _content(body, schemas)
         responses[str(status)] = entry
     shared = (500, 503) if op.role is None else (401, 403, 500, 503)
-    for status in sorted({*op.problems, *shared}):
+    for status in sorted({*op.problems, *shared} - op.responses.keys()):  # health's 503 is a Liveness
         responses[str(status)] = _problem(_PROBLEM_TEXT.get(status, "Problem"))
     responses["default"] = _problem("Problem details")
     role = (

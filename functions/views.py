@@ -10,7 +10,8 @@ which they need, stays out of the timer functions' cold start.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from shared import catalog
 from shared.alerting.alerts import Alert
@@ -26,6 +27,7 @@ from shared.findings.model import Finding
 from shared.heartbeat.health import SEVERITY, Health
 from shared.heartbeat.plan import ConnectorStatus, Observation, SweepRecord
 from shared.heartbeat.sweep import SweepResult
+from shared.job_runs import Freshness, Job
 from shared.tickets.payloads import HookSource
 
 if TYPE_CHECKING:
@@ -35,9 +37,29 @@ if TYPE_CHECKING:
     HookResult = m.ConfigureResult | m.SweepResult | m.Finding
 
 
-def liveness(problems: list[str]) -> m.Liveness:
-    """GET /api/health: settings problems are counted, not listed (the route is anonymous)."""
-    return {"status": "ok" if not problems else "misconfigured", "configurationProblems": len(problems)}
+def liveness(
+    problems: list[str],
+    storage_ok: bool | None,
+    jobs: Mapping[Job, tuple[datetime | None, Freshness]],
+) -> m.Liveness:
+    """GET /api/health: settings problems are counted, not listed (the route is anonymous);
+    ``storage_ok`` None when storage was not read (misconfigured); each job's last success."""
+    shown: dict[str, m.JobHealth] = {
+        job.value: {"lastSuccess": last, "status": state} for job, (last, state) in jobs.items()
+    }
+    status: Literal["ok", "misconfigured", "storageUnavailable", "stale"] = "ok"
+    if problems:
+        status = "misconfigured"
+    elif not storage_ok:
+        status = "storageUnavailable"
+    elif any(state is Freshness.STALE for _, state in jobs.values()):
+        status = "stale"
+    return {
+        "status": status,
+        "configurationProblems": len(problems),
+        "storage": "notChecked" if storage_ok is None else "ok" if storage_ok else "unreachable",
+        "jobs": shown,
+    }
 
 
 # -- heartbeat --

@@ -232,6 +232,9 @@ param serviceNowAssignmentGroup string = ''
 @description('SERVICENOW_CLOSE_CODE: resolution code set when a finding recovers (a choice of the incident close_code field).')
 param serviceNowCloseCode string = 'Solution provided'
 
+@description('SERVICENOW_EXTRA_FIELDS: more fields of new incidents as a JSON object, for instances whose data policies make them mandatory, e.g. {"caller_id": "mtd.guard", "category": "security"}. Empty: none.')
+param serviceNowExtraFields string = ''
+
 @description('SERVICENOW_MIN_SEVERITY: lowest severity that opens a conversation on ServiceNow; later alerts on the same finding always follow.')
 @allowed([
   'high'
@@ -257,6 +260,9 @@ param jiraIssueType string = 'Task'
 
 @description('JIRA_DONE_TRANSITION: name of the workflow transition applied when a finding recovers.')
 param jiraDoneTransition string = 'Done'
+
+@description('JIRA_RESOLUTION: resolution sent with the done transition when its screen has a Resolution field; not sent otherwise.')
+param jiraResolution string = 'Done'
 
 @description('JIRA_MIN_SEVERITY: lowest severity that opens a conversation on Jira; later alerts on the same finding always follow.')
 @allowed([
@@ -395,6 +401,7 @@ var appSettings = {
   SERVICENOW_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/servicenow-client-secret/)'
   SERVICENOW_ASSIGNMENT_GROUP: serviceNowAssignmentGroup
   SERVICENOW_CLOSE_CODE: serviceNowCloseCode
+  SERVICENOW_EXTRA_FIELDS: serviceNowExtraFields
   SERVICENOW_MIN_SEVERITY: serviceNowMinSeverity
   SERVICENOW_KINDS: serviceNowKinds
   JIRA_BASE_URL: jiraBaseUrl
@@ -403,6 +410,7 @@ var appSettings = {
   JIRA_PROJECT_KEY: jiraProjectKey
   JIRA_ISSUE_TYPE: jiraIssueType
   JIRA_DONE_TRANSITION: jiraDoneTransition
+  JIRA_RESOLUTION: jiraResolution
   JIRA_MIN_SEVERITY: jiraMinSeverity
   JIRA_KINDS: jiraKinds
   JIRA_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/jira-webhook-secret/)'

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from shared import ncrontab  # light itself: it imports croniter only when a schedule is checked
+from shared.logs import redact_url
 
 T = TypeVar("T")
 Parser = Callable[[str, str], T]  # (setting name, text as set) -> typed value; raises SettingProblem
@@ -151,19 +152,26 @@ def is_loopback(host: str) -> bool:
 
 
 def url(*, allow_loopback_http: bool) -> Parser[str]:
-    """An absolute https:// URL (plain http:// only for a loopback host when allowed), as set."""
+    """An absolute https:// URL (plain http:// only for a loopback host when allowed), as set.
+    A problem shows the URL with its user info and query values redacted (``redact_url``): they
+    may be credentials (a webhook's ``?token=``, ``user:password@``)."""
 
     def parse(name: str, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme == "https" and parts.hostname:
+        try:
+            parts = urlsplit(value)
+            hostname = parts.hostname
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            raise SettingProblem(f"{name} {redact_url(value)!r} is not an absolute https:// URL") from None
+        if parts.scheme == "https" and hostname:
             return value
-        if parts.scheme == "http" and parts.hostname and allow_loopback_http:
-            if is_loopback(parts.hostname):
+        shown = redact_url(value)
+        if parts.scheme == "http" and hostname and allow_loopback_http:
+            if is_loopback(hostname):
                 return value
             raise SettingProblem(
-                f"{name} {value!r} must use https (plain http is only accepted for a loopback address)"
+                f"{name} {shown!r} must use https (plain http is only accepted for a loopback address)"
             )
-        raise SettingProblem(f"{name} {value!r} is not an absolute https:// URL")
+        raise SettingProblem(f"{name} {shown!r} is not an absolute https:// URL")
 
     return parse
 

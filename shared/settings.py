@@ -183,6 +183,31 @@ def require_entra_role(env: Mapping[str, str] | None = None) -> bool:
     return (raw(REQUIRE_ENTRA_ROLE.name, env) or "").lower() == "true"
 
 
+# Set by the platform, not by us: App Service (and Functions) inject it into the app's environment
+# when App Service authentication is on, with the value "True" (Microsoft.Identity.Web reads the same
+# variable for the same purpose). Not a registered setting: an operator never sets it.
+PLATFORM_AUTH_VARIABLE = "WEBSITE_AUTH_ENABLED"
+
+
+def platform_authentication(env: Mapping[str, str] | None = None) -> bool:
+    """Whether App Service authentication (Easy Auth) is on, as the platform says: only then are
+    the ``X-MS-CLIENT-PRINCIPAL*`` headers the platform's own (it strips client-sent copies)."""
+    return (os.environ if env is None else env).get(PLATFORM_AUTH_VARIABLE, "").strip().lower() == "true"
+
+
+def authentication_problem(env: Mapping[str, str] | None = None) -> str | None:
+    """The sentence saying REQUIRE_ENTRA_ROLE=true is set without App Service authentication in
+    front of the app (every protected route then refuses: any caller could forge the principal);
+    None otherwise. Kept out of ``problems()``: the timers do not need it and keep running."""
+    if not require_entra_role(env) or platform_authentication(env):
+        return None
+    return (
+        f"REQUIRE_ENTRA_ROLE is true but App Service authentication is off ({PLATFORM_AUTH_VARIABLE} "
+        "is not True): the principal headers could be forged, so protected routes refuse every call; "
+        "turn App Service authentication on (docs/deploy.md) or set REQUIRE_ENTRA_ROLE=false"
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """The app's typed settings (``load``). Days and hours are whole numbers; URLs carry no

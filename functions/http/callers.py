@@ -6,9 +6,8 @@ from typing import Any
 
 import azure.functions as func
 
-from functions.http.endpoint import request_path
+from functions.http.endpoint import request_path, trusted_principal
 from functions.http.problems import Problem, problem_response
-from shared import principal, settings
 from shared.configure.apply import Caller, Refused
 
 TICKET_HEADER = "X-Ticket-Reference"
@@ -36,12 +35,12 @@ def clean_ticket(value: Any, where: str) -> str | None:
 def caller_for(req: func.HttpRequest, via: str, ticket: str | None, anonymous: str) -> Caller:
     """Who is calling: the Entra principal Easy Auth vouches for, else ``anonymous``.
 
-    The principal headers are trusted only when REQUIRE_ENTRA_ROLE is on (it is deployed together
-    with App Service authentication, which strips client-sent copies); otherwise any holder of a
-    function key could put another person's name into the audit trail. ``via`` is the channel
-    (api, jira, servicenow, generic); the idempotency key, if any, is kept for the audit trail.
+    The principal headers are trusted only when the platform says App Service authentication is on
+    (``trusted_principal``; it strips client-sent copies); otherwise any holder of a function key
+    could put another person's name into the audit trail. ``via`` is the channel (api, jira,
+    servicenow, generic); the idempotency key, if any, is kept for the audit trail.
     """
-    who = principal.from_headers(req.headers) if settings.require_entra_role() else None
+    who = trusted_principal(req)
     key = next((v for h in KEY_HEADERS if (v := req.headers.get(h))), None)
     return Caller(
         who=who.display if who else anonymous,

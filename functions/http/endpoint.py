@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
+from functions.http.body import check_limits
 from functions.http.problems import Problem, problem_response
 from functions.http.query import NO_QUERY, QuerySpec
 from shared import principal, settings
@@ -45,6 +46,7 @@ def endpoint(role: Role, query: QuerySpec | None = None) -> Callable[[Handler], 
             path = request_path(req)
             try:
                 _authorize(req, role)
+                check_limits(req.get_body() or b"")  # before any work: a claim, a read, a signature
                 if query is None:
                     NO_QUERY.parse(req)
                 return handler(req)
@@ -67,10 +69,18 @@ def endpoint(role: Role, query: QuerySpec | None = None) -> Callable[[Handler], 
     return decorate
 
 
+def trusted_principal(req: func.HttpRequest) -> principal.Principal | None:
+    """The caller App Service authentication vouches for; None when it is off (the headers are then
+    anyone's to send, and no name or role is taken from them) or no principal was presented."""
+    return principal.from_headers(req.headers) if settings.platform_authentication() else None
+
+
 def _authorize(req: func.HttpRequest, role: Role) -> None:
     if not settings.require_entra_role():
         return
-    caller = principal.from_headers(req.headers)
+    if problem := settings.authentication_problem():
+        raise Problem(503, "Misconfigured", "MTD Guard is not configured: " + problem)
+    caller = trusted_principal(req)
     if caller is None:
         raise Problem(
             401,

@@ -226,7 +226,12 @@ def parse_time(raw: str, name: str) -> datetime:
         raise ValueError(
             f"{name} must be an ISO 8601 time such as {TIME_EXAMPLE}, got {raw[:100]!r}"
         ) from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    try:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is after the last UTC time Python can hold
+        raise ValueError(
+            f"{name} is outside the years 1 to 9999 once read as UTC, got {raw[:100]!r}"
+        ) from None
 
 
 @dataclass(frozen=True)

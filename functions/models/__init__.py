@@ -15,7 +15,7 @@ run time; views import them for type checking only, so the timer functions never
 
 from functions.models.alerts import Alert, AlertDelivery, AlertPage, AlertRedelivery, ChannelRouting
 from functions.models.audit import AuditEntry, AuditPage
-from functions.models.common import DeliveryReport, Liveness, Problem, ProblemError
+from functions.models.common import DeliveryReport, JobHealth, Liveness, Problem, ProblemError
 from functions.models.conditional_access import (
     AuditLogRead,
     CaDriftResult,
@@ -69,6 +69,7 @@ __all__ = [
     "FindingPage",
     "HookPayload",
     "HookReply",
+    "JobHealth",
     "LastImport",
     "Liveness",
     "ModernSummary",

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from msgspec import Meta
 
+from shared.job_runs import Freshness
+
 SCHEMAS = "#/components/schemas/"
 
 
@@ -58,8 +60,21 @@ class DeliveryReport(TypedDict):
     errors: list[str]
 
 
-class Liveness(TypedDict):
-    """GET /api/health: whether the settings are valid (counted, not listed: the route is anonymous)."""
+class JobHealth(TypedDict):
+    """One timer job in GET /api/health: its last successful run (UTC; null: none yet) and
+    ``stale`` once two scheduled runs after it have passed."""
 
-    status: Literal["ok", "misconfigured"]
+    lastSuccess: datetime | None
+    status: Freshness
+
+
+class Liveness(TypedDict):
+    """GET /api/health: ``ok`` (200), else why not (503): ``misconfigured`` (settings problems,
+    counted, not listed: the route is anonymous), ``storageUnavailable`` (the state store did not
+    answer a read within seconds), ``stale`` (a timer job stopped succeeding). ``jobs`` is keyed by
+    job: heartbeatSweep, caDrift, alertOutbox (empty when storage was not read)."""
+
+    status: Literal["ok", "misconfigured", "storageUnavailable", "stale"]
     configurationProblems: int
+    storage: Literal["ok", "unreachable", "notChecked"]
+    jobs: dict[str, JobHealth]

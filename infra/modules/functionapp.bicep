@@ -92,7 +92,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   // checkov:skip=CKV_AZURE_222: The API must be reachable by ticketing systems and operators without a VNet; every route except the health probe needs a function key or, with enableEntraAuth, an Entra token checked by App Service authentication.
-  // checkov:skip=CKV_AZURE_17: Incoming client certificates would lock out callers that cannot present one (Jira Automation webhooks, browsers); callers authenticate with Entra tokens (Easy Auth) or function keys, and webhooks are HMAC-signed.
+  // checkov:skip=CKV_AZURE_17: Incoming client certificates would lock out callers that cannot present one (Jira Automation, ServiceNow outbound REST, browsers). Callers authenticate with a function key and, when enableEntraAuth is on, an Entra token; of the webhooks only Jira's can also be signed, and only when JIRA_WEBHOOK_SECRET is set.
   // checkov:skip=CKV_AZURE_212: Flex Consumption scales from zero; always-ready instances for failover add a fixed monthly baseline for a job that runs every 30 minutes, and a missed run is caught up by the next one.
   // checkov:skip=CKV_AZURE_213: App Service health check is not available on the Flex Consumption plan; the anonymous /api/health route serves external probes instead.
   name: name
@@ -167,7 +167,7 @@ resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
 // Always deployed (switched by platform.enabled) so a redeploy with enableEntraAuth=false really
 // turns it off, and so checkov evaluates it (it does not look inside conditional resources).
 resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
-  // checkov:skip=CKV_AZURE_13: False positive: the check reads the v1 authsettings switch (properties.enabled); authsettingsV2 keeps it at properties.platform.enabled, which is enableEntraAuth.
+  // checkov:skip=CKV_AZURE_13: App Service authentication is opt-in (enableEntraAuth, default false): it needs an Entra app registration this template does not create (docs/deploy.md). While it is off, every route but /api/health needs a function key, the audit trail names callers only as 'function key caller', and REQUIRE_ENTRA_ROLE=true without it makes the protected routes answer 503.
   // checkov:skip=CKV_AZURE_63: False positive: checkov applies its siteConfig ('web') checks to every Microsoft.Web/sites/config resource; this one is authsettingsV2 and has no logging properties.
   // checkov:skip=CKV_AZURE_65: False positive, same as CKV_AZURE_63: not a 'web' siteConfig resource.
   // checkov:skip=CKV_AZURE_66: False positive, same as CKV_AZURE_63: not a 'web' siteConfig resource.

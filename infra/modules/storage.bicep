@@ -18,7 +18,7 @@ param deploymentContainerName string
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   // checkov:skip=CKV_AZURE_59: The Flex Consumption app runs without VNet integration by default and reaches storage over its public endpoint; access still needs an Entra token (shared keys are disabled). Private endpoints are an opt-in hardening documented in docs/deploy.md.
   // checkov:skip=CKV_AZURE_35: Same reason as CKV_AZURE_59: a default-deny firewall would lock out the Functions host, which is not a trusted Azure service and has no fixed outbound IP on Flex Consumption without a VNet.
-  // checkov:skip=CKV_AZURE_206: Locally redundant storage is deliberate: the account holds host leases, a rebuildable deployment package and monitoring history that the next sweep recreates; geo-replication would double the cost for no recovery benefit.
+  // checkov:skip=CKV_AZURE_206: Locally redundant storage is a cost choice with a known loss: host leases, the deployment package and connector state are rebuilt by a redeploy and the next sweep, but the audit trail (table mtdguardchanges) and the classic-policy baseline cannot be rebuilt and are lost with the account in a datacenter or region outage. Deployments that must keep them switch the account to Standard_ZRS or Standard_GZRS (docs/deploy.md).
   name: name
   location: location
   tags: tags

@@ -14,6 +14,7 @@ loaded, so importing the registry does not load them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -210,6 +211,36 @@ SERVICENOW_CLOSE_CODE = SettingSpec(
     text,
     default="Solution provided",
 )
+# Incident fields MTD Guard never lets the setting override: they are what makes the incident ours.
+_OWN_INCIDENT_FIELDS = frozenset(
+    {"short_description", "description", "correlation_id", "correlation_display"}
+)
+
+
+def _incident_fields(name: str, value: str) -> dict[str, str | int | float | bool]:
+    """A JSON object of incident field name -> value (text, number or true/false), as set."""
+    try:
+        fields = json.loads(value)
+    except ValueError:
+        raise SettingProblem(
+            f"{name} is not a JSON object such as "
+            '{"caller_id": "mtd.guard", "category": "security", "assignment_group": "Mobile"}'
+        ) from None
+    if not isinstance(fields, dict) or not all(
+        isinstance(v, str | int | float | bool) for v in fields.values()
+    ):
+        raise SettingProblem(f"{name} must be a JSON object whose values are text, numbers or true/false")
+    if own := sorted(_OWN_INCIDENT_FIELDS & fields.keys()):
+        raise SettingProblem(f"{name} may not set {', '.join(own)}: MTD Guard writes them itself")
+    return fields
+
+
+SERVICENOW_EXTRA_FIELDS = SettingSpec(
+    "SERVICENOW_EXTRA_FIELDS",
+    "More fields of new incidents, as a JSON object, for instances whose data policies make them "
+    'mandatory, e.g. {"caller_id": "mtd.guard", "category": "security"}. Values are sent as given.',
+    _incident_fields,
+)
 SERVICENOW = _channel("SERVICENOW", "ServiceNow", "warning", quiet=False)
 JIRA_BASE_URL = SettingSpec(
     "JIRA_BASE_URL",
@@ -246,6 +277,13 @@ JIRA_DONE_TRANSITION = SettingSpec(
     text,
     default="Done",
 )
+JIRA_RESOLUTION = SettingSpec(
+    "JIRA_RESOLUTION",
+    "Resolution sent with the done transition when its screen has a Resolution field (Jira Service "
+    "Management workflows often require one); not sent otherwise.",
+    text,
+    default="Done",
+)
 JIRA = _channel("JIRA", "Jira", "warning", quiet=False)
 
 SPECS: tuple[SettingSpec[Any], ...] = (
@@ -265,6 +303,7 @@ SPECS: tuple[SettingSpec[Any], ...] = (
     SERVICENOW_CLIENT_SECRET,
     SERVICENOW_ASSIGNMENT_GROUP,
     SERVICENOW_CLOSE_CODE,
+    SERVICENOW_EXTRA_FIELDS,
     *SERVICENOW.specs,
     JIRA_BASE_URL,
     JIRA_EMAIL,
@@ -272,6 +311,7 @@ SPECS: tuple[SettingSpec[Any], ...] = (
     JIRA_PROJECT_KEY,
     JIRA_ISSUE_TYPE,
     JIRA_DONE_TRANSITION,
+    JIRA_RESOLUTION,
     *JIRA.specs,
 )
 
@@ -300,6 +340,7 @@ class ServiceNowConfig:
     assignment_group: str | None
     close_code: str
     rules: ChannelRules
+    extra_fields: dict[str, str | int | float | bool] = field(default_factory=dict)
 
     @property
     def oauth(self) -> bool:
@@ -319,6 +360,7 @@ class JiraConfig:
     issue_type: str
     done_transition: str
     rules: ChannelRules
+    resolution: str = "Done"
 
 
 @dataclass(frozen=True)
@@ -370,6 +412,7 @@ def load(read: Reader) -> AlertSettings:
             assignment_group=read.optional(SERVICENOW_ASSIGNMENT_GROUP),
             close_code=read(SERVICENOW_CLOSE_CODE),
             rules=_rules(read, SERVICENOW, retry, zone),
+            extra_fields=read.optional(SERVICENOW_EXTRA_FIELDS) or {},
         )
         if sn_url
         else None,
@@ -381,6 +424,7 @@ def load(read: Reader) -> AlertSettings:
             issue_type=read(JIRA_ISSUE_TYPE),
             done_transition=read(JIRA_DONE_TRANSITION),
             rules=_rules(read, JIRA, retry, zone),
+            resolution=read(JIRA_RESOLUTION),
         )
         if jira_url
         else None,

@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from shared.store.codec import bounded
 from shared.store.rows import CHANGES_TABLE, RowKind, Write, inverted_ticks
 
 
@@ -34,6 +35,9 @@ class AuditAction(StrEnum):
     CONFIGURE = "configure"
     CHECK = "check"
     ACKNOWLEDGE = "acknowledge"
+
+
+MAX_DETAIL = 2_000  # characters of an entry's detail sentence
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,11 @@ class AuditEntry:
     after: dict[str, Any] | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
     idempotency_key: str | None = None
+
+    def __post_init__(self) -> None:
+        # The detail of a refusal quotes every bad field: 300 unknown ones must still fit the row
+        # (and stay readable in GET /api/audit); the answer to the request lists them all.
+        object.__setattr__(self, "detail", bounded(self.detail, MAX_DETAIL))
 
 
 def audit_key(at: datetime, entry_id: str) -> str:

@@ -2,7 +2,9 @@
 
 Enums are stored as their values, datetimes as UTC datetimes, dicts and lists (nested dataclasses
 included) as compact JSON text, None as an absent property; a field with ``metadata={"stored":
-False}`` is never written. Decoding follows the type hints, resolved once per type (not per row).
+False}`` is never written. Text longer than ``MAX_TEXT`` characters is cut (``bounded``): a
+property holds at most 64 KiB, and a message listing 500 policy names must not turn a valid
+request into a 503. Decoding follows the type hints, resolved once per type (not per row).
 """
 
 from __future__ import annotations
@@ -18,6 +20,19 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+# Characters of one text property: 64 KiB is 32K UTF-16 code units, and a character outside the
+# Basic Multilingual Plane takes two of them.
+MAX_TEXT = 16_000
+
+
+def bounded(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` if it has at most ``limit`` characters, else its start and how much was cut,
+    ``limit`` characters in all."""
+    if len(text) <= limit:
+        return text
+    kept = limit - 60  # room for the marker: its number has at most 10 digits
+    return text[:kept] + f" ... ({len(text) - kept} more characters not kept)"
 
 
 def encode(obj: Any, partition: str, row: str) -> dict[str, Any]:
@@ -54,6 +69,8 @@ def _encode_value(value: Any) -> Any:
         return value.astimezone(UTC)
     if isinstance(value, dict | list):
         return json.dumps(_jsonable(value), separators=(",", ":"))
+    if isinstance(value, str):
+        return bounded(value)
     return value
 
 

@@ -14,6 +14,7 @@ from shared.alerting.alerts import DeliveryStatus
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM
 from tests.support.alerting import (
     jira_settings,
+    outbox,
     servicenow_settings,
     stored,
     sweep,
@@ -290,3 +291,94 @@ def test_a_missing_jira_transition_names_the_ones_there_are(
     assert retry_at is not None and retry_at - result.checked_at == timedelta(0)  # first retry: next run
     sweep()
     assert stored(result.alerts[0].alert_id).deliveries["jira"].status is DeliveryStatus.DELIVERED
+
+
+# -- ticketing channels that real instances accept (issue 11) ------------------------------------
+
+
+def test_a_jira_done_screen_that_requires_a_resolution_gets_one(
+    channels: Channels, graph: GraphSimulator, tenant_id: str, jira: FakeJira
+) -> None:
+    jira.resolution_required = True  # Jira Service Management: "Field Resolution is required."
+    channels(**jira_settings(jira))
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
+    sweep()
+    load(graph, tenant_id, connector(LOOKOUT, "now-1m"))
+    recovery = sweep()
+    assert not recovery.delivery.errors
+    issue = jira.issues["SEC-1"]
+    assert (issue["status"], issue["resolution"]) == ("Done", "Done")
+    transition = next(c for c in jira.calls if c.path.endswith("/transitions") and c.method == "POST")
+    assert transition.json == {"transition": {"id": "31"}, "fields": {"resolution": {"name": "Done"}}}
+    assert any("the finding is over" in adf_text(c) for c in issue["comments"])
+
+
+def test_no_resolution_is_sent_when_the_screen_asks_for_none(
+    channels: Channels, graph: GraphSimulator, tenant_id: str, jira: FakeJira
+) -> None:
+    channels(**jira_settings(jira), JIRA_RESOLUTION="Won't Do")
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
+    sweep()
+    load(graph, tenant_id, connector(LOOKOUT, "now-1m"))
+    sweep()
+    transition = next(c for c in jira.calls if c.path.endswith("/transitions") and c.method == "POST")
+    assert transition.json == {"transition": {"id": "31"}}
+
+
+def test_a_resolution_the_screen_does_not_offer_is_named_and_the_comment_still_posted_once(
+    channels: Channels, graph: GraphSimulator, tenant_id: str, jira: FakeJira
+) -> None:
+    jira.resolution_required = True
+    channels(**jira_settings(jira), JIRA_RESOLUTION="Fixed")
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
+    sweep()
+    load(graph, tenant_id, connector(LOOKOUT, "now-1m"))
+    result = sweep()
+    assert result.delivery.errors[0].endswith(
+        "jira: SEC-1: the transition 'Done' asks for a resolution and 'Fixed' is not one "
+        "(allowed: Done, Won't Do, Duplicate); set JIRA_RESOLUTION"
+    )
+    issue = jira.issues["SEC-1"]
+    assert issue["status"] == "To Do"
+    over = [c for c in issue["comments"] if "the finding is over" in adf_text(c)]
+    assert len(over) == 1  # people know it is over although the workflow refused the transition
+
+    channels(**jira_settings(jira), JIRA_RESOLUTION="won't do")  # fixed: the retry goes through
+    sweep()
+    assert (issue["status"], issue["resolution"]) == ("Done", "Won't Do")
+    assert len([c for c in issue["comments"] if "the finding is over" in adf_text(c)]) == 1  # not twice
+    assert stored(result.alerts[0].alert_id).deliveries["jira"].status is DeliveryStatus.DELIVERED
+
+
+def test_servicenow_extra_fields_fill_what_the_instance_makes_mandatory(
+    channels: Channels, graph: GraphSimulator, tenant_id: str, servicenow: FakeServiceNow
+) -> None:
+    servicenow.mandatory = ("caller_id", "category")
+    channels(**servicenow_settings(servicenow))
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
+    refused = sweep()
+    assert "mandatory: caller_id, category" in refused.delivery.errors[0]
+
+    extra = '{"caller_id": "mtd.guard", "category": "security", "u_priority_score": 3}'
+    channels(**servicenow_settings(servicenow), SERVICENOW_EXTRA_FIELDS=extra)
+    outbox(refused.checked_at + timedelta(hours=1))
+    [incident] = servicenow.incident_list()
+    assert (incident["caller_id"], incident["category"], incident["u_priority_score"]) == (
+        "mtd.guard",
+        "security",
+        3,
+    )
+    assert incident["short_description"].startswith("MTD Guard: ")  # ours, whatever the setting
+
+
+def test_servicenow_extra_fields_that_are_not_a_flat_json_object_are_a_settings_problem() -> None:
+    from shared import settings
+
+    base = {"TENANT_ID": "contoso.onmicrosoft.com", "AzureWebJobsStorage": "UseDevelopmentStorage=true"}
+    for value, words in (
+        ("caller_id=mtd", "is not a JSON object"),
+        ('{"caller_id": {"value": "x"}}', "values are text, numbers or true/false"),
+        ('{"correlation_id": "x"}', "may not set correlation_id"),
+    ):
+        found = settings.problems({**base, "SERVICENOW_EXTRA_FIELDS": value})
+        assert len(found) == 1 and found[0].startswith("SERVICENOW_EXTRA_FIELDS") and words in found[0], found

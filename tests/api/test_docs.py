@@ -202,7 +202,7 @@ def test_the_route_table_gives_the_role_each_route_checks(
 ) -> None:
     """Asked by a caller with no MTD Guard role, each route names the role it needs (403) before it
     does anything; only the anonymous health probe answers."""
-    env(REQUIRE_ENTRA_ROLE="true")
+    env(REQUIRE_ENTRA_ROLE="true", WEBSITE_AUTH_ENABLED="True")
     registered = registered_routes(functions)
     wrong = []
     for (method, route), documented in documented_routes().items():

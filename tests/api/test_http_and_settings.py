@@ -74,14 +74,23 @@ def test_health_is_anonymous_and_does_not_list_configuration_details(
 ) -> None:
     binding = json.loads(functions["health"].get_function_json())["bindings"][0]
     assert binding["authLevel"] == "ANONYMOUS"
-    assert body(host.http("health", "GET", "/api/health")) == {
+    never = {"lastSuccess": None, "status": "neverRun"}
+    healthy = host.http("health", "GET", "/api/health")
+    assert healthy.status_code == 200
+    assert body(healthy) == {
         "status": "ok",
         "configurationProblems": 0,
+        "storage": "ok",
+        "jobs": {"heartbeatSweep": never, "caDrift": never, "alertOutbox": never},
     }
     env(TENANT_ID=None)
-    assert body(host.http("health", "GET", "/api/health")) == {
+    misconfigured = host.http("health", "GET", "/api/health")
+    assert misconfigured.status_code == 503  # a probe must see it: 200 "misconfigured" was missed
+    assert body(misconfigured) == {
         "status": "misconfigured",
         "configurationProblems": 1,
+        "storage": "notChecked",
+        "jobs": {},
     }
 
 

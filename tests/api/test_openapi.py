@@ -9,6 +9,7 @@ content type and header documented, and invalid input rejected with a 4xx.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -39,7 +40,10 @@ CHECKS = ",".join(
         "negative_data_rejection",
     ]
 )
-MAX_EXAMPLES = 30  # per operation in the fuzzing phase; the whole run stays well under a minute
+# Per operation in the fuzzing phase (and the length budget of the stateful phase); CI runs the
+# default, a developer may lower it for a quick run or raise it for a long one.
+MAX_EXAMPLES = int(os.environ.get("MTDGUARD_FUZZ_EXAMPLES", "100"))
+PHASES = os.environ.get("MTDGUARD_FUZZ_PHASES", "examples,coverage,fuzzing,stateful")
 
 
 def http_routes(functions: dict[str, Any]) -> dict[str, tuple[set[str], str]]:
@@ -194,7 +198,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
                 "--checks",
                 CHECKS,
                 "--phases",
-                "examples,coverage,fuzzing",
+                PHASES,
                 "--max-examples",
                 str(MAX_EXAMPLES),
                 "--seed",

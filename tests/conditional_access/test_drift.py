@@ -588,7 +588,8 @@ def test_invalid_inventories_are_refused_naming_each_field(host: Host) -> None:
 def test_deletion_announced_beforehand_is_info_and_unannounced_or_late_is_high(
     host: Host, t: Tenant, alerts: Receiver, env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env(ALERT_WEBHOOK_URL=alerts.url, REQUIRE_ENTRA_ROLE="true")  # who announced: the Entra principal
+    # who announced: the Entra principal
+    env(ALERT_WEBHOOK_URL=alerts.url, REQUIRE_ENTRA_ROLE="true", WEBSITE_AUTH_ENABLED="True")
     operator = principal("MtdGuard.Operator")
     t.events = [
         audit_event("Add policy", P_LOOKOUT, LOOKOUT_NAME, ago(300)),
@@ -782,7 +783,7 @@ def principal(*roles: str, name: str = "ops@contoso.onmicrosoft.com") -> dict[st
 def test_acknowledged_findings_stop_alerting_and_still_resolve_once(
     host: Host, t: Tenant, alerts: Receiver, env: Any
 ) -> None:
-    env(ALERT_WEBHOOK_URL=alerts.url, REQUIRE_ENTRA_ROLE="true")
+    env(ALERT_WEBHOOK_URL=alerts.url, REQUIRE_ENTRA_ROLE="true", WEBSITE_AUTH_ENABLED="True")
     t.connectors = connectors((LOOKOUT, {"iosEnabled": True}))
     t.policies = [ca_policy(CA_ALL, "Require compliant device")]
     t.push()

@@ -281,7 +281,7 @@ def test_a_body_that_is_not_json_and_an_unknown_partner_are_problems(
 def test_app_protection_held_by_another_partner_is_a_409_naming_it(
     host: Host, graph: GraphSimulator, tenant_id: str, env: Any
 ) -> None:
-    env(REQUIRE_ENTRA_ROLE="true")
+    env(REQUIRE_ENTRA_ROLE="true", WEBSITE_AUTH_ENABLED="True")
     operator = principal_header("MtdGuard.Operator", name="ops@contoso.com")
     seed(
         graph,
@@ -586,7 +586,7 @@ def test_two_concurrent_deliveries_with_one_key_write_once_and_answer_alike(
 def test_audit_trail_records_who_ticket_before_after_and_pages(
     host: Host, graph: GraphSimulator, tenant_id: str, env: Any
 ) -> None:
-    env(REQUIRE_ENTRA_ROLE="true")
+    env(REQUIRE_ENTRA_ROLE="true", WEBSITE_AUTH_ENABLED="True")
     seed(graph, tenant_id, {"id": LOOKOUT}, {"id": DEFENDER})
     bob = principal_header("MtdGuard.Operator", name="bob@contoso.com")
     operator = {
@@ -660,7 +660,7 @@ def test_a_continuation_token_only_works_with_its_own_filters(
 def test_with_entra_roles_required_a_reader_may_read_the_audit_but_not_configure(
     host: Host, graph: GraphSimulator, tenant_id: str, env: Any
 ) -> None:
-    env(REQUIRE_ENTRA_ROLE="true")
+    env(REQUIRE_ENTRA_ROLE="true", WEBSITE_AUTH_ENABLED="True")
     seed(graph, tenant_id, {"id": LOOKOUT})
     reader = principal_header("MtdGuard.Reader", name="auditor@contoso.com")
     refused = problem(put(host, "lookout", {"appSync": True}, headers=reader), 403)

@@ -249,7 +249,8 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
     import shared.conditional_access.classic.rows
     import shared.conditional_access.modern
     import shared.findings.model
-    import shared.heartbeat.plan  # noqa: F401
+    import shared.heartbeat.plan
+    import shared.job_runs  # noqa: F401
 
     layout = {k.type.__name__: (k.table, k.prefix, k.write) for k in rows._KINDS.values()}
     state, upsert = "mtdguardstate", Write.UPSERT
@@ -269,6 +270,7 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
         "PlannedRemoval": (state, "removal", upsert),
         "ModernPolicy": (state, "capolicy", upsert),
         "AuditEntry": ("mtdguardchanges", "audit", Write.INSERT),
+        "JobRun": (state, "job", upsert),  # new kind (issue 11): each timer job's last success
     }
     assert "mtdguardstate  finding|<Finding key>" in rows.layout()
 

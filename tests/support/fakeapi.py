@@ -244,6 +244,7 @@ class FakeServiceNow(FakeApi):
         super().__init__()
         self.user, self.password = user, password
         self.client_id, self.client_secret = "4f0c1d2e3b", "client-s3cret-value"
+        self.mandatory: tuple[str, ...] = ()  # incident fields a data policy makes mandatory
         self.tokens: set[str] = set()
         self.incidents: dict[str, dict[str, Any]] = {}
         self._next = 10001
@@ -287,9 +288,10 @@ class FakeServiceNow(FakeApi):
             )
         if method == "POST" and sys_id is None:
             fields = self._body(headers, body)
-            if not fields.get("short_description"):
+            missing = [f for f in ("short_description", *self.mandatory) if not fields.get(f)]
+            if missing:
                 raise self._error(
-                    403, "Data Policy Exception:\n  The following fields are mandatory: Short description"
+                    403, f"Data Policy Exception:\n  The following fields are mandatory: {', '.join(missing)}"
                 )
             new_id = secrets.token_hex(16)
             number = f"INC{self._next:07d}"
@@ -359,6 +361,9 @@ WORKFLOW = {  # status -> (category, transitions available from it: id, name, to
 }
 
 
+RESOLUTIONS = ("Done", "Won't Do", "Duplicate")
+
+
 class FakeJira(FakeApi):
     """A Jira Cloud site with one project: basic auth with email and API token, JSON bodies, ADF
     descriptions and comments, labels searchable with JQL, transitions per workflow status."""
@@ -369,6 +374,7 @@ class FakeJira(FakeApi):
         self.project = "SEC"
         self.issue_types = ("Task", "Bug")
         self.issues: dict[str, dict[str, Any]] = {}
+        self.resolution_required = False  # the Done transition's screen requires a Resolution
 
     def _errors(self, status: int, *messages: str, **fields: str) -> Reject:
         return Reject(status, {"errorMessages": list(messages), "errors": fields})
@@ -405,6 +411,9 @@ class FakeJira(FakeApi):
             category, _ = WORKFLOW[issue["status"]]
             status = {"name": issue["status"], "statusCategory": {"key": category}}
             return Answer(200, {"id": issue["id"], "key": issue["key"], "fields": {"status": status}})
+        if tail == "/comment" and method == "GET":  # newest first, as orderBy=-created asks
+            recent = list(reversed(issue["comments"]))[: int(query.get("maxResults", "50"))]
+            return Answer(200, {"comments": [{"id": str(i), "body": b} for i, b in enumerate(recent)]})
         if tail == "/comment" and method == "POST":
             comment = self._body(headers, body)
             _check_adf(comment.get("body"), "body")
@@ -412,18 +421,39 @@ class FakeJira(FakeApi):
             return Answer(201, {"id": str(len(issue["comments"])), "body": comment["body"]})
         if tail == "/transitions" and method == "GET":
             _, moves = WORKFLOW[issue["status"]]
+            with_fields = query.get("expand") == "transitions.fields"
             return Answer(
-                200, {"transitions": [{"id": i, "name": n, "to": {"name": to}} for i, n, to in moves]}
+                200,
+                {
+                    "transitions": [
+                        {"id": i, "name": n, "to": {"name": to}}
+                        | ({"fields": self._screen(to)} if with_fields else {})
+                        for i, n, to in moves
+                    ]
+                },
             )
         if tail == "/transitions" and method == "POST":
-            wanted = str((self._body(headers, body).get("transition") or {}).get("id"))
+            data = self._body(headers, body)
+            wanted = str((data.get("transition") or {}).get("id"))
             _, moves = WORKFLOW[issue["status"]]
             target = next((to for i, _, to in moves if i == wanted), None)
             if target is None:
                 raise self._errors(400, f"Transition id '{wanted}' is not valid for this issue.")
+            resolution = ((data.get("fields") or {}).get("resolution") or {}).get("name")
+            if self._screen(target) and resolution not in RESOLUTIONS:
+                raise self._errors(400, resolution="Field Resolution is required.")
             issue["status"] = target
+            issue["resolution"] = resolution
             return Answer(204)
         raise self._errors(405, "Method not allowed")
+
+    def _screen(self, to: str) -> dict[str, Any]:
+        """The fields of the transition screen into status ``to``: a required Resolution into Done
+        when ``resolution_required`` (Jira Service Management's workflows), else none."""
+        if not (self.resolution_required and to == "Done"):
+            return {}
+        allowed = [{"id": str(10000 + n), "name": name} for n, name in enumerate(RESOLUTIONS)]
+        return {"resolution": {"required": True, "name": "Resolution", "allowedValues": allowed}}
 
     def _body(self, headers: dict[str, str], body: bytes) -> dict[str, Any]:
         _require_json(headers, {"errorMessages": ["Unsupported Media Type"], "errors": {}})

@@ -241,7 +241,8 @@ def test_acknowledge_a_finding_from_a_ticket(
 ) -> None:
     seed(graph, tenant_id, {"id": LOOKOUT, "partnerState": "enabled", "lastHeartbeatDateTime": "now-9d"})
     host.http("checks_run", "POST", "/api/checks/heartbeat")
-    env(REQUIRE_ENTRA_ROLE="true")  # the principal is believed only behind App Service authentication
+    # the principal is believed only behind App Service authentication
+    env(REQUIRE_ENTRA_ROLE="true", WEBSITE_AUTH_ENABLED="True")
     snow = principal_header("MtdGuard.Operator", name="snow-int")
     finding_id = f"heartbeat.{LOOKOUT}"
     payload = {

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from shared.clock import now_utc
+from shared.logs import redact
 
 if TYPE_CHECKING:
     from shared.alerting.alerts import Alert, Thread
@@ -107,7 +108,7 @@ class HttpTarget:
     def _redact(self, text: str) -> str:
         for value in self._secrets:
             text = text.replace(value, "***")
-        return text
+        return redact(text)  # a receiver's error detail may quote a URL with its credentials
 
     def request(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
         """``url`` is absolute or a path under the base URL; ``what`` names the step for messages."""

@@ -4,9 +4,12 @@
   answer finds the issue it already created), else ``POST /rest/api/3/issue`` with an Atlassian
   Document Format description and the labels ``mtd-guard`` and ``mtdguard-<alert id>``.
 - Later alerts while the finding is open: a comment (``POST /rest/api/3/issue/{key}/comment``).
-- The alert that resolves the finding: the transition named ``JIRA_DONE_TRANSITION`` (its id is
-  looked up, ids differ per workflow), unless the issue already is in a done status; then a comment
-  says why. A missing transition fails with the names that are available.
+- The alert that resolves the finding: first a comment says why, then the transition named
+  ``JIRA_DONE_TRANSITION`` (its id is looked up with its screen's fields, ids differ per workflow),
+  unless the issue already is in a done status. When the screen has a Resolution field (Jira
+  Service Management workflows often require one) ``JIRA_RESOLUTION`` is sent with it, and only
+  then. A missing transition or resolution fails with the names that are available; the comment is
+  posted anyway, and once: a retry finds it by the alert id it quotes.
 
 Authentication: basic auth with the account's email and an API token.
 """
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 
 API = "/rest/api/3"
 LABEL = "mtd-guard"
+RECENT_COMMENTS = 20  # comments read to find one a retry already posted (newest first)
 
 
 def alert_label(alert_id: str) -> str:
@@ -46,6 +50,15 @@ def _error(body: Any) -> str | None:
 
 
 # -- Atlassian Document Format ------------------------------------------------------------------
+
+
+def _adf_text(node: Any) -> str:
+    """The text of an ADF node and its children, run together; "" for anything else."""
+    if not isinstance(node, dict):
+        return ""
+    text = node.get("text")
+    own = text if isinstance(text, str) else ""
+    return own + "".join(_adf_text(child) for child in node.get("content") or [] if isinstance(child, dict))
 
 
 def _text(text: str, *marks: dict[str, Any]) -> dict[str, Any]:
@@ -121,8 +134,10 @@ class JiraChannel:
             key = thread.ticket_key
             ticket = Ticket(thread.ticket_id or key, key, thread.ticket_url)
             if alert.resolves_finding:
-                self._finish(key)
+                # The comment first: people learn that it is over even when the workflow refuses
+                # the transition (retried, without a second comment).
                 self._comment(key, alert, "MTD Guard: the finding is over.")
+                self._finish(key)
             else:
                 self._comment(key, alert, "MTD Guard: the finding changed.")
             return ticket
@@ -156,6 +171,18 @@ class JiraChannel:
         return Ticket(str(created.get("id") or key), str(key), self._browse(str(key)))
 
     def _comment(self, key: str, alert: Alert, lead: str) -> None:
+        """Comment ``alert`` on ``key`` unless a recent comment already quotes its alert id (a retry
+        after a failed transition or a lost answer)."""
+        listed = self._call(
+            "GET",
+            f"/issue/{quote(key)}/comment",
+            "read the comments",
+            params={"orderBy": "-created", "maxResults": str(RECENT_COMMENTS)},
+        )
+        marker = f"Alert id: {alert.alert_id}"
+        comments = listed.get("comments") if isinstance(listed, dict) else None
+        if any(marker in _adf_text(c.get("body")) for c in comments or [] if isinstance(c, dict)):
+            return
         self._call(
             "POST", f"/issue/{quote(key)}/comment", "add a comment", json={"body": document(alert, lead)}
         )
@@ -165,7 +192,12 @@ class JiraChannel:
         status = (issue.get("fields") or {}).get("status") or {}
         if (status.get("statusCategory") or {}).get("key") == "done":
             return  # a person got there first
-        listed = self._call("GET", f"/issue/{quote(key)}/transitions", "list transitions")
+        listed = self._call(
+            "GET",
+            f"/issue/{quote(key)}/transitions",
+            "list transitions",
+            params={"expand": "transitions.fields"},  # what the transition's screen asks for
+        )
         transitions = listed.get("transitions") or []
         wanted = self._config.done_transition.casefold()
         match = next((t for t in transitions if str(t.get("name", "")).casefold() == wanted), None)
@@ -175,9 +207,23 @@ class JiraChannel:
                 f"jira: {key} has no transition named {self._config.done_transition!r} from status "
                 f"{status.get('name', '?')!r} (available: {names}); set JIRA_DONE_TRANSITION"
             )
-        self._call(
-            "POST",
-            f"/issue/{quote(key)}/transitions",
-            "transition the issue",
-            json={"transition": {"id": str(match["id"])}},
-        )
+        body: dict[str, Any] = {"transition": {"id": str(match["id"])}}
+        if (resolution := self._resolution(key, match)) is not None:
+            body["fields"] = {"resolution": {"name": resolution}}
+        self._call("POST", f"/issue/{quote(key)}/transitions", "transition the issue", json=body)
+
+    def _resolution(self, key: str, transition: dict[str, Any]) -> str | None:
+        """JIRA_RESOLUTION when the transition's screen has a Resolution field, else None; raises
+        ``DeliveryError`` listing the allowed resolutions when it is not one of them."""
+        field = (transition.get("fields") or {}).get("resolution")
+        if not isinstance(field, dict):
+            return None
+        allowed = [str(v.get("name")) for v in field.get("allowedValues") or [] if isinstance(v, dict)]
+        wanted = self._config.resolution
+        match = next((name for name in allowed if name.casefold() == wanted.casefold()), None)
+        if allowed and match is None:
+            raise DeliveryError(
+                f"jira: {key}: the transition {transition.get('name')!r} asks for a resolution and "
+                f"{wanted!r} is not one (allowed: {', '.join(allowed)}); set JIRA_RESOLUTION"
+            )
+        return match or wanted

@@ -168,6 +168,7 @@ class ServiceNowChannel:
         }
         if self._config.assignment_group:
             record["assignment_group"] = self._config.assignment_group
+        record.update(self._config.extra_fields)  # SERVICENOW_EXTRA_FIELDS: the instance's mandatory ones
         created = self._call(
             "POST", TABLE, "create the incident", params={"sysparm_fields": FIELDS}, json=record
         )

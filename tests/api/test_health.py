@@ -1,0 +1,105 @@
+"""GET /api/health is a probe something outside MTD Guard can watch (issue 11): 503 when
+misconfigured, when storage does not answer (within seconds, even when it hangs) or when a timer
+job has stopped succeeding; each job's last success; nothing a stranger should not read."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pytest_mock import MockerFixture
+
+from functions.health import STORAGE_PROBE_SECONDS
+from tests.conftest import Host, body
+
+DEAD_STORE = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+    "TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers (a storage endpoint that hangs)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    yield server.getsockname()[1]
+    server.close()
+
+
+def probe(host: Host) -> tuple[int, dict[str, Any]]:
+    response = host.http("health", "GET", "/api/health")
+    return response.status_code, body(response)
+
+
+def test_each_job_reports_its_last_success_and_goes_stale_after_two_missed_runs(
+    host: Host, env: Any, mocker: MockerFixture
+) -> None:
+    env(HEARTBEAT_SCHEDULE="0 */30 * * * *", ALERT_OUTBOX_SCHEDULE="0 */5 * * * *")
+    ran = datetime(2026, 11, 29, 10, 0, 10, tzinfo=UTC)  # just after the 10:00 runs
+    clock = mocker.patch("shared.clock.system_now", return_value=ran)
+    host.timer("heartbeat_monitor")
+    host.timer("alerts_outbox")
+    status, answer = probe(host)
+    assert status == 200 and answer["status"] == "ok", answer
+    assert answer["jobs"] == {
+        "heartbeatSweep": {"lastSuccess": "2026-11-29T10:00:10Z", "status": "ok"},
+        "alertOutbox": {"lastSuccess": "2026-11-29T10:00:10Z", "status": "ok"},
+        "caDrift": {"lastSuccess": None, "status": "neverRun"},
+    }
+
+    # 10:29: the outbox (every 5 min) missed the 10:05 and 10:10 runs and more; the sweep
+    # (every 30 min) has not missed one yet.
+    clock.return_value = ran + timedelta(minutes=29)
+    status, answer = probe(host)
+    assert status == 503 and answer["status"] == "stale"
+    assert answer["jobs"]["alertOutbox"]["status"] == "stale"
+    assert answer["jobs"]["heartbeatSweep"]["status"] == "ok"
+    clock.return_value = ran + timedelta(minutes=59)  # 10:59: only the 10:30 run missed
+    assert probe(host)[1]["jobs"]["heartbeatSweep"]["status"] == "ok"
+    clock.return_value = ran + timedelta(minutes=61)  # 11:01: 10:30 and 11:00 missed
+    assert probe(host)[1]["jobs"]["heartbeatSweep"]["status"] == "stale"
+
+
+def test_a_run_with_problems_is_not_a_success(host: Host, env: Any) -> None:
+    env(GRAPH_ENDPOINT="http://127.0.0.1:9")  # Graph unreachable: the sweep reports a problem
+    host.timer("heartbeat_monitor")
+    assert probe(host)[1]["jobs"]["heartbeatSweep"]["status"] == "neverRun"
+
+
+@pytest.mark.parametrize("hangs", [False, True])
+def test_storage_that_refuses_or_hangs_is_503_within_the_probe_time(
+    host: Host, env: Any, silent_port: int, hangs: bool
+) -> None:
+    port = silent_port
+    if not hangs:
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        closed.close()  # nothing listens there: refused
+    env(AzureWebJobsStorage=DEAD_STORE.format(port=port))
+    started = time.monotonic()
+    status, answer = probe(host)
+    elapsed = time.monotonic() - started
+    assert status == 503 and answer["status"] == "storageUnavailable"
+    assert answer["storage"] == "unreachable" and answer["jobs"] == {}
+    assert elapsed < STORAGE_PROBE_SECONDS + 1.5, elapsed
+    assert "127.0.0.1" not in str(answer) and "devstoreaccount1" not in str(answer)
+
+
+def test_a_misconfigured_app_is_503_and_names_no_value(host: Host, env: Any) -> None:
+    env(ALERT_WEBHOOK_URL="ftp://user:pa55@hooks.contoso.com/x?token=t0ken", DEFAULT_THRESHOLD_DAYS="seven")
+    status, answer = probe(host)
+    assert status == 503
+    assert answer == {
+        "status": "misconfigured",
+        "configurationProblems": 2,
+        "storage": "notChecked",
+        "jobs": {},
+    }
