@@ -248,6 +248,7 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
     import shared.audit.entries
     import shared.conditional_access.classic.rows
     import shared.conditional_access.modern
+    import shared.conditional_access.stored
     import shared.findings.model
     import shared.heartbeat.plan  # noqa: F401
 
@@ -268,6 +269,7 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
         "BaselineImport": (state, "import", upsert),
         "PlannedRemoval": (state, "removal", upsert),
         "ModernPolicy": (state, "capolicy", upsert),
+        "GraphTransient": (state, "catransient", upsert),
         "AuditEntry": ("mtdguardchanges", "audit", Write.INSERT),
     }
     assert "mtdguardstate  finding|<Finding key>" in rows.layout()
