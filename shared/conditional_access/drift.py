@@ -345,6 +345,8 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     processed = processed_events(run.store, run.tenant, since)
     position = cursor.position if cursor else since
     for event in sorted(listed.events, key=lambda e: (e.activity_at, e.id)):
+        if event.activity_at < since:  # outside the window asked for: processed rows are pruned there
+            continue
         if event.id in processed:
             read.already_processed += 1
             continue
