@@ -12,7 +12,14 @@ modern.py beside this module); this module does the I/O, in an order that keeps 
   it concurrently fails its whole batch (StoreConflict) and stops.
 * The cursor reaches ``now`` only once every event up to ``now`` has been processed. A run that
   fails midway (Graph or storage) leaves the cursor at its last committed event: the next run
-  resumes there, and nothing before it is skipped.
+  resumes there, and nothing before it is skipped. So does a read whose paging stopped early.
+
+What Graph sends cannot silence a run (the heartbeat sweep's promises, issue 10): an entry that is
+not a policy or an event is skipped, named in ``problems`` and in ONE warning ``graphData`` finding
+(its own, not the heartbeat's), resolved when a run reads every list cleanly; a paging anomaly
+does the same, and a cut-short list neither reports unread policies as deleted nor judges
+coverage from half a list. Throttling and service faults raise ``graphAccess`` only once they
+outlast GRAPH_TRANSIENT_GRACE_MINUTES, at warning; access failures (401, 403, 404) at once.
 """
 
 from __future__ import annotations
@@ -51,8 +58,11 @@ from shared.conditional_access.modern import (
     plan_modern,
 )
 from shared.conditional_access.stored import (
+    GRAPH_TRANSIENT_ROWS,
+    GraphTransient,
     audit_cursor,
     classic_baseline,
+    graph_transients,
     modern_baseline,
     planned_removals,
     processed_events,
@@ -61,8 +71,9 @@ from shared.conditional_access.stored import (
 from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
 from shared.graph.conditional_access_policies import CaPolicy
-from shared.graph.errors import READ_CA_POLICIES, READ_CONNECTORS, READ_DIRECTORY_AUDITS, GraphError
+from shared.graph.errors import READ_CA_POLICIES, READ_CONNECTORS, READ_DIRECTORY_AUDITS, GraphError, Hints
 from shared.graph.gateway import GraphGateway
+from shared.heartbeat.plan import plan_odd_data
 from shared.settings import Settings
 from shared.store.rows import row_key
 from shared.store.state import StateStore, StoreConflict, StoreError
@@ -71,6 +82,8 @@ log = logging.getLogger(__name__)
 
 AUDIT_RESOURCE = "directory-audit-log"
 POLICIES_RESOURCE = "conditional-access-policies"
+ODD_DATA_LISTING = "conditional-access"  # graphData.tenant-<id>.conditional-access: not the heartbeat's
+ODD_DATA_ENTRY = "Conditional Access policy or directory audit event"
 
 
 @dataclass
@@ -125,6 +138,10 @@ class _Run:
         self.findings: dict[str, Finding] = stored_findings(store, self.tenant)
         self.baseline: dict[str, ClassicPolicy] = classic_baseline(store, self.tenant)
         self.removals: list[PlannedRemoval] = planned_removals(store, self.tenant)
+        self.transients: dict[str, GraphTransient] = graph_transients(store, self.tenant)
+        self.unjudgeable: list[str] = []  # entries of Graph's lists that were not policies/events
+        self.anomalies: list[str] = []  # paging that stopped early
+        self.read_all = True  # every list this run reads was read (the oddities are the whole story)
 
     def refresh(self) -> None:
         """Re-read what another run may have changed since this one started (before a change)."""
@@ -214,6 +231,7 @@ def run_ca_drift(
         policies = _modern(run, gateway, result)
         if policies is not None:
             _coverage(run, gateway, policies, result)
+        _odd_data(run, result)
     except StoreError as exc:
         result.problems.append(str(exc))
         log.error("CA drift run for %s stopped: %s", tenant_id, exc)
@@ -224,7 +242,15 @@ def run_ca_drift(
     return result
 
 
-def _access(run: _Run, result: CaDriftResult, resource: str, what: str, problem: str | None) -> None:
+def _access(
+    run: _Run,
+    result: CaDriftResult,
+    resource: str,
+    what: str,
+    problem: str | None,
+    *,
+    transient: bool = False,
+) -> None:
     existing = run.finding(FindingKind.GRAPH_ACCESS, resource)
     found, alert = plan_access(
         problem,
@@ -234,9 +260,60 @@ def _access(run: _Run, result: CaDriftResult, resource: str, what: str, problem:
         tenant_id=run.tenant,
         now=run.now,
         channels=run.channels,
+        transient=transient,
     )
-    if problem is not None or found is not None:
-        run.commit(result, [found, alert])
+    stale = run.transients.pop(resource, None) if not transient else None
+    rows = [found, alert, GRAPH_TRANSIENT_ROWS.delete_of(stale) if stale else None]
+    if problem is not None or found is not None or stale is not None:
+        run.commit(result, rows)
+
+
+def _read(run: _Run, result: CaDriftResult, resource: str, what: str) -> None:
+    """Graph answered ``what``: its access finding resolves, a transient streak ends."""
+    _access(run, result, resource, what, None)
+
+
+def _read_failed(
+    run: _Run, result: CaDriftResult, exc: GraphError, *, resource: str, what: str, hints: Hints
+) -> None:
+    """Graph could not list ``what``. Access failures (401, 403, 404, ...) raise the finding at
+    once; throttling and service faults (429, 503, 504, timeouts) only once they have lasted
+    GRAPH_TRANSIENT_GRACE_MINUTES since the first of them in a row, with a remediation about
+    throttling and service health. Either way the problem is named in the run's result."""
+    run.read_all = False
+    if not exc.transient:
+        problem = exc.describe(hints)
+        result.problems.append(problem)
+        log.error("tenant %s: %s", run.tenant, problem)
+        _access(run, result, resource, what, problem)
+        return
+    problem = exc.transient_summary(what)
+    result.problems.append(problem)
+    log.warning("tenant %s: %s", run.tenant, problem)
+    streak = run.transients.get(resource)
+    if streak is None:
+        streak = run.transients[resource] = GraphTransient(run.tenant, resource, run.now)
+        run.commit(result, [streak])
+    if run.now - streak.since >= timedelta(minutes=run.settings.graph_transient_grace_minutes):
+        _access(run, result, resource, what, problem, transient=True)
+
+
+def _odd_data(run: _Run, result: CaDriftResult) -> None:
+    """One graphData finding for what was odd in this run's lists; resolved only by a run that
+    read every list (a list Graph did not answer may still hold the odd entry)."""
+    if not (run.unjudgeable or run.anomalies or run.read_all):
+        return
+    found, alert = plan_odd_data(
+        run.unjudgeable,
+        ". ".join(run.anomalies) or None,
+        run.finding(FindingKind.GRAPH_DATA, f"tenant-{run.tenant}.{ODD_DATA_LISTING}"),
+        tenant_id=run.tenant,
+        now=run.now,
+        channels=run.channels,
+        listing=ODD_DATA_LISTING,
+        entry=ODD_DATA_ENTRY,
+    )
+    run.commit(result, [found, alert])
 
 
 def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> None:
@@ -259,17 +336,17 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     try:
         listed = gateway.list_directory_audits(since, until, ca.matching.server_filter)
     except GraphError as exc:
-        problem = exc.describe(READ_DIRECTORY_AUDITS)
-        result.problems.append(problem)
-        log.error("tenant %s: %s", run.tenant, problem)
-        _access(run, result, AUDIT_RESOURCE, "the directory audit log", problem)
+        what, hints = "the directory audit log", READ_DIRECTORY_AUDITS
+        _read_failed(run, result, exc, resource=AUDIT_RESOURCE, what=what, hints=hints)
         return
-    _access(run, result, AUDIT_RESOURCE, "the directory audit log", None)
-    result.problems.extend(listed.problems)
+    _read(run, result, AUDIT_RESOURCE, "the directory audit log")
+    _listed(run, result, listed.problems, listed.unjudgeable, listed.anomaly)
     read.events = len(listed.events)
     processed = processed_events(run.store, run.tenant, since)
     position = cursor.position if cursor else since
     for event in sorted(listed.events, key=lambda e: (e.activity_at, e.id)):
+        if event.activity_at < since:  # outside the window asked for: processed rows are pruned there
+            continue
         if event.id in processed:
             read.already_processed += 1
             continue
@@ -300,6 +377,8 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
         read.matched += 1
         read.cursor = position
         result.changes += changes
+    if listed.anomaly:  # pages left unread: the next run reads this window again from the cursor
+        return
     final = max(position, until)
     run.commit(result, [AuditCursor(run.tenant, AUDIT_CURSOR, final, run.now)])
     read.cursor, read.complete = final, True
@@ -310,16 +389,19 @@ def _modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> list[CaP
     try:
         listed = gateway.list_ca_policies()
     except GraphError as exc:
-        problem = exc.describe(READ_CA_POLICIES)
-        result.problems.append(problem)
-        _access(run, result, POLICIES_RESOURCE, "Conditional Access policies", problem)
+        what, hints = "Conditional Access policies", READ_CA_POLICIES
+        _read_failed(run, result, exc, resource=POLICIES_RESOURCE, what=what, hints=hints)
         return None
-    _access(run, result, POLICIES_RESOURCE, "Conditional Access policies", None)
-    result.problems.extend(listed.problems)
+    _read(run, result, POLICIES_RESOURCE, "Conditional Access policies")
+    _listed(run, result, listed.problems, listed.unjudgeable, listed.anomaly)
     result.policies = len(listed.policies)
+    baseline = modern_baseline(run.store, run.tenant)
+    if listed.anomaly:  # a policy on an unread page is not deleted: judge only what was read
+        read = {p.id.lower() for p in listed.policies}
+        baseline = {k: v for k, v in baseline.items() if k in read}
     plan = plan_modern(
         listed.policies,
-        modern_baseline(run.store, run.tenant),
+        baseline,
         run.findings,
         tenant_id=run.tenant,
         now=run.now,
@@ -329,7 +411,22 @@ def _modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> list[CaP
         run.commit(result, group)
     result.watched = sorted(p.id for p in listed.policies if p.has_compliant_device)
     result.drifted = plan.drifted
+    if listed.anomaly:
+        result.problems.append("platform coverage not checked: the policy list may be incomplete")
+        return None
     return listed.policies
+
+
+def _listed(
+    run: _Run, result: CaDriftResult, problems: list[str], unjudgeable: list[str], anomaly: str | None
+) -> None:
+    """What was odd in one list Graph answered: named in the problems, kept for the finding."""
+    result.problems.extend(problems)
+    for problem in problems:
+        log.warning("tenant %s: %s", run.tenant, problem)
+    run.unjudgeable += unjudgeable
+    if anomaly:
+        run.anomalies.append(anomaly)
 
 
 def _coverage(run: _Run, gateway: GraphGateway, policies: list[CaPolicy], result: CaDriftResult) -> None:

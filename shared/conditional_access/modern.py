@@ -35,6 +35,7 @@ from shared.graph.conditional_access_policies import (
     CaPolicy,
 )
 from shared.graph.connectors import ConnectorReading
+from shared.heartbeat.plan import TRANSIENT_REMEDIATION
 from shared.store.rows import RowKind, safe_key
 
 DELETED = "deleted"  # our baseline's state for a policy Graph no longer lists
@@ -309,8 +310,11 @@ def plan_access(
     tenant_id: str,
     now: datetime,
     channels: list[str],
+    transient: bool = False,
 ) -> tuple[Finding | None, Alert | None]:
-    """'Cannot read X' as a warning finding: opened once, resolved once when X answers again."""
+    """'Cannot read X' as a warning finding: opened once, resolved once when X answers again.
+    ``transient`` (throttling or a service fault past the grace): the remediation speaks of
+    throttling and service health, not access."""
     if problem is None:
         return close_finding(
             existing, f"{what} can be read again.", f"{what}: access restored", now, channels
@@ -323,7 +327,8 @@ def plan_access(
         resource_name=what,
         severity=KINDS[FindingKind.GRAPH_ACCESS].severity,
         message=problem,
-        remediation=f"{KINDS[FindingKind.GRAPH_ACCESS].remediation}; until then {what} is not checked.",
+        remediation=f"{TRANSIENT_REMEDIATION if transient else KINDS[FindingKind.GRAPH_ACCESS].remediation}; "
+        f"until then {what} is not checked.",
         now=now,
     )
     if existing is not None and existing.is_active:

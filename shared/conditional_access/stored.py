@@ -1,9 +1,10 @@
 """What the Conditional Access drift job keeps in the store: the classic and modern baselines, planned
-removals, the audit-log cursor and the processed audit events (row kinds beside their types:
-classic/rows.py, modern.py)."""
+removals, the audit-log cursor, the processed audit events (row kinds beside their types:
+classic/rows.py, modern.py) and since when Graph has failed transiently (declared here)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,10 +19,34 @@ from shared.conditional_access.classic.rows import (
     PlannedRemoval,
 )
 from shared.conditional_access.modern import MODERN_POLICY_ROWS, ModernPolicy
-from shared.store.rows import ge, lt
+from shared.store.rows import RowKind, ge, lt
 
 if TYPE_CHECKING:
     from shared.store.state import StateStore
+
+
+@dataclass(frozen=True)
+class GraphTransient:
+    """Row ``catransient|<resource>``: Graph has throttled or failed transiently (429, 503, 504,
+    timeouts) on every read of ``resource`` since ``since`` (UTC); deleted once it answers or a
+    failure that is not transient replaces it. The grace before a finding counts from ``since``."""
+
+    tenant_id: str
+    resource: str  # drift.AUDIT_RESOURCE or drift.POLICIES_RESOURCE
+    since: datetime
+
+
+GRAPH_TRANSIENT_ROWS = RowKind(
+    GraphTransient,
+    "catransient",
+    key=lambda t: t.resource,
+    layout="since when Graph fails transiently on a Conditional Access read (grace before a finding)",
+)
+
+
+def graph_transients(store: StateStore, tenant_id: str) -> dict[str, GraphTransient]:
+    """The reads Graph is failing transiently on, by resource."""
+    return {t.resource: t for t in store.query(GRAPH_TRANSIENT_ROWS, tenant_id)}
 
 
 def classic_baseline(store: StateStore, tenant_id: str) -> dict[str, ClassicPolicy]:

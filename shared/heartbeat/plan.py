@@ -367,19 +367,24 @@ def plan_odd_data(
     tenant_id: str,
     now: datetime,
     channels: list[str],
+    listing: str = "connectors",
+    entry: str = "connector",
 ) -> tuple[Finding | None, Alert | None]:
     """ONE tenant-level warning finding for everything odd in Graph's connector list: entries
     that are not judgeable connectors (``unjudgeable``) and a paging ``anomaly``. Opened (and
-    alerted) once, refreshed while it lasts, resolved (and alerted) when a sweep sees none."""
-    resource = f"tenant-{tenant_id}.connectors"
+    alerted) once, refreshed while it lasts, resolved (and alerted) when a sweep sees none.
+    Another job's lists (``listing``, e.g. "conditional-access"; ``entry`` names what an entry
+    is) get their own finding, so one job reading cleanly never resolves the other's."""
+    resource = f"tenant-{tenant_id}.{listing}"
+    clean = f"Graph's {entry} list reads cleanly again"
     if not unjudgeable and anomaly is None:
         if existing is None or not existing.is_active:
             return None, None
-        done = resolve(existing, message="Graph's connector list reads cleanly again", now=now)
-        return done, finding_alert(done, "Graph's connector list reads cleanly again", now, channels)
+        done = resolve(existing, message=clean, now=now)
+        return done, finding_alert(done, clean, now, channels)
     parts = []
     if unjudgeable:
-        parts.append("Graph returned a connector MTD Guard cannot judge: " + "; ".join(unjudgeable[:5]))
+        parts.append(f"Graph returned a {entry} MTD Guard cannot judge: " + "; ".join(unjudgeable[:5]))
         if len(unjudgeable) > 5:
             parts[-1] += f"; and {len(unjudgeable) - 5} more"
     if anomaly:
@@ -389,12 +394,12 @@ def plan_odd_data(
         tenant_id=tenant_id,
         kind=FindingKind.GRAPH_DATA,
         resource_id=resource,
-        resource_name=f"connector list of tenant {tenant_id}",
+        resource_name=f"{entry} list of tenant {tenant_id}",
         severity=_ODD.severity,
         message=bounded(". ".join(parts), 4000),
         remediation=_ODD.remediation,
         now=now,
     )
     opened = existing is None or not existing.is_active
-    title = "Graph returned connector data MTD Guard cannot judge"
+    title = f"Graph returned {entry} data MTD Guard cannot judge"
     return finding, finding_alert(finding, title, now, channels) if opened else None

@@ -248,6 +248,7 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
     import shared.audit.entries
     import shared.conditional_access.classic.rows
     import shared.conditional_access.modern
+    import shared.conditional_access.stored
     import shared.findings.model
     import shared.heartbeat.plan
     import shared.job_runs  # noqa: F401
@@ -269,6 +270,7 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
         "BaselineImport": (state, "import", upsert),
         "PlannedRemoval": (state, "removal", upsert),
         "ModernPolicy": (state, "capolicy", upsert),
+        "GraphTransient": (state, "catransient", upsert),
         "AuditEntry": ("mtdguardchanges", "audit", Write.INSERT),
         "JobRun": (state, "job", upsert),  # new kind (issue 11): each timer job's last success
     }
