@@ -174,8 +174,8 @@ class Choice(Param):
         wanted = [v.strip() for v in raw.split(",")] if self.many else [raw]
         unknown = [v for v in wanted if v not in self._values()]
         if unknown or not any(wanted):
-            some = "one or more (comma-separated) of" if self.many else "one of"
-            raise ValueError(f"{self.name} must be {some} {', '.join(self._values())}, got {raw!r}")
+            several = " (or several, comma-separated)" if self.many else ""
+            raise ValueError(f"{self.name} must be one of {', '.join(self._values())}{several}, got {raw!r}")
         members = [self.enum(v) for v in wanted]
         return frozenset(members) if self.many else members[0]
 
