@@ -71,6 +71,20 @@ class _Entry:
     etag: str
 
 
+def deliver_after_run(
+    store: StateStore, channels: list[Channel], now: datetime, *, tenant_id: str, problems: list[str]
+) -> DeliveryReport:
+    """Deliver ``tenant_id``'s pending alerts at the end of a job's run, whether or not the run
+    succeeded (earlier alerts may still be waiting). A storage failure here is appended to the
+    run's ``problems`` ("alerts not delivered this run: ...") and reports nothing delivered: the
+    alerts stay pending for the next run or the outbox timer."""
+    try:
+        return deliver_pending(store, channels, now, tenant_id=tenant_id)
+    except StoreError as exc:
+        problems.append(f"alerts not delivered this run: {exc}")
+        return DeliveryReport()
+
+
 def deliver_pending(
     store: StateStore, channels: list[Channel], now: datetime, tenant_id: str | None = None
 ) -> DeliveryReport:

@@ -32,7 +32,7 @@ from typing import Any
 
 from shared.alerting.alerts import Alert, close_finding
 from shared.alerting.channels import Channel
-from shared.alerting.outbox import DeliveryReport, deliver_pending
+from shared.alerting.outbox import DeliveryReport, deliver_after_run
 from shared.clock import now_utc
 from shared.conditional_access.classic.changes import ChangePlan, plan_change
 from shared.conditional_access.classic.hygiene import GAP_RESOURCE, HYGIENE_RESOURCE, plan_gap, plan_hygiene
@@ -235,10 +235,7 @@ def run_ca_drift(
     except StoreError as exc:
         result.problems.append(str(exc))
         log.error("CA drift run for %s stopped: %s", tenant_id, exc)
-    try:  # deliver even when this run failed: earlier alerts may still be waiting
-        result.delivery = deliver_pending(store, channels, now, tenant_id=tenant_id)
-    except StoreError as exc:
-        result.problems.append(f"alerts not delivered this run: {exc}")
+    result.delivery = deliver_after_run(store, channels, now, tenant_id=tenant_id, problems=result.problems)
     return result
 
 
@@ -521,10 +518,7 @@ def import_classic_baseline(
         resolved=resolved,
         alerts=totals.alerts,
     )
-    try:
-        result.delivery = deliver_pending(store, channels, now, tenant_id=tenant_id)
-    except StoreError as exc:
-        result.problems.append(f"alerts not delivered yet: {exc}")
+    result.delivery = deliver_after_run(store, channels, now, tenant_id=tenant_id, problems=result.problems)
     return result
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from shared.alerting.alerts import Alert
 from shared.alerting.channels import Channel
-from shared.alerting.outbox import DeliveryReport, deliver_pending
+from shared.alerting.outbox import DeliveryReport, deliver_after_run
 from shared.alerting.stored import prune_alerts
 from shared.clock import now_utc
 from shared.findings.model import Finding, FindingKind, finding_id
@@ -127,11 +127,7 @@ def run_heartbeat_sweep(
             result.problems.append(str(exc))
             log.error("heartbeat sweep for %s not recorded: %s", tenant, exc)
         break
-    # Deliver even when this sweep failed: earlier alerts may still be waiting.
-    try:
-        result.delivery = deliver_pending(store, channels, now, tenant_id=tenant)
-    except StoreError as exc:
-        result.problems.append(f"alerts not delivered this run: {exc}")
+    result.delivery = deliver_after_run(store, channels, now, tenant_id=tenant, problems=result.problems)
     return result
 
 

@@ -109,7 +109,7 @@ def test_nothing_is_lost_when_a_run_dies_between_recording_and_delivering(
         raise RuntimeError("the worker was recycled")
 
     with monkeypatch.context() as patch:  # the sweep records, then the process dies
-        patch.setattr(monitor, "deliver_pending", crash)
+        patch.setattr(monitor, "deliver_after_run", crash)
         with pytest.raises(RuntimeError):
             sweep()
     [recorded] = alerts_of()
