@@ -28,6 +28,11 @@ from shared.findings.model import FindingKind, Severity
 
 SEVERITY_RANK: dict[Severity, int] = {Severity.INFO: 0, Severity.WARNING: 1, Severity.HIGH: 2}
 DIGEST_LIMIT = 25  # alerts per digest message: Teams refuses messages over 28 KB
+# The longest one delivery may take, and so how long its claim excludes every other run: at most
+# five HTTP requests (Jira: search, create or read the transitions, transition, comment), each
+# bounded by channels/base.TIMEOUT (5 s to connect, 15 s to write, 15 s to read), with margin. Well
+# inside the host's functionTimeout (10 min), so a run that died is taken over minutes later.
+SEND_BOUND = timedelta(minutes=3)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ class ChannelRules:
     quiet_hours: QuietHours | None = None  # only for message channels (Teams, webhook)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     tickets: bool = False  # opens, updates and resolves one ticket per finding (ServiceNow, Jira)
+    send_bound: timedelta = SEND_BOUND  # how long one delivery may take: the length of its claim
 
     def describe(self) -> dict[str, object]:
         """The rules as ``GET /api/alerts`` lists each channel's routing: ``minSeverity``, ``kinds``,
