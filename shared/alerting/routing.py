@@ -17,6 +17,7 @@ back onto the delivery, so ``GET /api/alerts`` shows why an alert did not reach 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -108,10 +109,13 @@ class RetryPolicy:
 
     def next_attempt(self, now: datetime, failed_attempts: int, retry_after: float | None = None) -> datetime:
         """The earliest time (same zone as ``now``, UTC in practice) for the next attempt after
-        ``failed_attempts`` failures; a receiver's Retry-After (seconds) lengthens the wait, up to ``cap``."""
+        ``failed_attempts`` failures; a receiver's Retry-After (seconds) lengthens the wait, up to ``cap``.
+        Any float is a bounded wait: negative counts as none, infinite or huge as ``cap``, NaN is ignored
+        (timedelta itself overflows past 1e9 days)."""
         wait = self.delay(failed_attempts)
-        if retry_after is not None:
-            wait = max(wait, min(timedelta(seconds=retry_after), self.cap))
+        if retry_after is not None and not math.isnan(retry_after):
+            asked = min(max(retry_after, 0.0), self.cap.total_seconds())
+            wait = max(wait, timedelta(seconds=asked))
         return now + wait
 
 
