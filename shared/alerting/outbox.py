@@ -7,10 +7,12 @@ tenant and oldest alert first:
    with the members marked ``digested``: a digest is never lost half-made, nor made twice.
 2. Each open delivery is routed (``shared.alerting.routing.decide``): skipped with the reason, held for
    the digest, or sent. Sending first *claims* the delivery by an ETag-conditional write that counts
-   the attempt and already sets the time of the next one, then sends, then saves the outcome (and
-   the channel's ``Thread``: the ticket it went to) in one batch. Two overlapping runs therefore
-   never send the same alert twice, and a run that dies after its claim leaves the delivery to be
-   retried when that time comes.
+   the attempt and sets its next attempt to the claim's expiry (``ChannelRules.send_bound`` after
+   ``now``, the longest one delivery may take), then sends, then saves the outcome (and the
+   channel's ``Thread``: the ticket it went to) in one batch, guarded by the claim's ETag. A run that
+   read the alert before the claim loses the ETag race; one that reads it after sees a next attempt
+   still to come and skips it: overlapping runs never send the same alert twice. A run that dies
+   after its claim leaves the delivery to the first run after the claim expires.
 3. A failure is retried with exponential backoff across runs; after the channel's maximum
    attempts the delivery is dead, which opens (or updates) an ``alertDelivery`` finding for the
    channel and alerts the other channels. The channel's next success resolves that finding.
@@ -43,6 +45,8 @@ from shared.findings.stored import stored_findings
 from shared.store.state import StateStore, StoreError
 
 log = logging.getLogger(__name__)
+
+_REBASES = 5  # writes of one delivery tried on a fresh row while other runs change other channels
 
 REMEDIATION = (
     "Check the {channel} channel's settings (docs/alerts.md) and the receiving system, then send the "
@@ -201,12 +205,24 @@ class _TenantRun:
         create: list[Alert] | None = None,
         queue: list[_Entry] | None = None,
     ) -> bool:
-        """Write the delivery (and what goes with it) unless another run changed the alert first;
-        alerts created here join ``queue`` so they go out in this run."""
-        alert = _with(entry.alert, name, delivery)
-        etags = self.store.transact(
-            self.tenant, upsert or [], replace=[(alert, entry.etag)], create=create or []
-        )
+        """Write the delivery (and what goes with it) unless another run changed *this delivery*
+        first; alerts created here join ``queue`` so they go out in this run.
+
+        The write is guarded by the alert row's ETag. When another run changed only the alert's
+        other channels meanwhile, the write is made again on the fresh row: each run owns one
+        delivery, not the whole row, so a claim or an outcome is never lost to a neighbour's."""
+        base = entry.alert.deliveries[name]
+        for _ in range(_REBASES):
+            alert = _with(entry.alert, name, delivery)
+            etags = self.store.transact(
+                self.tenant, upsert or [], replace=[(alert, entry.etag)], create=create or []
+            )
+            if etags is not None:
+                break
+            fresh = stored.alert_with_etag(self.store, self.tenant, entry.alert.alert_id)
+            if fresh is None or fresh[0].deliveries.get(name) != base:
+                break
+            entry.alert, entry.etag = fresh
         if etags is None:
             log.info("alert %s on %s is being delivered by another run", entry.alert.alert_id, name)
             self.blocked.add((entry.alert.finding_id, name))
@@ -225,8 +241,8 @@ class _TenantRun:
         key = (alert.finding_id, name)
         delivery = alert.deliveries[name]
         channel = self.channels.get(name)
-        if key in self.blocked:
-            return
+        if key in self.blocked or not delivery.status.open:
+            return  # an older alert waits there; or another run finished it since this one read it
         if channel is None:  # no longer configured: stays pending until it is again
             self.blocked.add(key)
             return
@@ -254,9 +270,10 @@ class _TenantRun:
             if self._save(entry, name, delivery=held):
                 self.report.held += 1
             return
-        attempts = delivery.attempts + 1
-        retry = channel.rules.retry
-        claimed = replace(delivery, attempts=attempts, next_attempt_at=retry.next_attempt(self.now, attempts))
+        # The claim: counts the attempt and sets the next one to when the claim expires, so every
+        # other run skips the delivery until then (a run that died holding it is taken over after).
+        expires = self.now + channel.rules.send_bound
+        claimed = replace(delivery, attempts=delivery.attempts + 1, next_attempt_at=expires)
         if not self._save(entry, name, delivery=claimed):
             return
         try:

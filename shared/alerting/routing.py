@@ -17,6 +17,7 @@ back onto the delivery, so ``GET /api/alerts`` shows why an alert did not reach 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -28,6 +29,11 @@ from shared.findings.model import FindingKind, Severity
 
 SEVERITY_RANK: dict[Severity, int] = {Severity.INFO: 0, Severity.WARNING: 1, Severity.HIGH: 2}
 DIGEST_LIMIT = 25  # alerts per digest message: Teams refuses messages over 28 KB
+# The longest one delivery may take, and so how long its claim excludes every other run: at most
+# five HTTP requests (Jira: search, create or read the transitions, transition, comment), each
+# bounded by channels/base.TIMEOUT (5 s to connect, 15 s to write, 15 s to read), with margin. Well
+# inside the host's functionTimeout (10 min), so a run that died is taken over minutes later.
+SEND_BOUND = timedelta(minutes=3)
 
 
 @dataclass(frozen=True)
@@ -103,10 +109,13 @@ class RetryPolicy:
 
     def next_attempt(self, now: datetime, failed_attempts: int, retry_after: float | None = None) -> datetime:
         """The earliest time (same zone as ``now``, UTC in practice) for the next attempt after
-        ``failed_attempts`` failures; a receiver's Retry-After (seconds) lengthens the wait, up to ``cap``."""
+        ``failed_attempts`` failures; a receiver's Retry-After (seconds) lengthens the wait, up to ``cap``.
+        Any float is a bounded wait: negative counts as none, infinite or huge as ``cap``, NaN is ignored
+        (timedelta itself overflows past 1e9 days)."""
         wait = self.delay(failed_attempts)
-        if retry_after is not None:
-            wait = max(wait, min(timedelta(seconds=retry_after), self.cap))
+        if retry_after is not None and not math.isnan(retry_after):
+            asked = min(max(retry_after, 0.0), self.cap.total_seconds())
+            wait = max(wait, timedelta(seconds=asked))
         return now + wait
 
 
@@ -118,6 +127,7 @@ class ChannelRules:
     quiet_hours: QuietHours | None = None  # only for message channels (Teams, webhook)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     tickets: bool = False  # opens, updates and resolves one ticket per finding (ServiceNow, Jira)
+    send_bound: timedelta = SEND_BOUND  # how long one delivery may take: the length of its claim
 
     def describe(self) -> dict[str, object]:
         """The rules as ``GET /api/alerts`` lists each channel's routing: ``minSeverity``, ``kinds``,

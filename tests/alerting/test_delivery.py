@@ -130,7 +130,8 @@ def test_nothing_is_lost_when_a_run_dies_between_recording_and_delivering(
     assert (claimed.status, claimed.attempts) == (DeliveryStatus.PENDING, 1)
     assert TeamsChannel.send is original
 
-    result = sweep()  # the next scheduled sweep
+    assert claimed.next_attempt_at is not None
+    result = sweep(now=claimed.next_attempt_at)  # the next scheduled sweep, once the claim expired
     assert result.alerts == []  # nothing new happened
     assert statuses(recorded.alert_id) == {"teams": "delivered", "servicenow": "delivered"}
     assert len(teams.cards()) == 1 and len(servicenow.incident_list()) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,12 +25,14 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.fail_with: int | None = None  # answer this status instead of 200 while set
+        self.delay = 0.0  # seconds to wait before answering (a slow receiver)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                time.sleep(outer.delay)
                 status = outer.fail_with or 200
                 if status < 300:
                     headers = {k.lower(): v for k, v in self.headers.items()}

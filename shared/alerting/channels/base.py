@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -66,21 +68,30 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+RETRY_AFTER_LIMIT = 86_400.0  # seconds: the longest wait a receiver's Retry-After is taken at (a day)
+
+
 def retry_after(response: httpx.Response) -> float | None:
     """The wait in seconds a receiver asked for with ``Retry-After`` (delay-seconds or an HTTP
-    date, RFC 9110 section 10.2.3), never negative; None when absent or unreadable."""
+    date, RFC 9110 section 10.2.3), bounded to 0 .. ``RETRY_AFTER_LIMIT``: a negative number or a
+    past date is 0, 'inf', '1e20' or a date in year 9999 the limit; None when absent or unreadable
+    ('nan', text). A date without a zone is read as UTC, as HTTP dates are."""
     value = response.headers.get("Retry-After")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = (moment - now_utc()).total_seconds()
+    if math.isnan(seconds):
         return None
-    return max(0.0, (moment - now_utc()).total_seconds())
+    return min(max(0.0, seconds), RETRY_AFTER_LIMIT)
 
 
 ErrorDetail = Callable[[Any], str | None]  # a receiver's JSON error body -> its own short message
