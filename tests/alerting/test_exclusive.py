@@ -80,7 +80,7 @@ def test_overlapping_outbox_runs_send_a_fresh_alert_once(
     load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
     t0 = datetime.now(UTC)
     with monkeypatch.context() as patch:  # the sweep records the alert; the outbox timer delivers it
-        patch.setattr(monitor, "deliver_pending", lambda *args, **kwargs: DeliveryReport())
+        patch.setattr(monitor, "deliver_after_run", lambda *args, **kwargs: DeliveryReport())
         [alert] = sweep(now=t0).alerts
     receiver.delay = 0.3
 
