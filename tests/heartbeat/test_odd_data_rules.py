@@ -228,3 +228,10 @@ def test_not_rechecked_again_replaces_the_problem_and_keeps_the_judged_reason_on
     assert not_rechecked(odd_reason, "503").reason == (
         "not re-checked: 503. Last check: partner says: not re-checked: see console"
     )
+
+
+def test_a_judged_reason_quoting_last_check_is_kept_whole_when_not_rechecked_twice() -> None:
+    quoting = "Graph sent partnerState 'x Last check: y': MTD Guard cannot judge it"
+    judged = status(Health.UNKNOWN, reason=quoting)
+    twice = not_rechecked(not_rechecked(judged, "Graph answered 503"), "Graph answered 504")
+    assert twice.reason == f"not re-checked: Graph answered 504. Last check: {quoting}"
