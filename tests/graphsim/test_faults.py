@@ -117,22 +117,30 @@ def test_faults_hit_each_request_once_under_concurrency(sim: GraphSimulator) -> 
 
 def test_stop_interrupts_a_slow_fault() -> None:
     # An hour-long delay: were stop() to wait it out, pytest-timeout (120 s) would fail the test.
-    sim = GraphSimulator(scenario={"faults": [{"kind": "slow", "delaySeconds": 3600}]}).start()
-    outcome: list[object] = []
+    sim = GraphSimulator(scenario={"faults": [{"kind": "slow", "delaySeconds": 3600, "times": 1}]}).start()
+    outcomes: list[object] = []
 
     def call() -> None:
         try:
-            outcome.append(httpx.get(sim.base_url + V1, timeout=None).status_code)
+            outcomes.append(httpx.get(sim.base_url + V1, timeout=None).status_code)
         except httpx.HTTPError as exc:
-            outcome.append(type(exc))
+            outcomes.append(type(exc))
 
-    client = threading.Thread(target=call)
-    client.start()
-    time.sleep(0.1)  # let the request reach the delay (not a timing assertion)
+    clients = [threading.Thread(target=call) for _ in range(2)]
+    for client in clients:
+        client.start()
+    # The fault has one hit: once one request is answered (the request log shows it), the other
+    # has taken the fault, i.e. it is held by the delay; stop() must cut that short.
+    for _ in range(6000):  # bounded: at most about a minute
+        if sim.requests:
+            break
+        time.sleep(0.01)
+    assert [r.status for r in sim.requests] == [200]
     sim.stop()
-    client.join()
-    # The client waits without a timeout: it has an outcome only because the delay was cut short.
-    assert len(outcome) == 1
+    for client in clients:
+        client.join()
+    # The held client waits without a timeout: it has an outcome only because the delay was cut short.
+    assert len(outcomes) == 2
 
 
 @pytest.mark.parametrize(

@@ -322,3 +322,42 @@ def test_graph_access_is_one_finding_opened_once_and_resolved_once() -> None:
     assert access(None, done) == (None, None)
     reopened, alert = access("503", done)
     assert reopened is not None and reopened.status is FindingStatus.OPEN and alert is not None
+
+
+def test_graph_access_refreshed_keeps_its_first_sighting_and_resolves_at_the_sweeps_time() -> None:
+    def access(problem: str | None, existing: Finding | None) -> tuple[Finding | None, Alert | None]:
+        return plan_graph_access(problem, existing, tenant_id=TENANT, now=NOW, channels=CHANNELS)
+
+    opened, _ = plan_graph_access("403 Forbidden", None, tenant_id=TENANT, now=EARLIER, channels=CHANNELS)
+    assert opened is not None
+    still, _ = access("401 Unauthorized", opened)
+    assert still == replace(opened, message="401 Unauthorized", last_seen=NOW)
+    done, _ = access(None, still)
+    assert done == replace(
+        still, status=FindingStatus.RESOLVED, message="Microsoft Graph answers again", resolved_at=NOW
+    )
+
+
+def test_graph_throttling_past_the_grace_is_a_warning_with_the_service_health_remediation() -> None:
+    found, alert = plan_graph_access(
+        "Graph throttled the connector list (429) for 20 minutes",
+        None,
+        tenant_id=TENANT,
+        now=NOW,
+        channels=CHANNELS,
+        transient=True,
+    )
+    remedy = (
+        "Microsoft Graph keeps throttling or failing transiently (429, 503, 504, timeouts): check "
+        "Microsoft 365 service health (admin center > Health > Service health) for Intune and "
+        "Microsoft Graph, and whether another app of this tenant uses up Graph's throttling limits; "
+        "MTD Guard retries every sweep and resolves this by itself when Graph answers; "
+        "until then connectors are not monitored."
+    )
+    assert found is not None and alert is not None
+    assert (found.severity, found.remediation) == (Severity.WARNING, remedy)
+    assert (alert.severity, alert.remediation, alert.title) == (
+        Severity.WARNING,
+        remedy,
+        "Cannot monitor MTD connectors",
+    )
