@@ -409,3 +409,151 @@ def test_access_to_a_data_source_is_one_warning_opened_and_resolved_once() -> No
     assert done is not None and done.message == "Conditional Access policies can be read again."
     assert restored is not None and restored.title == "Conditional Access policies: access restored"
     assert access("again", done)[1] is not None
+
+
+LATER = NOW + timedelta(hours=3)
+
+
+def modern_later(policies: list[CaPolicy], base: dict[str, ModernPolicy], found: dict[str, Finding]):
+    return plan_modern(policies, base, found, tenant_id="t", now=LATER, channels=CHANNELS)
+
+
+def test_a_deleted_policy_is_remedied_by_restoring_it_or_creating_another() -> None:
+    deleted = modern([], {KEY: baseline()}).groups[0][1]
+    assert isinstance(deleted, Finding) and deleted.remediation == (
+        "Restore it from Entra admin center > Protection > Conditional Access > Deleted policies "
+        "(soft-deleted policies can be restored for a limited time), or create a policy that requires a "
+        "compliant device for the platforms your MTD connectors enable. Ask who deleted it: the Entra "
+        "audit log lists 'Delete conditional access policy'."
+    )
+
+
+def test_a_policy_whose_state_graph_did_not_say_is_baselined_as_unknown() -> None:
+    odd = policy_from_graph({**ca_policy(PID, "Require compliant device"), "state": 3})
+    plan = modern([odd], {KEY: baseline()})
+    assert plan.groups[0][0] == baseline(state="unknown", updated_at=NOW, content_hash=odd.content_hash)
+    assert plan.drifted == [PID]
+
+
+def test_a_drift_seen_again_later_keeps_its_first_sighting_and_resolves_at_that_later_time() -> None:
+    row, finding, _ = modern([policy(state="disabled")], {KEY: baseline()}).groups[0]
+    assert isinstance(row, ModernPolicy) and isinstance(finding, Finding)
+    ongoing = replace(finding, first_seen=BEFORE)
+    again = modern_later([policy(state="disabled")], {KEY: row}, {finding.id: ongoing})
+    assert again.groups == [[replace(ongoing, last_seen=LATER)]] and again.alerts == []
+    back = modern_later([policy()], {KEY: row}, {finding.id: ongoing})
+    [[_, done, alert]] = back.groups
+    message = "Conditional Access policy 'Require compliant device' requires a compliant device again."
+    assert done == replace(
+        ongoing, status=FindingStatus.RESOLVED, message=message, last_seen=LATER, resolved_at=LATER
+    )
+    assert no_id(alert) == Alert(
+        alert_id="",
+        tenant_id="t",
+        kind="caPolicyDrift",
+        finding_id=f"caPolicyDrift.{KEY}",
+        severity=Severity.INFO,
+        title="CA policy 'Require compliant device' enforces compliance again",
+        reason=message,
+        detected_at=LATER,
+        details={"status": "resolved", "resourceId": PID},
+        deliveries=back.alerts[0].deliveries,
+        resolves=True,
+        remediation=None,
+    )
+
+
+def test_a_coverage_gap_seen_again_later_keeps_its_first_sighting_and_resolves_at_that_later_time() -> None:
+    gap = coverage({"windows": ["Microsoft Defender for Endpoint"]}, [])[0][0][0]
+    assert isinstance(gap, Finding)
+    ongoing = replace(gap, first_seen=BEFORE)
+
+    def later(platforms: dict[str, list[str]], policies: list[CaPolicy]):
+        return plan_coverage(
+            platforms, policies, {gap.id: ongoing}, tenant_id="t", now=LATER, channels=CHANNELS
+        )
+
+    assert later({"windows": ["Microsoft Defender for Endpoint"]}, []) == (
+        [[replace(ongoing, last_seen=LATER)]],
+        [],
+        {"windows": False},
+    )
+    groups, alerts, _ = later({"windows": ["Microsoft Defender for Endpoint"]}, [policy()])
+    done = replace(
+        ongoing,
+        status=FindingStatus.RESOLVED,
+        message="Windows: a policy requires a compliant device.",
+        last_seen=LATER,
+        resolved_at=LATER,
+    )
+    assert groups == [[done, alerts[0]]]
+    assert no_id(alerts[0]) == Alert(
+        alert_id="",
+        tenant_id="t",
+        kind="caCoverage",
+        finding_id="caCoverage.windows",
+        severity=Severity.INFO,
+        title="Windows: MTD enforcement covered again",
+        reason="Windows: a policy requires a compliant device.",
+        detected_at=LATER,
+        details={"status": "resolved", "resourceId": "windows"},
+        deliveries=alerts[0].deliveries,
+        resolves=True,
+        remediation=None,
+    )
+
+
+def test_near_misses_are_named_wherever_they_stand_in_graphs_list() -> None:
+    policies = [
+        policy_from_graph(ca_policy("d", "MFA", controls=("mfa",))),
+        policy_from_graph(ca_policy("e", "iOS only", platforms=("iOS",))),
+        policy_from_graph(ca_policy("a", "Report only", state="enabledForReportingButNotEnforced")),
+    ]
+    [[finding, _]], _, _ = coverage({"android": ["Lookout for Work"]}, policies)
+    assert isinstance(finding, Finding) and finding.message == (
+        "Android: the MTD connector(s) of Lookout for Work evaluate compliance on Android, but no enabled "
+        "Conditional Access policy requires a compliant device there, so devices MTD marks at risk keep "
+        "their access. Close, but not enforcing: 'Report only' is report-only."
+    )
+
+
+def test_access_still_refused_later_keeps_its_first_sighting_and_resolves_at_that_later_time() -> None:
+    def access(problem: str | None, existing: Finding | None, now: datetime):
+        return plan_access(
+            problem,
+            existing,
+            resource="ca-policies",
+            what="Conditional Access policies",
+            tenant_id="t",
+            now=now,
+            channels=CHANNELS,
+        )
+
+    opened, _ = access("403 Forbidden", None, BEFORE)
+    assert opened is not None
+    assert access("403 Forbidden again", opened, LATER) == (
+        replace(opened, message="403 Forbidden again", last_seen=LATER),
+        None,
+    )
+    done, alert = access(None, opened, LATER)
+    assert done == replace(
+        opened,
+        status=FindingStatus.RESOLVED,
+        message="Conditional Access policies can be read again.",
+        last_seen=LATER,
+        resolved_at=LATER,
+    )
+    assert no_id(alert) == Alert(
+        alert_id="",
+        tenant_id="t",
+        kind="graphAccess",
+        finding_id="graphAccess.ca-policies",
+        severity=Severity.INFO,
+        title="Conditional Access policies: access restored",
+        reason="Conditional Access policies can be read again.",
+        detected_at=LATER,
+        details={"status": "resolved", "resourceId": "ca-policies"},
+        deliveries=alert.deliveries if alert else {},
+        resolves=True,
+        remediation=None,
+    )
