@@ -16,12 +16,13 @@ from shared.graph.connectors import ConnectorReading
 from shared.heartbeat.health import Health, HealthPolicy
 from shared.heartbeat.plan import (
     ConnectorStatus,
+    history_key,
     plan_connector,
     plan_graph_access,
     plan_removal,
     plan_sweep,
 )
-from tests.conftest import DEFENDER, LOOKOUT
+from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 EARLIER = NOW - timedelta(hours=1)
@@ -238,6 +239,48 @@ def test_a_sweep_plans_each_connector_and_removes_those_graph_no_longer_lists() 
         ("unresponsive", "healthy"),
         ("removed", "unresponsive"),
     ]
+
+
+def test_a_sweep_refreshes_each_connectors_open_finding_and_closes_removed_ones_at_its_time() -> None:
+    defender = status(Health.UNRESPONSIVE, id=DEFENDER, partner="Microsoft Defender for Endpoint")
+    zimperium = status(Health.HEALTHY, id=ZIMPERIUM, partner="Zimperium")  # removed, never a finding
+    defender_finding = open_finding(
+        id=f"heartbeat.{DEFENDER}", resource_id=DEFENDER, resource_name="Microsoft Defender for Endpoint"
+    )
+    plan_ = plan_sweep(
+        [reading(age=timedelta(days=9))],
+        {LOOKOUT: status(Health.UNRESPONSIVE), DEFENDER: defender, ZIMPERIUM: zimperium},
+        {f"heartbeat.{LOOKOUT}": open_finding(), f"heartbeat.{DEFENDER}": defender_finding},
+        tenant_id=TENANT,
+        now=NOW,
+        policy=POLICY,
+        channels=CHANNELS,
+    )
+    assert plan_.statuses == [status(Health.UNRESPONSIVE, checked_at=NOW)]
+    removed = (
+        "the Microsoft Defender for Endpoint connector no longer exists in Intune (last seen "
+        "2026-11-23 11:00 UTC): devices are no longer judged with this partner's risk data"
+    )
+    assert plan_.findings == [
+        open_finding(last_seen=NOW),  # the same finding, seen again: first_seen stays
+        replace(
+            defender_finding,
+            status=FindingStatus.RESOLVED,
+            message=removed,
+            last_seen=NOW,
+            resolved_at=NOW,
+        ),
+    ]
+    assert [(a.finding_id, a.title) for a in plan_.alerts] == [
+        (f"heartbeat.{ZIMPERIUM}", "Zimperium connector was removed"),  # removals in id order
+        (f"heartbeat.{DEFENDER}", "Microsoft Defender for Endpoint connector was removed"),
+    ]
+    assert [r.row_key for r in plan_.removed] == [f"connector|{ZIMPERIUM}", f"connector|{DEFENDER}"]
+
+
+def test_a_connectors_history_rows_are_keyed_by_its_id_then_newest_first() -> None:
+    assert history_key(LOOKOUT.upper(), NOW) == f"{LOOKOUT}|09998204564800000000"
+    assert history_key(LOOKOUT, NOW + timedelta(seconds=1)) == f"{LOOKOUT}|09998204564799000000"
 
 
 def test_a_sweep_with_nothing_new_plans_no_writes_but_the_statuses() -> None:
