@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shared.alerting.alerts import Alert
 from shared.conditional_access.classic.changes import plan_change
 from shared.conditional_access.classic.hygiene import plan_gap, plan_hygiene
 from shared.conditional_access.classic.inventory import InvalidInventory
@@ -198,6 +199,34 @@ def test_the_hygiene_finding_lists_the_remaining_classic_policies_and_resolves_o
     assert done is not None and done.status is FindingStatus.RESOLVED
     assert done.message == "No classic MTD policy is known to remain."
     assert closing is not None and closing.title == "No classic CA policies remain"
+
+
+def test_the_hygiene_finding_resolves_at_the_time_the_last_classic_policy_is_gone() -> None:
+    finding, _ = hygiene({"a": classic("zeta policy")})
+    assert finding is not None
+    later = NOW + timedelta(hours=5)
+    done, closing = plan_hygiene({}, finding, tenant_id="t", now=later, channels=["webhook"])
+    assert done == replace(
+        finding,
+        status=FindingStatus.RESOLVED,
+        message="No classic MTD policy is known to remain.",
+        last_seen=later,
+        resolved_at=later,
+    )
+    assert closing is not None and replace(closing, alert_id="") == Alert(
+        alert_id="",
+        tenant_id="t",
+        kind="classicPolicyHygiene",
+        finding_id="classicPolicyHygiene.classic-policies",
+        severity=Severity.INFO,
+        title="No classic CA policies remain",
+        reason="No classic MTD policy is known to remain.",
+        detected_at=later,
+        details={"status": "resolved", "resourceId": "classic-policies"},
+        deliveries=closing.deliveries,
+        resolves=True,
+        remediation=None,
+    )
 
 
 def test_the_audit_gap_is_a_warning_past_the_retention_only() -> None:

@@ -418,6 +418,25 @@ def modern_later(policies: list[CaPolicy], base: dict[str, ModernPolicy], found:
     return plan_modern(policies, base, found, tenant_id="t", now=LATER, channels=CHANNELS)
 
 
+def resolution_alert(kind: str, resource_id: str, title: str, reason: str, sent: Alert | None) -> Alert:
+    """The info alert closing the finding ``<kind>.<resource id>`` at LATER, its id blanked."""
+    assert sent is not None
+    return Alert(
+        alert_id="",
+        tenant_id="t",
+        kind=kind,
+        finding_id=f"{kind}.{resource_id.lower()}",
+        severity=Severity.INFO,
+        title=title,
+        reason=reason,
+        detected_at=LATER,
+        details={"status": "resolved", "resourceId": resource_id},
+        deliveries=sent.deliveries,
+        resolves=True,
+        remediation=None,
+    )
+
+
 def test_a_deleted_policy_is_remedied_by_restoring_it_or_creating_another() -> None:
     deleted = modern([], {KEY: baseline()}).groups[0][1]
     assert isinstance(deleted, Finding) and deleted.remediation == (
@@ -447,19 +466,8 @@ def test_a_drift_seen_again_later_keeps_its_first_sighting_and_resolves_at_that_
     assert done == replace(
         ongoing, status=FindingStatus.RESOLVED, message=message, last_seen=LATER, resolved_at=LATER
     )
-    assert no_id(alert) == Alert(
-        alert_id="",
-        tenant_id="t",
-        kind="caPolicyDrift",
-        finding_id=f"caPolicyDrift.{KEY}",
-        severity=Severity.INFO,
-        title="CA policy 'Require compliant device' enforces compliance again",
-        reason=message,
-        detected_at=LATER,
-        details={"status": "resolved", "resourceId": PID},
-        deliveries=back.alerts[0].deliveries,
-        resolves=True,
-        remediation=None,
+    assert no_id(alert) == resolution_alert(
+        "caPolicyDrift", PID, "CA policy 'Require compliant device' enforces compliance again", message, alert
     )
 
 
@@ -487,19 +495,12 @@ def test_a_coverage_gap_seen_again_later_keeps_its_first_sighting_and_resolves_a
         resolved_at=LATER,
     )
     assert groups == [[done, alerts[0]]]
-    assert no_id(alerts[0]) == Alert(
-        alert_id="",
-        tenant_id="t",
-        kind="caCoverage",
-        finding_id="caCoverage.windows",
-        severity=Severity.INFO,
-        title="Windows: MTD enforcement covered again",
-        reason="Windows: a policy requires a compliant device.",
-        detected_at=LATER,
-        details={"status": "resolved", "resourceId": "windows"},
-        deliveries=alerts[0].deliveries,
-        resolves=True,
-        remediation=None,
+    assert no_id(alerts[0]) == resolution_alert(
+        "caCoverage",
+        "windows",
+        "Windows: MTD enforcement covered again",
+        "Windows: a policy requires a compliant device.",
+        alerts[0],
     )
 
 
@@ -543,17 +544,10 @@ def test_access_still_refused_later_keeps_its_first_sighting_and_resolves_at_tha
         last_seen=LATER,
         resolved_at=LATER,
     )
-    assert no_id(alert) == Alert(
-        alert_id="",
-        tenant_id="t",
-        kind="graphAccess",
-        finding_id="graphAccess.ca-policies",
-        severity=Severity.INFO,
-        title="Conditional Access policies: access restored",
-        reason="Conditional Access policies can be read again.",
-        detected_at=LATER,
-        details={"status": "resolved", "resourceId": "ca-policies"},
-        deliveries=alert.deliveries if alert else {},
-        resolves=True,
-        remediation=None,
+    assert no_id(alert) == resolution_alert(
+        "graphAccess",
+        "ca-policies",
+        "Conditional Access policies: access restored",
+        "Conditional Access policies can be read again.",
+        alert,
     )

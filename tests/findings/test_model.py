@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,7 +24,11 @@ T2 = T0 + timedelta(hours=2)
 
 
 def seen(
-    existing: Finding | None, now: datetime, severity: Severity = Severity.HIGH, name: str = "Lookout"
+    existing: Finding | None,
+    now: datetime,
+    severity: Severity = Severity.HIGH,
+    name: str = "Lookout",
+    remediation: str = "fix it",
 ) -> Finding:
     return observe(
         existing,
@@ -33,7 +38,7 @@ def seen(
         resource_name=name,
         severity=severity,
         message=f"seen at {now:%H:%M}",
-        remediation="fix it",
+        remediation=remediation,
         now=now,
     )
 
@@ -76,9 +81,14 @@ def test_seen_again_keeps_first_seen_and_status_and_takes_the_latest_words() -> 
     )
 
 
-def test_a_resolved_finding_that_comes_back_is_opened_anew_on_the_same_stored_row() -> None:
-    from dataclasses import replace
+def test_an_open_finding_seen_again_takes_the_latest_remediation() -> None:
+    opened = seen(None, T0)
+    assert seen(opened, T1, remediation="restore the partner's connection") == replace(
+        opened, message="seen at 13:00", remediation="restore the partner's connection", last_seen=T1
+    )
 
+
+def test_a_resolved_finding_that_comes_back_is_opened_anew_on_the_same_stored_row() -> None:
     stored = replace(resolve(seen(None, T0), message="ok", now=T1), etag="W/1")
     assert stored.status is FindingStatus.RESOLVED and not stored.is_active
     assert (stored.message, stored.last_seen, stored.resolved_at) == ("ok", T1, T1)
