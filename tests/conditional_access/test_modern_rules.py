@@ -373,6 +373,23 @@ def test_coverage_returns_resolves_with_the_reason() -> None:
     assert coverage({}, [policy()]) == ([], [], {})
 
 
+def access_finding(message: str, remediation: str, at: datetime) -> Finding:
+    """The open warning that the Conditional Access policies cannot be read, first seen ``at``."""
+    return Finding(
+        id="graphAccess.ca-policies",
+        tenant_id="t",
+        kind="graphAccess",
+        resource_id="ca-policies",
+        resource_name="Conditional Access policies",
+        severity=Severity.WARNING,
+        status=FindingStatus.OPEN,
+        message=message,
+        remediation=remediation,
+        first_seen=at,
+        last_seen=at,
+    )
+
+
 def test_access_to_a_data_source_is_one_warning_opened_and_resolved_once() -> None:
     def access(problem: str | None, existing: Finding | None):
         return plan_access(
@@ -387,21 +404,10 @@ def test_access_to_a_data_source_is_one_warning_opened_and_resolved_once() -> No
 
     assert access(None, None) == (None, None)
     finding, alert = access("403 Forbidden", None)
-    assert finding == Finding(
-        id="graphAccess.ca-policies",
-        tenant_id="t",
-        kind="graphAccess",
-        resource_id="ca-policies",
-        resource_name="Conditional Access policies",
-        severity=Severity.WARNING,
-        status=FindingStatus.OPEN,
-        message="403 Forbidden",
-        remediation=(
-            "Fix the access problem named in the message; until then Conditional Access policies is not "
-            "checked."
-        ),
-        first_seen=NOW,
-        last_seen=NOW,
+    assert finding == access_finding(
+        "403 Forbidden",
+        "Fix the access problem named in the message; until then Conditional Access policies is not checked.",
+        NOW,
     )
     assert alert is not None and alert.title == "Cannot read Conditional Access policies"
     assert access("403 Forbidden", finding)[1] is None
@@ -550,4 +556,39 @@ def test_access_still_refused_later_keeps_its_first_sighting_and_resolves_at_tha
         "Conditional Access policies: access restored",
         "Conditional Access policies can be read again.",
         alert,
+    )
+
+
+def test_graph_throttling_a_data_source_past_the_grace_points_to_service_health_when_seen() -> None:
+    finding, alert = plan_access(
+        "Microsoft Graph answered 503 for 2 hours",
+        None,
+        resource="ca-policies",
+        what="Conditional Access policies",
+        tenant_id="t",
+        now=LATER,
+        channels=CHANNELS,
+        transient=True,
+    )
+    remediation = (
+        "Microsoft Graph keeps throttling or failing transiently (429, 503, 504, timeouts): check Microsoft "
+        "365 service health (admin center > Health > Service health) for Intune and Microsoft Graph, and "
+        "whether another app of this tenant uses up Graph's throttling limits; MTD Guard retries every "
+        "sweep and resolves this by itself when Graph answers; until then Conditional Access policies is "
+        "not checked."
+    )
+    assert finding == access_finding("Microsoft Graph answered 503 for 2 hours", remediation, LATER)
+    assert no_id(alert) == Alert(
+        alert_id="",
+        tenant_id="t",
+        kind="graphAccess",
+        finding_id="graphAccess.ca-policies",
+        severity=Severity.WARNING,
+        title="Cannot read Conditional Access policies",
+        reason="Microsoft Graph answered 503 for 2 hours",
+        detected_at=LATER,
+        details={"status": "open", "resourceId": "ca-policies"},
+        deliveries=alert.deliveries if alert else {},
+        resolves=False,
+        remediation=remediation,
     )
