@@ -8,7 +8,8 @@ import azure.functions as func
 
 from functions.http.endpoint import request_path, trusted_principal
 from functions.http.problems import Problem, problem_response
-from shared.configure.apply import Caller, Refused
+from shared.audit.entries import Caller
+from shared.configure.apply import Refused
 
 TICKET_HEADER = "X-Ticket-Reference"
 KEY_HEADERS = ("Idempotency-Key", "X-Atlassian-Webhook-Identifier")  # first present wins

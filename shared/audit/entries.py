@@ -41,6 +41,17 @@ MAX_DETAIL = 2_000  # characters of an entry's detail sentence
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who asked, through which door, for which ticket: the "who" of every audit entry."""
+
+    who: str
+    via: str  # api | jira | servicenow | generic
+    principal_id: str | None = None
+    ticket: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One write MTD Guard made, refused or tried (row kind ``audit``), appended once and never
     changed. ``at`` is UTC; ``before``/``after`` are the connector's settings around a configure,
@@ -68,6 +79,45 @@ class AuditEntry:
         # The detail of a refusal quotes every bad field: 300 unknown ones must still fit the row
         # (and stay readable in GET /api/audit); the answer to the request lists them all.
         object.__setattr__(self, "detail", bounded(self.detail, MAX_DETAIL))
+
+
+def entry_by(
+    caller: Caller,
+    *,
+    entry_id: str,
+    tenant_id: str,
+    at: datetime,
+    action: AuditAction,
+    target: str,
+    target_name: str,
+    result: Result,
+    status: int,
+    detail: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    changes: list[dict[str, Any]] | None = None,
+) -> AuditEntry:
+    """The audit entry of something ``caller`` asked for: who, door, ticket, principal and
+    idempotency key taken from the caller, the rest as given (``at`` in UTC)."""
+    return AuditEntry(
+        id=entry_id,
+        tenant_id=tenant_id,
+        at=at,
+        who=caller.who,
+        via=caller.via,
+        action=action,
+        target=target,
+        target_name=target_name,
+        result=result,
+        status=status,
+        detail=detail,
+        ticket=caller.ticket,
+        principal_id=caller.principal_id,
+        before=before,
+        after=after,
+        changes=changes or [],
+        idempotency_key=caller.idempotency_key,
+    )
 
 
 def audit_key(at: datetime, entry_id: str) -> str:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared import catalog
 from shared.audit import trail
-from shared.audit.entries import AuditAction, AuditEntry, Result
+from shared.audit.entries import AuditAction, Caller, Result, entry_by
 from shared.clock import now_utc
 from shared.configure import fields as connector_config
 from shared.configure.fields import Action, Change, InvalidSettings, Plan
@@ -43,17 +43,6 @@ LEASE = timedelta(minutes=2)  # longer than a slow Graph read + write + re-read 
 LEASE_WAIT_SECONDS = 10.0  # how long a second caller waits for the first to finish
 _POLL_SECONDS = 0.2
 _CONNECTOR_ID = re.compile(r"^[0-9a-f]{7,8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who asked, through which door, for which ticket."""
-
-    who: str
-    via: str  # api | jira | servicenow | generic
-    principal_id: str | None = None
-    ticket: str | None = None
-    idempotency_key: str | None = None
 
 
 class Refused(Exception):
@@ -281,24 +270,20 @@ class _Auditor:
     ) -> None:
         trail.record(
             self._store,
-            AuditEntry(
-                id=self.entry_id,
+            entry_by(
+                self._caller,
+                entry_id=self.entry_id,
                 tenant_id=self._tenant,
                 at=self._now,
-                who=self._caller.who,
-                via=self._caller.via,
                 action=AuditAction.CONFIGURE,
                 target=self._connector_id,
                 target_name=catalog.by_id(self._connector_id).name,
                 result=result,
                 status=status,
                 detail=detail,
-                ticket=self._caller.ticket,
-                principal_id=self._caller.principal_id,
                 before=before,
                 after=after,
                 changes=[c.view() for c in changes or []],
-                idempotency_key=self._caller.idempotency_key,
             ),
         )
 

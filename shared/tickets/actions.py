@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from shared.audit import trail
-from shared.audit.entries import AuditAction, AuditEntry, Result
+from shared.audit.entries import AuditAction, AuditEntry, Caller, Result, entry_by
 from shared.clock import now_utc
-from shared.configure.apply import Caller, Refused
+from shared.configure.apply import Refused
 from shared.findings.model import Finding, FindingClosed, acknowledge
 from shared.findings.stored import stored_findings
 from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep
@@ -34,23 +34,19 @@ def _entry(
     before: dict[str, object] | None = None,
     after: dict[str, object] | None = None,
 ) -> AuditEntry:
-    return AuditEntry(
-        id=str(uuid.uuid4()),
+    return entry_by(
+        caller,
+        entry_id=str(uuid.uuid4()),
         tenant_id=tenant_id,
         at=now,
-        who=caller.who,
-        via=caller.via,
         action=action,
         target=target,
         target_name=target_name,
         result=result,
         status=status,
         detail=detail,
-        ticket=caller.ticket,
-        principal_id=caller.principal_id,
         before=before,
         after=after,
-        idempotency_key=caller.idempotency_key,
     )
 
 
