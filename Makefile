@@ -11,15 +11,18 @@ AZURITE_STAMP := tools/azurite/node_modules/.stamp
 AZURITE_VERSION := $(shell sed -n 's/.*"azurite": *"\([^"]*\)".*/\1/p' tools/azurite/package.json)
 PORT ?= 7071
 
-.PHONY: help bootstrap azurite demo serve test lint typecheck unit bench clean
+.PHONY: help bootstrap azurite demo serve test lint typecheck unit browser chromium screenshot bench clean
 
 help:
 	@echo "make demo        - every job locally (Azurite + Graph simulator), printed as a readable report"
 	@echo "make serve       - the app on http://localhost:$(PORT) as the Functions host routes it (local stand-in)"
-	@echo "make test        - lint, typecheck, unit and infra-check: everything CI runs"
+	@echo "make test        - lint, typecheck, unit, browser and infra-check: everything CI runs"
 	@echo "make lint        - ruff check and ruff format --check"
 	@echo "make typecheck   - mypy (strict)"
-	@echo "make unit        - the whole pytest suite (starts Azurite and the simulator itself)"
+	@echo "make unit        - the pytest suite but the browser test (starts Azurite and the simulator itself)"
+	@echo "make browser     - the status page in Debian's Chromium (Playwright); installs Chromium once"
+	@echo "make chromium    - only install Debian's Chromium (apt-get, as root) when /usr/bin/chromium is missing"
+	@echo "make screenshot  - docs/img/status.png: the status page for the demo scenario, in Chromium"
 	@echo "make infra-check - checkov and pycep-parser over infra/ (offline, own virtualenvs)"
 	@echo "make bench       - cold-start and large-tenant sweep figures"
 	@echo "make mutate      - mutation testing of the pure rule modules: kill rate per module, survivors"
@@ -69,7 +72,23 @@ typecheck: $(PY_STAMP)
 
 unit: bootstrap
 	@echo "==> pytest"
-	@$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest -m "not browser"
+
+# The status page in a real browser (tests/status/test_browser.py): Playwright (its wheel bundles
+# the driver) drives Debian's Chromium; nothing is downloaded by Playwright itself. Here a missing
+# Chromium is a failure, never a skip.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+		echo "==> installing Debian's chromium package with apt-get (for the browser test; once, ~1 min, ~300 MB)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+
+browser: bootstrap chromium
+	@echo "==> browser test (Playwright driving $(CHROMIUM))"
+	@CHROMIUM=$(CHROMIUM) BROWSER_TEST=required $(BIN)/python -m pytest -m browser tests/status
+
+screenshot: bootstrap chromium
+	@CHROMIUM=$(CHROMIUM) $(BIN)/python -m scripts.screenshot docs/img/status.png
 
 # Infra checks (issue 5). checkov and pycep-parser pin packages that conflict with the app's, so each
 # gets its own git-ignored venv; the stamp names the version, so bumping a pin reinstalls.
@@ -100,7 +119,7 @@ infra-check: $(PY_STAMP) $(CHECKOV_STAMP) $(PYCEP_STAMP)
 	@$(BIN)/python -m scripts.infra_check --checkov $(CHECKOV_VENV)/bin/checkov \
 		--pycep-old $(CHECKOV_VENV)/bin/python --pycep-new $(PYCEP_VENV)/bin/python
 
-test: lint typecheck unit infra-check
+test: lint typecheck unit browser infra-check
 
 # Mutation testing (issue 16): mutmut (pinned in requirements-dev.txt) mutates the pure rule modules
 # named in pyproject.toml [tool.mutmut] and runs the fast pure tests listed there against each mutant;
@@ -117,4 +136,4 @@ bench: bootstrap
 	@$(BIN)/python -m scripts.bench
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-pycep tools/azurite/node_modules .azurite .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .venv-pycep tools/azurite/node_modules .azurite .artifacts .pytest_cache .mypy_cache .ruff_cache

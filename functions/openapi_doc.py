@@ -38,6 +38,7 @@ from shared.tickets.payloads import HookSource
 
 Schema = dict[str, Any]
 PROBLEM_TYPE = "application/problem+json"
+HTML = "text/html"  # a response "model" for a page: the body is an HTML document, not JSON
 STRING: Schema = {"type": "string"}
 
 
@@ -353,6 +354,18 @@ OPERATIONS: tuple[Operation, ...] = (
         responses={200: m.ClassicBaseline},
     ),
     Operation(
+        "status_page",
+        "get",
+        "/status",
+        "The status page: jobs, connectors with their heartbeat history, open findings, undelivered alerts",
+        tag="operations",
+        role=Role.READER,
+        description="An HTML page for people (UTF-8), made from stored state only (no Graph call); "
+        "each connector's heartbeat age is an inline SVG chart with its threshold and warning point. "
+        "Sent with Content-Security-Policy: default-src 'none' and its one stylesheet allowed by hash.",
+        responses={200: HTML},
+    ),
+    Operation(
         "planned_removal_create",
         "post",
         "/ca/planned-removals",
@@ -390,7 +403,8 @@ def _bodies() -> tuple[dict[Any, Schema], dict[str, Schema]]:
     the components they refer to: the models', the enums', and the connector settings."""
     types = [m.Problem]
     for op in OPERATIONS:
-        types += [t for t in (op.request, *op.responses.values()) if t is not None and not isinstance(t, str)]
+        bodies = (op.request, *op.responses.values())
+        types += [t for t in bodies if t is not None and not isinstance(t, str)]
     types = list(dict.fromkeys(types))
     schemas, components = msgspec.json.schema_components(types, ref_template=SCHEMAS + "{name}")
     for component in components.values():  # a class docstring is the component's description
@@ -400,6 +414,8 @@ def _bodies() -> tuple[dict[Any, Schema], dict[str, Schema]]:
 
 
 def _content(body: Any, schemas: dict[Any, Schema], example: Any = None) -> dict[str, Any]:
+    if body == HTML:
+        return {HTML: {"schema": STRING}}
     media: dict[str, Any] = {"schema": {"$ref": SCHEMAS + body} if isinstance(body, str) else schemas[body]}
     if example is not None:
         media["example"] = example

@@ -287,6 +287,8 @@ def main() -> int:
     print("  make serve        # then, in another terminal:")
     print(f'  curl -H "x-functions-key: {FUNCTION_KEY}" http://localhost:7071/api/connectors')
     print("  (every route: docs/api.http; the health check needs no key: /api/health)")
+    print("  The status page (jobs, connectors with their heartbeat history, findings, alerts):")
+    print(f"  make serve, then open http://localhost:7071/api/status?code={FUNCTION_KEY}")
     return 0
 
 

@@ -32,6 +32,7 @@ IO_MODULES = (
     "shared.tickets.actions",
     "shared.store",  # and every module below it (Table Storage)
     "shared.graph.gateway",
+    "shared.status.read",
 )
 
 CAPABILITIES = (
@@ -42,6 +43,7 @@ CAPABILITIES = (
     "shared.tickets",
     "shared.findings",
     "shared.audit",
+    "shared.status",
 )
 
 

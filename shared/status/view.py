@@ -1,0 +1,293 @@
+"""Pure: what the status page says, from stored state already read (shared/status/read.py).
+
+Every ordering and sentence of the page is decided here, so it is tested without a browser or a
+store: connectors worst first, open findings worst first (the order of GET /api/findings), each
+job's freshness, alerts still pending or given up on, per channel. The template only lays it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.alerting.alerts import Alert, DeliveryStatus
+from shared.findings import query as finding_query
+from shared.findings.kinds import title_of
+from shared.findings.model import Finding, FindingStatus
+from shared.heartbeat.health import Health, HealthPolicy, describe_age, warning_point_hours
+from shared.heartbeat.plan import ConnectorStatus, Observation
+from shared.job_runs import Freshness, Job, freshness
+from shared.status import chart
+
+# Worst first: Intune ignores the partner, then broken, then about to be ignored, then unknowable.
+HEALTH_ORDER: tuple[Health, ...] = (
+    Health.UNRESPONSIVE,
+    Health.ERROR,
+    Health.WARNING,
+    Health.UNKNOWN,
+    Health.NOT_SET_UP,
+    Health.HEALTHY,
+)
+# The word shown with each health (colour is never the only signal) and its CSS tone.
+HEALTH_WORDS: dict[Health, tuple[str, str]] = {
+    Health.UNRESPONSIVE: ("Unresponsive", "bad"),
+    Health.ERROR: ("Error", "bad"),
+    Health.WARNING: ("Warning", "warn"),
+    Health.UNKNOWN: ("Unknown", "warn"),
+    Health.NOT_SET_UP: ("Not set up", "warn"),
+    Health.HEALTHY: ("Healthy", "good"),
+}
+JOB_NAMES: dict[Job, str] = {
+    Job.HEARTBEAT: "Heartbeat sweep (heartbeat_monitor)",
+    Job.CA_DRIFT: "Conditional Access drift (ca_drift_monitor)",
+    Job.OUTBOX: "Alert delivery (alerts_outbox)",
+}
+FRESHNESS_WORDS: dict[Freshness, tuple[str, str]] = {
+    Freshness.OK: ("On time", "good"),
+    Freshness.STALE: ("Stale: two scheduled runs missed", "bad"),
+    Freshness.NEVER_RUN: ("Never run", "warn"),
+}
+MAX_UNDELIVERED = 50  # alert rows listed on the page; the counts cover them all
+
+
+@dataclass(frozen=True)
+class JobLine:
+    name: str
+    schedule: str
+    last_success: datetime | None
+    state: str  # words
+    tone: str
+
+
+@dataclass(frozen=True)
+class ConnectorLine:
+    anchor: str  # the chart's HTML id
+    partner: str
+    health: str  # words
+    tone: str
+    reason: str
+    partner_state: str
+    threshold: str  # "7 days (connector)" / "7 days (default)"
+    last_heartbeat: str  # "8.2 days ago" / "never"
+    health_since: datetime
+    chart: chart.Chart | None
+    chart_title: str
+    chart_description: str  # the key figures, for people who cannot see the chart
+
+
+@dataclass(frozen=True)
+class FindingLine:
+    severity: str
+    status: str
+    kind: str
+    resource: str
+    message: str
+    remediation: str
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class ChannelLine:
+    channel: str
+    pending: int
+    held: int
+    dead: int
+
+
+@dataclass(frozen=True)
+class UndeliveredLine:
+    channel: str
+    status: str
+    severity: str
+    title: str
+    detected_at: datetime
+    attempts: int
+    last_error: str
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    """Everything the status page shows; times are UTC."""
+
+    tenant_id: str
+    generated_at: datetime
+    last_sweep_at: datetime | None
+    sweep_problems: tuple[str, ...]
+    window_start: datetime
+    retention_days: int
+    jobs: tuple[JobLine, ...]
+    connectors: tuple[ConnectorLine, ...]
+    findings: tuple[FindingLine, ...]
+    channels: tuple[ChannelLine, ...]
+    undelivered: tuple[UndeliveredLine, ...]
+    undelivered_total: int
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What read.py fetched: the inputs of ``build``."""
+
+    tenant_id: str
+    now: datetime
+    retention_days: int
+    policy: HealthPolicy
+    schedules: Mapping[Job, str]
+    last_successes: Mapping[Job, datetime]
+    last_sweep_at: datetime | None
+    sweep_problems: tuple[str, ...]
+    statuses: tuple[ConnectorStatus, ...]
+    history: Mapping[str, list[Observation]]  # by connector id in lower case
+    findings: tuple[Finding, ...]
+    alerts: tuple[Alert, ...]
+
+
+def worst_first(statuses: Iterable[ConnectorStatus]) -> list[ConnectorStatus]:
+    """Connectors by health (``HEALTH_ORDER``), then the oldest heartbeat first (never: last), then
+    partner name."""
+
+    def key(s: ConnectorStatus) -> tuple[int, float, str]:
+        age = s.heartbeat_age_hours
+        return (HEALTH_ORDER.index(s.health), -age if age is not None else 0.0, s.partner.lower())
+
+    return sorted(statuses, key=key)
+
+
+def window_start(stored: Stored) -> datetime:
+    """Where the charts' time axis starts: the retention window's start, or the oldest observation
+    kept when it is later (a new deployment's few hours are not squeezed into 90 days)."""
+    retention_start = stored.now - timedelta(days=stored.retention_days)
+    kept = [o.checked_at for seen in stored.history.values() for o in seen if o.checked_at >= retention_start]
+    oldest = min(kept, default=stored.now - timedelta(hours=1))
+    return max(retention_start, min(oldest, stored.now - timedelta(minutes=1)))
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def connector_line(
+    status: ConnectorStatus, seen: list[Observation], stored: Stored, start: datetime
+) -> ConnectorLine:
+    """One connector's row and chart. The chart's text alternative gives the key figures."""
+    words, tone = HEALTH_WORDS.get(status.health, (status.health.value, "warn"))
+    threshold_hours = status.threshold_days * 24.0
+    warning_hours = warning_point_hours(status.threshold_days, stored.policy)
+    kept = [o for o in seen if start <= o.checked_at <= stored.now]
+    ages = [o.heartbeat_age_hours for o in kept if o.heartbeat_age_hours is not None]
+    drawn = (
+        chart.build(
+            [chart.Point(o.checked_at, o.heartbeat_age_hours) for o in kept],
+            start=start,
+            end=stored.now,
+            threshold_hours=threshold_hours,
+            warning_hours=warning_hours,
+        )
+        if kept
+        else None
+    )
+    over = sum(1 for a in ages if a >= threshold_hours)
+    source = "connector" if status.threshold_from_connector else "default"
+    latest = "never" if status.heartbeat_age_hours is None else describe_age(status.heartbeat_age_hours)
+    description = (
+        f"{len(kept)} observations from {start:%d %b %H:%M} to {stored.now:%d %b %H:%M} UTC. "
+        f"Latest heartbeat age {latest}; largest {describe_age(max(ages)) if ages else 'none'}. "
+        f"Threshold {_days(status.threshold_days)}, warning from {describe_age(warning_hours)}; "
+        f"{over} of {len(kept)} observations at or above the threshold."
+    )
+    return ConnectorLine(
+        anchor=f"chart-{status.id.lower()}",
+        partner=status.partner,
+        health=words,
+        tone=tone,
+        reason=status.reason,
+        partner_state=status.partner_state or "(none)",
+        threshold=f"{_days(status.threshold_days)} ({source})",
+        last_heartbeat=latest if status.heartbeat_age_hours is None else f"{latest} ago",
+        health_since=status.health_since,
+        chart=drawn,
+        chart_title=f"Heartbeat age of {status.partner} over time, with its threshold and warning point",
+        chart_description=description,
+    )
+
+
+def _jobs(stored: Stored) -> tuple[JobLine, ...]:
+    lines = []
+    for job, schedule in stored.schedules.items():
+        last = stored.last_successes.get(job)
+        words, tone = FRESHNESS_WORDS[freshness(last, schedule, stored.now)]
+        lines.append(JobLine(JOB_NAMES[job], schedule, last, words, tone))
+    return tuple(lines)
+
+
+def _findings(found: Iterable[Finding]) -> tuple[FindingLine, ...]:
+    active = sorted((f for f in found if f.status is not FindingStatus.RESOLVED), key=finding_query.sort_key)
+    return tuple(
+        FindingLine(
+            severity=f.severity.value,
+            status=f.status.value,
+            kind=title_of(f.kind) or f.kind,
+            resource=f.resource_name,
+            message=f.message,
+            remediation=f.remediation,
+            first_seen=f.first_seen,
+            last_seen=f.last_seen,
+        )
+        for f in active
+    )
+
+
+_OPEN = (DeliveryStatus.PENDING, DeliveryStatus.HELD, DeliveryStatus.DEAD)
+
+
+def _deliveries(alerts: Iterable[Alert]) -> tuple[tuple[ChannelLine, ...], list[UndeliveredLine]]:
+    counts: dict[str, dict[DeliveryStatus, int]] = {}
+    lines: list[UndeliveredLine] = []
+    for a in alerts:
+        for name, d in a.deliveries.items():
+            per = counts.setdefault(name, dict.fromkeys(_OPEN, 0))
+            if d.status in _OPEN:
+                per[d.status] += 1
+                lines.append(
+                    UndeliveredLine(
+                        name,
+                        d.status.value,
+                        a.severity.value,
+                        a.title,
+                        a.detected_at,
+                        d.attempts,
+                        d.last_error or "",
+                    )
+                )
+    channels = tuple(
+        ChannelLine(name, c[DeliveryStatus.PENDING], c[DeliveryStatus.HELD], c[DeliveryStatus.DEAD])
+        for name, c in sorted(counts.items())
+    )
+    # Given up first (a person must act), then the oldest still waiting.
+    lines.sort(key=lambda u: (u.status != DeliveryStatus.DEAD.value, u.detected_at, u.channel))
+    return channels, lines
+
+
+def build(stored: Stored) -> StatusPage:
+    """The status page for ``stored``: pure, the same input always says the same."""
+    start = window_start(stored)
+    connectors = tuple(
+        connector_line(s, stored.history.get(s.id.lower(), []), stored, start)
+        for s in worst_first(stored.statuses)
+    )
+    channels, undelivered = _deliveries(stored.alerts)
+    return StatusPage(
+        tenant_id=stored.tenant_id,
+        generated_at=stored.now,
+        last_sweep_at=stored.last_sweep_at,
+        sweep_problems=stored.sweep_problems,
+        window_start=start,
+        retention_days=stored.retention_days,
+        jobs=_jobs(stored),
+        connectors=connectors,
+        findings=_findings(stored.findings),
+        channels=channels,
+        undelivered=tuple(undelivered[:MAX_UNDELIVERED]),
+        undelivered_total=len(undelivered),
+    )

@@ -1,0 +1,111 @@
+"""GET /api/status served by the real function against Azurite: what a person reads, and that the
+HTML keeps its accessibility promises (captions, header cells, text alternatives) and its policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_mock import MockerFixture
+
+from graphsim import GraphSimulator
+from tests.api.test_authorization import principal_header
+from tests.conftest import LOOKOUT, ZIMPERIUM, Host
+from tests.status import known
+from tests.status.htmlcheck import Element, parse
+
+
+def page(host: Host, **params: str) -> tuple[int, dict[str, str], str]:
+    response = host.http("status_page", "GET", "/api/status", params=params)
+    headers = {**dict(response.headers), "Content-Type": response.mimetype}
+    return response.status_code, headers, response.get_body().decode()
+
+
+def _text(e: Element) -> str:
+    return e.text + "".join(_text(c) for c in e.children)
+
+
+def test_the_known_scenario_reads_worst_first_with_a_chart_point_per_observation(
+    host: Host, graph: GraphSimulator, tenant_id: str, mocker: MockerFixture
+) -> None:
+    known.run(host, graph, tenant_id, mocker)
+    status, headers, html = page(host, code="any-function-key")  # ?code= is the host's, not refused
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    doc = parse(html)
+    assert tenant_id in _text(doc.all("header")[0])
+    connectors = next(t for t in doc.all("table") if "connectors" in _text(t.own("caption")[0]).lower())
+    rows = connectors.all("tbody")[0].own("tr")
+    partners = [_text(r.own("th")[0]).strip() for r in rows]
+    health = [_text(r.own("td")[0]).strip() for r in rows]
+    assert partners == ["Lookout for Work", "Zimperium", "Microsoft Defender for Endpoint"]
+    assert health == ["Unresponsive", "Not set up", "Healthy"]
+    charts = {s.attrs["aria-labelledby"].split()[0]: s for s in doc.all("svg")}
+    assert len(charts) == 3
+    lookout = next(s for k, s in charts.items() if LOOKOUT in k)
+    vertices = [v for line in lookout.all("polyline") for v in line.attrs["points"].split()]
+    assert len(vertices) == len(known.LOOKOUT_AGES)
+    zimperium = next(s for k, s in charts.items() if ZIMPERIUM in k)
+    assert not zimperium.all("polyline")
+    assert len([x for x in zimperium.all("line") if x.attrs.get("class") == "gap"]) == len(known.SWEEPS)
+    # The threshold line two thirds of the way up the plot (from the scenario: 48 h of 72 h).
+    plot = next(r for r in lookout.all("rect") if r.attrs.get("class") == "plot")
+    top, height = float(plot.attrs["y"]), float(plot.attrs["height"])
+    threshold = next(x for x in lookout.all("line") if x.attrs.get("class") == "threshold")
+    assert abs((top + height - float(threshold.attrs["y1"])) / height - known.THRESHOLD_FRACTION) < 0.01
+    warning = next(x for x in lookout.all("line") if x.attrs.get("class") == "warning")
+    assert abs((top + height - float(warning.attrs["y1"])) / height - known.WARNING_FRACTION) < 0.01
+    # The text alternative gives the key figures.
+    desc = _text(lookout.own("desc")[0])
+    assert "8 observations" in desc and "threshold 2 days" in desc.lower() and "2.4 days" in desc
+    findings = next(t for t in doc.all("table") if "findings" in _text(t.own("caption")[0]).lower())
+    assert "Lookout for Work" in _text(findings)
+
+
+def test_every_table_has_a_caption_and_header_cells_every_chart_a_title_and_nothing_is_fetched(
+    host: Host, graph: GraphSimulator, tenant_id: str, mocker: MockerFixture
+) -> None:
+    known.run(host, graph, tenant_id, mocker)
+    status, headers, html = page(host)
+    assert status == 200
+    doc = parse(html)
+    assert doc.all("html")[0].attrs.get("lang") == "en"
+    assert _text(doc.all("title")[0]).strip().startswith("MTD Guard status")
+    for table in doc.all("table"):
+        assert table.own("caption"), "a table without a caption"
+        header_cells = table.all("th")
+        assert header_cells and all(th.attrs.get("scope") in ("col", "row") for th in header_cells)
+    for svg in doc.all("svg"):
+        assert svg.attrs.get("role") == "img"
+        assert _text(svg.own("title")[0]).strip() and _text(svg.own("desc")[0]).strip()
+        assert set(svg.attrs["aria-labelledby"].split()) == {
+            svg.own("title")[0].attrs["id"],
+            svg.own("desc")[0].attrs["id"],
+        }
+    assert [h.tag for h in doc.all("h1")] == ["h1"] and len(doc.all("h2")) >= 4
+    # Nothing from elsewhere: no script, no external reference, one inline stylesheet.
+    assert not doc.all("script") and not doc.all("link") and len(doc.all("style")) == 1
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy and "'unsafe-inline'" not in policy
+    assert "@media print" in _text(doc.all("style")[0])
+
+
+def test_an_empty_tenant_gets_a_page_that_says_nothing_ran_yet(host: Host) -> None:
+    status, _, html = page(host)
+    assert status == 200
+    assert "No connector stored yet" in html and "Never run" in html and "No open finding" in html
+
+
+def test_the_page_takes_no_other_query_parameter(host: Host) -> None:
+    status, headers, body = page(host, refresh="1")
+    assert status == 400 and headers["Content-Type"] == "application/problem+json"
+    assert "refresh" in body
+
+
+def test_a_reader_role_is_enough_behind_app_service_authentication(host: Host, env: Any) -> None:
+    env(REQUIRE_ENTRA_ROLE="true", WEBSITE_AUTH_ENABLED="True")
+    anonymous = host.http("status_page", "GET", "/api/status")
+    assert anonymous.status_code == 401 and anonymous.mimetype == "application/problem+json"
+    reader = principal_header("MtdGuard.Reader")
+    signed_in = host.http("status_page", "GET", "/api/status", headers=reader)
+    assert signed_in.status_code == 200 and signed_in.mimetype == "text/html"
