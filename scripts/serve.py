@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scripts import history
 from scripts.azurite import Azurite
 from scripts.localhost import FUNCTION_KEY, ApiServer, TimerScheduler
 
@@ -72,6 +73,7 @@ The real host is `func start` (Azure Functions Core Tools); in Azure each app ha
 
   function key  {server.key}  (header x-functions-key, or ?code=)
   try           curl -H "x-functions-key: {server.key}" {base}/api/connectors
+  status page   {base}/api/status?code={server.key}  (open it in a browser)
   every route   docs/api.http; the OpenAPI document is {base}/api/openapi.json
   Graph sim     {local.graph.base_url}  ({scenario}; change it: graphsim/README.md)
   Azurite       tables on 127.0.0.1:{local.azurite.port}  (in memory: gone when this stops)
@@ -99,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)  # `kill` stops Azurite and the simulator too
     try:
         local = stack.enter_context(local_app())
+        # Two days of heartbeat sweeps first, so the status page has history to chart.
+        print("make serve: two days of heartbeat sweeps for the status page's charts (a few seconds)")
+        logging.disable(logging.WARNING)  # their alerts are the demo's story, not this log's
+        try:
+            history.fill(local.functions, local.graph, SCENARIO)
+        finally:
+            logging.disable(logging.NOTSET)
         try:
             server = ApiServer(local.functions, port=args.port, key=FUNCTION_KEY, on_request=_print_request)
         except OSError as exc:
