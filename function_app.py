@@ -24,6 +24,9 @@ from shared import logs, settings
 # Before anything sends a request: request-logging libraries quiet, credentials redacted from every
 # log record (a Teams Workflows URL's sig=, a webhook's ?token=).
 logs.quiet()
+# With APPLICATIONINSIGHTS_CONNECTION_STRING set (Azure), log records also go to Application Insights
+# with their fields (tenant, job, connector, health, ...) as custom dimensions (issue 14).
+logs.export_to_application_insights()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 for blueprint in (heartbeat.bp, connectors.bp, health.bp):

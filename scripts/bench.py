@@ -195,6 +195,30 @@ def large_sweep(env: dict[str, str], count: int = 200) -> tuple[float, int]:
         return statistics.median(times), count
 
 
+# -- issue 14: what the status page and the log export add, loaded only when used -----------------
+# (kept in this one function so the bench rewrite of issue 15 can move it as a whole)
+
+OPTIONAL_IMPORTS = {
+    "jinja2 (GET /api/status, first call only)": "import jinja2",
+    "Azure Monitor log exporter (only with APPLICATIONINSIGHTS_CONNECTION_STRING)": (
+        "import azure.monitor.opentelemetry.exporter, opentelemetry.sdk._logs, azure.identity"
+    ),
+}
+
+
+def optional_imports(env: dict[str, str]) -> None:
+    """Print each lazily imported library's cost: a fresh interpreter importing it against an
+    empty one (medians of RUNS)."""
+    children = {label: f'{code}\nprint("{{}}", flush=True)' for label, code in OPTIONAL_IMPORTS.items()}
+    for code in (EMPTY_CHILD, *children.values()):  # warm the file cache
+        measure(code, env)
+    empty = statistics.median(measure(EMPTY_CHILD, env)[0] for _ in range(RUNS))
+    print("(c) libraries loaded only when used: fresh interpreter, import, vs an empty one")
+    for label, code in children.items():
+        took = statistics.median(measure(code, env)[0] for _ in range(RUNS))
+        print(f"    {label}: +{(took - empty) * 1000:.0f} ms ({took:.3f} s vs {empty:.3f} s)")
+
+
 def main() -> int:
     logging.basicConfig(level=logging.ERROR)  # the 200-connector sweep logs one line per alert
     print(f"MTD Guard benchmarks ({RUNS} runs each, medians; machine: {os.cpu_count()} cores)\n")
@@ -253,7 +277,8 @@ def main() -> int:
         print(
             f"(b) warm sweep of a {count}-connector tenant (Graph paging + judging + Table Storage batches)"
         )
-        print(f"    {median:.3f} s per sweep, {median / count * 1000:.2f} ms per connector")
+        print(f"    {median:.3f} s per sweep, {median / count * 1000:.2f} ms per connector\n")
+        optional_imports(env)
     return 0
 
 

@@ -11,13 +11,26 @@ request at INFO, so ``quiet()`` (called once by function_app.py at start) does t
   so an operator who turns a library back to DEBUG still sees no credential.
 
 Stdlib only: shared/setting_spec.py uses ``redact_url`` in its problems without loading a library.
+
+Fields you can query. Every record logged during a job run carries ``tenant`` and ``job`` (set by
+``job_run`` around the run's entry point), and the lines about one connector, health or finding add
+``connector``, ``health`` and ``findingKind`` with ``extra=fields(...)``. With
+APPLICATIONINSIGHTS_CONNECTION_STRING set, ``export_to_application_insights`` sends these records
+through OpenTelemetry's logging handler and the Azure Monitor exporter, which turns a record's extra
+attributes into ``customDimensions`` (docs/operations.md has the KQL). The exporter is imported only
+then: about 0.3 s, measured by ``make bench``.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import re
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 # The libraries that log requests (URLs, sometimes headers) at INFO or DEBUG.
@@ -72,7 +85,8 @@ def redact_url(url: str) -> str:
 
 def quiet(level: int = QUIET_LEVEL) -> None:
     """Set the request-logging libraries' loggers to ``level`` (WARNING) and redact credentials from
-    every log record from now on. Idempotent: call it once at start (function_app.py)."""
+    every log record from now on (the same record factory adds a job run's ``tenant`` and ``job``).
+    Idempotent: call it once at start (function_app.py)."""
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(level)
     current = logging.getLogRecordFactory()
@@ -81,9 +95,113 @@ def quiet(level: int = QUIET_LEVEL) -> None:
     logging.setLogRecordFactory(_redacting(current))
 
 
+# -- fields you can query (custom dimensions) ------------------------------------------------------
+
+TENANT, JOB, CONNECTOR, HEALTH, FINDING_KIND = "tenant", "job", "connector", "health", "findingKind"
+CHANNEL, DELIVERY = "channel", "delivery"  # an alert channel's name; a failed delivery's status
+# Loggers whose records are exported: the app's own (module names under shared/ and functions/).
+APP_LOGGERS = ("shared", "functions", "mtd_guard")
+_run_fields: ContextVar[dict[str, str]] = ContextVar("mtd_guard_run_fields", default={})  # noqa: B039
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fields(
+    *,
+    connector: str | None = None,
+    health: str | None = None,
+    finding_kind: str | None = None,
+    channel: str | None = None,
+    delivery: str | None = None,
+) -> dict[str, str]:
+    """``extra=`` for a line about one connector (its id), health, finding kind, or an alert
+    channel and a delivery's status (``pending`` to retry, ``dead``); None is left out."""
+    given = {
+        CONNECTOR: connector,
+        HEALTH: health,
+        FINDING_KIND: finding_kind,
+        CHANNEL: channel,
+        DELIVERY: delivery,
+    }
+    return {name: str(value) for name, value in given.items() if value is not None}
+
+
+@contextmanager
+def run_fields(*, tenant: str, job: str) -> Iterator[None]:
+    """Every record logged inside (this thread, and the event loops it starts) carries ``tenant``
+    and ``job``."""
+    token = _run_fields.set({TENANT: tenant, JOB: job})
+    try:
+        yield
+    finally:
+        _run_fields.reset(token)
+
+
+def job_run(job: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a job's entry point (which takes ``tenant_id=`` by keyword): its log lines carry
+    ``tenant`` and ``job``; the record factory installed by ``quiet`` adds them."""
+
+    def decorate(entry: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(entry)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            tenant = kwargs.get("tenant_id")
+            with run_fields(tenant=str(tenant) if tenant else "*", job=job):  # "*": every tenant
+                return entry(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _with_run_fields(record: logging.LogRecord) -> None:
+    for name, value in _run_fields.get().items():
+        record.__dict__.setdefault(name, value)
+
+
+def _ingestion_credential(env: dict[str, str] | None) -> Any:
+    """The Entra credential for Application Insights ingestion when the deployment disabled its
+    keys (infra/modules/monitoring.bicep): APPLICATIONINSIGHTS_AUTHENTICATION_STRING is
+    ``ClientId=<managed identity>;Authorization=AAD``, as the Functions host reads it. None otherwise."""
+    raw = (os.environ if env is None else env).get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "")
+    parts = dict(p.split("=", 1) for p in raw.split(";") if "=" in p)
+    if parts.get("Authorization", "").upper() != "AAD":
+        return None
+    from azure.identity import ManagedIdentityCredential
+
+    return ManagedIdentityCredential(client_id=parts.get("ClientId") or None)
+
+
+def export_to_application_insights(env: dict[str, str] | None = None) -> bool:
+    """When APPLICATIONINSIGHTS_CONNECTION_STRING is set, send the app's log records (INFO and
+    above) to Application Insights with their fields as custom dimensions; returns whether it did.
+
+    The records still reach the Functions host as before (its own traces, without the fields): the
+    exported ones are those with ``customDimensions.job``. Signs in with the managed identity that
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING names, when it says ``Authorization=AAD``. Idempotent."""
+    connection = (os.environ if env is None else env).get("APPLICATIONINSIGHTS_CONNECTION_STRING", "")
+    if not connection.strip():
+        return False
+    if any(getattr(h, "mtd_guard_export", False) for h in logging.getLogger(APP_LOGGERS[0]).handlers):
+        return True
+    # Heavy (about 0.3 s): loaded only here, only with a connection string.
+    from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter
+    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+
+    exporter = AzureMonitorLogExporter(connection_string=connection, credential=_ingestion_credential(env))
+    provider = LoggerProvider()
+    provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+    handler = LoggingHandler(level=logging.INFO, logger_provider=provider)
+    handler.mtd_guard_export = True  # type: ignore[attr-defined]
+    for name in APP_LOGGERS:
+        logging.getLogger(name).addHandler(handler)
+    return True
+
+
 def _redacting(make: Any) -> Any:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record: logging.LogRecord = make(*args, **kwargs)
+        _with_run_fields(record)
         try:
             message = record.getMessage()
         except Exception:  # a bad format string is the logging module's to report, not ours

@@ -30,6 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from shared import logs
 from shared.alerting import routing, stored
 from shared.alerting.alerts import (
     DIGEST_KIND,
@@ -42,6 +43,7 @@ from shared.alerting.alerts import (
 from shared.alerting.channels import Channel, DeliveryError, Ticket
 from shared.findings.model import Finding, FindingKind, Severity, observe, resolve
 from shared.findings.stored import stored_findings
+from shared.job_runs import Job
 from shared.store.state import StateStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ def deliver_after_run(
         return DeliveryReport()
 
 
+@logs.job_run(Job.OUTBOX)
 def deliver_pending(
     store: StateStore, channels: list[Channel], now: datetime, tenant_id: str | None = None
 ) -> DeliveryReport:
@@ -339,12 +342,24 @@ class _TenantRun:
         retry = self.channels[name].rules.retry
         if claimed.attempts < retry.max_attempts:
             log.warning(
-                "alert %s not delivered to %s (attempt %d): %s", alert.alert_id, name, claimed.attempts, error
+                "alert %s not delivered to %s (attempt %d): %s",
+                alert.alert_id,
+                name,
+                claimed.attempts,
+                error,
+                extra=logs.fields(channel=name, delivery=DeliveryStatus.PENDING, finding_kind=alert.kind),
             )
             later = retry.next_attempt(self.now, claimed.attempts, retry_after)
             self._save(entry, name, delivery=replace(claimed, last_error=error, next_attempt_at=later))
             return
-        log.error("alert %s dead on %s after %d attempts: %s", alert.alert_id, name, claimed.attempts, error)
+        log.error(
+            "alert %s dead on %s after %d attempts: %s",
+            alert.alert_id,
+            name,
+            claimed.attempts,
+            error,
+            extra=logs.fields(channel=name, delivery=DeliveryStatus.DEAD, finding_kind=alert.kind),
+        )
         self.report.dead += 1
         dead = replace(claimed, status=DeliveryStatus.DEAD, last_error=error, next_attempt_at=None)
         before = self._delivery_finding(name)

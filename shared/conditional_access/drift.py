@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared import logs
 from shared.alerting.alerts import Alert, close_finding
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_after_run
@@ -74,6 +75,7 @@ from shared.graph.conditional_access_policies import CaPolicy
 from shared.graph.errors import READ_CA_POLICIES, READ_CONNECTORS, READ_DIRECTORY_AUDITS, GraphError, Hints
 from shared.graph.gateway import GraphGateway
 from shared.heartbeat.plan import plan_odd_data
+from shared.job_runs import Job
 from shared.settings import Settings
 from shared.store.rows import row_key
 from shared.store.state import StateStore, StoreConflict, StoreError
@@ -164,7 +166,8 @@ class _Run:
                 self.findings[row.id] = row
             elif isinstance(row, Alert):
                 result.alerts.append(row)
-                log.warning("alert %s: %s - %s", row.severity, row.title, row.reason)
+                about = logs.fields(finding_kind=row.kind)
+                log.warning("alert %s: %s - %s", row.severity, row.title, row.reason, extra=about)
             elif isinstance(row, ClassicPolicy):
                 self.baseline[row.key] = row
             elif isinstance(row, PlannedRemoval):
@@ -205,6 +208,7 @@ def _unique(rows: list[Any]) -> list[Any]:
 # -- the monitor run --------------------------------------------------------------------------------
 
 
+@logs.job_run(Job.CA_DRIFT)
 def run_ca_drift(
     settings: Settings,
     gateway: GraphGateway,

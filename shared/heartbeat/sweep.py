@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from shared import logs
 from shared.alerting.alerts import Alert
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_after_run
@@ -36,6 +37,7 @@ from shared.heartbeat.plan import (
     connector_key,
     history_key,
 )
+from shared.job_runs import Job
 from shared.settings import Settings
 from shared.store.rows import RowDelete, gt
 from shared.store.state import StateStore, StoreConflict, StoreError, StoreRejected
@@ -94,6 +96,7 @@ def prune_history(store: StateStore, tenant_id: str, connector_ids: list[str], o
     return removed
 
 
+@logs.job_run(Job.HEARTBEAT)
 def run_heartbeat_sweep(
     settings: Settings,
     gateway: GraphGateway,
@@ -190,7 +193,17 @@ def _sweep(
     result.statuses = [s for s in plan.statuses if id(s) in written]
     result.alerts = [a for a in [*plan.alerts, access_alert, odd_alert] if a is not None and id(a) in written]
     for alert in result.alerts:
-        log.warning("alert %s: %s - %s", alert.severity, alert.title, alert.reason)
+        about = logs.fields(
+            connector=alert.details.get("connectorId"),
+            health=alert.details.get("health"),
+            finding_kind=alert.kind,
+        )
+        log.warning("alert %s: %s - %s", alert.severity, alert.title, alert.reason, extra=about)
+    for (
+        status
+    ) in result.statuses:  # one line per connector and sweep: what the KQL in docs/operations.md reads
+        seen = logs.fields(connector=status.id, health=status.health, finding_kind=FindingKind.HEARTBEAT)
+        log.info("connector %s (%s): %s", status.partner, status.health, status.reason, extra=seen)
     # history: batched, not atomic
     _commit_isolated(store, tenant, [[_observation(s)] for s in result.statuses], result)
     if prune_due:
