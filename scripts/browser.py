@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from typing import Any
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# Headless and quiet: no GPU, no QUIC, no first-run, sync, component or background network traffic.
+# Headless and quiet: no GPU, no QUIC, no first-run, sync, component or background network traffic;
+# no sandbox (CI runs as root, where Chromium's sandbox refuses to start).
 CHROMIUM_ARGS = (
     "--headless",
     "--no-sandbox",
@@ -23,6 +24,7 @@ CHROMIUM_ARGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-dev-shm-usage",  # containers give /dev/shm 64 MB, which Chromium can outgrow
 )
 
 
