@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-import httpx
-
 from shared.alerting.channels.base import SIGNATURE_HEADER, HttpTarget, Ticket, sign
 from shared.alerting.routing import ChannelRules
 
@@ -27,13 +25,12 @@ class WebhookChannel:
         self,
         url: str,
         secret: str | None = None,
-        client: httpx.Client | None = None,
         rules: ChannelRules | None = None,
     ) -> None:
         self._url = url
         self._secret = secret
         self.rules = rules or ChannelRules()
-        self._http = HttpTarget("webhook", url, secrets=[url, secret], client=client)
+        self._http = HttpTarget("webhook", url, secrets=[url, secret])
         self.target = self._http.host  # for messages: the host only, never the path
 
     def send(self, alert: Alert, thread: Thread | None = None) -> Ticket | None:
