@@ -124,6 +124,16 @@ param historyRetentionDays int = 90
 @maxValue(10080)
 param graphTransientGraceMinutes int = 60
 
+@description('TIMER_BUDGET_SECONDS: time budget of one timer run; well inside host.json functionTimeout (10 min).')
+@minValue(5)
+@maxValue(540)
+param timerBudgetSeconds int = 300
+
+@description('HTTP_BUDGET_SECONDS: time budget of one HTTP request; well inside the ~230 s the front end waits.')
+@minValue(3)
+@maxValue(200)
+param httpBudgetSeconds int = 150
+
 // Conditional Access drift (docs/conditional-access.md). How classic
 // policy changes appear in the audit log is not documented by Microsoft: the CA_AUDIT_* and
 // CA_CLASSIC_* matching settings are configurable, with the documented defaults below.
@@ -381,6 +391,8 @@ var appSettings = {
   CA_CLASSIC_POLICY_TYPE: caClassicPolicyType
   CA_CLASSIC_DISABLED_WHEN: caClassicDisabledWhen
   REQUIRE_ENTRA_ROLE: enableEntraAuth ? 'true' : 'false'
+  TIMER_BUDGET_SECONDS: string(timerBudgetSeconds)
+  HTTP_BUDGET_SECONDS: string(httpBudgetSeconds)
   ALERT_WEBHOOK_URL: alertWebhookUrl
   ALERT_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/alert-webhook-secret/)'
   ALERT_OUTBOX_SCHEDULE: alertOutboxSchedule

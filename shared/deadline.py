@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 RESERVE_SECONDS = 20.0  # the most kept back from the work calls for recording the outcome
 RESERVE_SHARE = 0.25  # ... and never more than this share of a (small) budget
+TAIL_SECONDS = 1.0  # the most kept back from every call for shaping the answer after the last one
+TAIL_SHARE = 0.05  # ... and never more than this share of a (small) budget
 
 
 class BudgetSpent(Exception):
@@ -54,11 +56,13 @@ def current() -> Deadline | None:
 
 @contextlib.contextmanager
 def budget(seconds: float) -> Iterator[Deadline]:
-    """Run the block with ``seconds`` in total (never past an enclosing budget); the work calls
-    get all but the reserve: ``min(RESERVE_SECONDS, RESERVE_SHARE * seconds)``."""
+    """Run the block with ``seconds`` in total (never past an enclosing budget). Storage calls get
+    all but a tail (``min(TAIL_SECONDS, TAIL_SHARE * seconds)``, for the answer after the last
+    call); work calls, also the reserve (``min(RESERVE_SECONDS, RESERVE_SHARE * seconds)``)."""
     now = time.monotonic()
     reserve = min(RESERVE_SECONDS, RESERVE_SHARE * seconds)
-    mine = Deadline(work_end=now + seconds - reserve, end=now + seconds)
+    tail = min(TAIL_SECONDS, TAIL_SHARE * seconds)
+    mine = Deadline(work_end=now + seconds - reserve, end=now + seconds - tail)
     outer = _CURRENT.get()
     if outer is not None:
         mine = Deadline(min(mine.work_end, outer.work_end), min(mine.end, outer.end))

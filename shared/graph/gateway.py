@@ -33,18 +33,18 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from shared import deadline
 from shared.graph.conditional_access_policies import CaPolicy, MalformedPolicy, policy_from_graph
 from shared.graph.connectors import ConnectorReading, MalformedConnector, reading_from_graph
 from shared.graph.directory_audits import AuditEvent, MalformedAuditEvent, event_from_graph
 from shared.graph.entries import collapse, shown
-from shared import deadline
 from shared.graph.errors import GraphError
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
-    from kiota_http.middleware.middleware import BaseMiddleware
     from kiota_abstractions.request_adapter import RequestAdapter
     from kiota_abstractions.request_information import RequestInformation
+    from kiota_http.middleware.middleware import BaseMiddleware
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
