@@ -124,6 +124,14 @@ param historyRetentionDays int = 90
 @maxValue(10080)
 param graphTransientGraceMinutes int = 60
 
+@description('Watchdog: hours without a successful heartbeat sweep before the Azure Monitor alert fires.')
+@minValue(1)
+@maxValue(48)
+param watchdogSilenceHours int = 2
+
+@description('Watchdog: e-mail address that gets the alert when MTD Guard stops sweeping; empty: no action group (the alert shows in Azure Monitor only).')
+param watchdogEmail string = ''
+
 @description('TIMER_BUDGET_SECONDS: time budget of one timer run; well inside host.json functionTimeout (10 min).')
 @minValue(5)
 @maxValue(540)
@@ -323,6 +331,19 @@ module monitoring 'modules/monitoring.bicep' = {
     tags: tags
     retentionInDays: logRetentionInDays
     dailyQuotaGb: logDailyQuotaGb
+  }
+}
+
+module watchdog 'modules/watchdog.bicep' = {
+  name: 'watchdog'
+  scope: rg
+  params: {
+    name: 'alert-mtdguard-heartbeat-${resourceToken}'
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    silenceHours: watchdogSilenceHours
+    alertEmail: watchdogEmail
   }
 }
 
