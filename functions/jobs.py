@@ -27,16 +27,13 @@ change both together."""
 
 def timer_job(run: Timer) -> Timer:
     """Run a timer function inside its time budget (TIMER_BUDGET_SECONDS, shared/deadline.py): every
-    Graph, storage and channel call below ends by then. A budget spent before the run's end is one
-    warning line, never a traceback; the next run picks up what is left."""
+    Graph, storage and channel call below ends by then, as the transient failure of its adapter
+    (GraphError, StoreError, DeliveryError); the next run picks up what is left."""
 
     @functools.wraps(run)
     def wrapped(timer: func.TimerRequest) -> None:
         with deadline.budget(settings.time_budget(settings.TIMER_BUDGET_SECONDS)):
-            try:
-                run(timer)
-            except deadline.BudgetSpent as exc:
-                log.warning("%s: %s", run.__name__, exc)
+            run(timer)
 
     return wrapped
 

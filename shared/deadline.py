@@ -29,14 +29,6 @@ TAIL_SECONDS = 1.0  # the most kept back from every call for shaping the answer 
 TAIL_SHARE = 0.05  # ... and never more than this share of a (small) budget
 
 
-class BudgetSpent(Exception):
-    """The invocation's time budget has no time left for ``doing``; the message says so."""
-
-    def __init__(self, doing: str) -> None:
-        super().__init__(f"{doing}: this run's time budget is spent; the next run tries again")
-        self.doing = doing
-
-
 @dataclass(frozen=True)
 class Deadline:
     """Monotonic clock instants (``time.monotonic()`` seconds): ``work_end`` for Graph and channel
@@ -47,11 +39,6 @@ class Deadline:
 
 
 _CURRENT: ContextVar[Deadline | None] = ContextVar("mtd_guard_deadline", default=None)
-
-
-def current() -> Deadline | None:
-    """The deadline in force here, or None when nothing set one."""
-    return _CURRENT.get()
 
 
 @contextlib.contextmanager
@@ -99,9 +86,3 @@ def remaining_for_storage(cap: float = math.inf) -> float:
     """Seconds a Table Storage call may still take (the reserve included); 0 or less when spent."""
     found = _CURRENT.get()
     return cap if found is None else min(cap, found.end - time.monotonic())
-
-
-def check(doing: str) -> None:
-    """Raise ``BudgetSpent`` naming ``doing`` when no time is left for work calls."""
-    if remaining() <= 0:
-        raise BudgetSpent(doing)

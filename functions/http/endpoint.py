@@ -67,8 +67,6 @@ def endpoint(role: Role, query: QuerySpec | None = None) -> Callable[[Handler], 
                 return problem_response(Problem(409, "Changed meanwhile", detail), path)
             except StoreError as exc:
                 return problem_response(Problem(503, "Storage unavailable", str(exc)), path)
-            except deadline.BudgetSpent as exc:
-                return problem_response(Problem(503, "Out of time", str(exc)), path)
             except Exception:
                 return problem_response(_incident(handler.__name__), path)
 
