@@ -24,6 +24,7 @@ help:
 	@echo "make chromium    - only install Debian's Chromium (apt-get, as root) when /usr/bin/chromium is missing"
 	@echo "make screenshot  - docs/img/status.png: the status page for the demo scenario, in Chromium"
 	@echo "make infra-check - checkov and pycep-parser over infra/ (offline, own virtualenvs)"
+	@echo "make chaos       - the fault tests (tests/chaos) and their figures: faults, lost alerts, worst time"
 	@echo "make bench       - cold-start and large-tenant sweep figures"
 	@echo "make mutate      - mutation testing of the pure rule modules: kill rate per module, survivors"
 	@echo "make azurite     - Azurite on its default ports, data in .azurite/, for func start"
@@ -72,7 +73,10 @@ typecheck: $(PY_STAMP)
 
 unit: bootstrap
 	@echo "==> pytest"
+	@rm -f .chaos-figures.json
 	@$(BIN)/python -m pytest -m "not browser"
+	@$(BIN)/python -m tests.chaos.report
+
 
 # The status page in a real browser (tests/status/test_browser.py): Playwright (its wheel bundles
 # the driver) drives Debian's Chromium; nothing is downloaded by Playwright itself. Here a missing
@@ -89,6 +93,16 @@ browser: bootstrap chromium
 
 screenshot: bootstrap chromium
 	@CHROMIUM=$(CHROMIUM) $(BIN)/python -m scripts.screenshot docs/img/status.png
+
+
+# Fault tests (issue 11): Graph, Table Storage and receivers misbehaving under the real functions,
+# generated bad inputs, overlapping runs; the figures are counted by the tests as they run.
+.PHONY: chaos
+chaos: bootstrap
+	@echo "==> pytest tests/chaos"
+	@rm -f .chaos-figures.json
+	@$(BIN)/python -m pytest tests/chaos -q
+	@$(BIN)/python -m tests.chaos.report
 
 # Infra checks (issue 5). checkov and pycep-parser pin packages that conflict with the app's, so each
 # gets its own git-ignored venv; the stamp names the version, so bumping a pin reinstalls.
@@ -136,4 +150,4 @@ bench: bootstrap
 	@$(BIN)/python -m scripts.bench
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-pycep tools/azurite/node_modules .azurite .artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .venv-pycep tools/azurite/node_modules .azurite .artifacts .pytest_cache .mypy_cache .ruff_cache .chaos-figures.json

@@ -14,7 +14,7 @@ from functions import views
 from functions.http import Problem, endpoint, json_response
 from functions.http.endpoint import trusted_principal
 from functions.http.query import Choice, Count, Moment, QuerySpec, Text, Token
-from functions.jobs import configured_services, succeeded
+from functions.jobs import configured_services, succeeded, timer_job
 from shared.alerting import stored
 from shared.alerting.alerts import Alert, DeliveryStatus
 from shared.alerting.outbox import deliver_pending
@@ -32,6 +32,7 @@ _ALERT_ID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 @bp.function_name("alerts_outbox")
 @bp.timer_trigger(arg_name="timer", schedule="%ALERT_OUTBOX_SCHEDULE%", run_on_startup=False)
+@timer_job
 def alerts_outbox(timer: func.TimerRequest) -> None:
     """Timer (ALERT_OUTBOX_SCHEDULE): deliver this tenant's pending alerts (retries after backoff,
     held alerts after quiet hours, digests) and log the counts; skipped when misconfigured.

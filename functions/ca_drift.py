@@ -12,7 +12,7 @@ from functions.http import endpoint, json_response
 from functions.http.body import read_json
 from functions.http.callers import caller_for
 from functions.http.problems import FieldError, Problem, invalid
-from functions.jobs import configured_services, succeeded
+from functions.jobs import configured_services, succeeded, timer_job
 from shared.conditional_access.classic.inventory import InvalidInventory
 from shared.conditional_access.drift import (
     CaDriftResult,
@@ -36,6 +36,7 @@ def _run() -> CaDriftResult:
 
 @bp.function_name("ca_drift_monitor")
 @bp.timer_trigger(arg_name="timer", schedule="%CA_DRIFT_SCHEDULE%", run_on_startup=False)
+@timer_job
 def ca_drift_monitor(timer: func.TimerRequest) -> None:
     """Timer (CA_DRIFT_SCHEDULE): run the Conditional Access drift check and log its summary and
     each problem; skipped when misconfigured.

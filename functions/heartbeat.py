@@ -8,7 +8,7 @@ import azure.functions as func
 
 from functions import views
 from functions.http import endpoint, json_response
-from functions.jobs import configured_services, succeeded
+from functions.jobs import configured_services, succeeded, timer_job
 from shared.context import services
 from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep
 from shared.job_runs import Job
@@ -25,6 +25,7 @@ def _sweep() -> SweepResult:
 
 @bp.function_name("heartbeat_monitor")
 @bp.timer_trigger(arg_name="timer", schedule="%HEARTBEAT_SCHEDULE%", run_on_startup=False)
+@timer_job
 def heartbeat_monitor(timer: func.TimerRequest) -> None:
     """Timer (HEARTBEAT_SCHEDULE): run a heartbeat sweep and log the connectors per health and each
     problem; skipped when misconfigured.

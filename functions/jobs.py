@@ -1,17 +1,41 @@
-"""What every timer trigger shares: a misconfigured app logs one clear line per problem, no
-traceback, and the run ends there (HTTP routes answer 503 problem+json instead, see http/endpoint.py)."""
+"""What every timer trigger shares: a time budget per run (``timer_job``); a misconfigured app logs
+one clear line per problem, no traceback, and the run ends there (HTTP routes answer 503
+problem+json instead, see http/endpoint.py); a successful run is recorded and logged."""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 
-from shared import job_runs
+import azure.functions as func
+
+from shared import deadline, job_runs, settings
 from shared.clock import now_utc
 from shared.context import Services, services
 from shared.settings import SettingsError
 from shared.store.state import StoreError
 
 log = logging.getLogger(__name__)
+Timer = Callable[[func.TimerRequest], None]
+
+SUCCESS_LOG = "MTD Guard job succeeded: %s"
+"""The line every successful timer run logs (``%s``: the job, e.g. ``heartbeat``). The watchdog
+alert rule of infra/modules/watchdog.bicep searches the app's Application Insights traces for it:
+change both together."""
+
+
+def timer_job(run: Timer) -> Timer:
+    """Run a timer function inside its time budget (TIMER_BUDGET_SECONDS, shared/deadline.py): every
+    Graph, storage and channel call below ends by then, as the transient failure of its adapter
+    (GraphError, StoreError, DeliveryError); the next run picks up what is left."""
+
+    @functools.wraps(run)
+    def wrapped(timer: func.TimerRequest) -> None:
+        with deadline.budget(settings.time_budget(settings.TIMER_BUDGET_SECONDS)):
+            run(timer)
+
+    return wrapped
 
 
 def configured_services() -> Services | None:
@@ -29,6 +53,7 @@ def configured_services() -> Services | None:
 def succeeded(s: Services, job: job_runs.Job) -> None:
     """Record that a timer run of ``job`` ended without problems (GET /api/health reports it and
     says ``stale`` when runs stop). Storage down is logged, never raised: the run itself is done."""
+    log.info(SUCCESS_LOG, job.value)
     try:
         job_runs.record_success(s.store, s.settings.tenant_id, job, now_utc())
     except StoreError as exc:

@@ -124,6 +124,24 @@ param historyRetentionDays int = 90
 @maxValue(10080)
 param graphTransientGraceMinutes int = 60
 
+@description('Watchdog: hours without a successful heartbeat sweep before the Azure Monitor alert fires.')
+@minValue(1)
+@maxValue(48)
+param watchdogSilenceHours int = 2
+
+@description('Watchdog: e-mail address that gets the alert when MTD Guard stops sweeping; empty: no action group (the alert shows in Azure Monitor only).')
+param watchdogEmail string = ''
+
+@description('TIMER_BUDGET_SECONDS: time budget of one timer run; well inside host.json functionTimeout (10 min).')
+@minValue(5)
+@maxValue(540)
+param timerBudgetSeconds int = 300
+
+@description('HTTP_BUDGET_SECONDS: time budget of one HTTP request; well inside the ~230 s the front end waits.')
+@minValue(3)
+@maxValue(200)
+param httpBudgetSeconds int = 150
+
 // Conditional Access drift (docs/conditional-access.md). How classic
 // policy changes appear in the audit log is not documented by Microsoft: the CA_AUDIT_* and
 // CA_CLASSIC_* matching settings are configurable, with the documented defaults below.
@@ -316,6 +334,19 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+module watchdog 'modules/watchdog.bicep' = {
+  name: 'watchdog'
+  scope: rg
+  params: {
+    name: 'alert-mtdguard-heartbeat-${resourceToken}'
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    silenceHours: watchdogSilenceHours
+    alertEmail: watchdogEmail
+  }
+}
+
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   scope: rg
@@ -381,6 +412,8 @@ var appSettings = {
   CA_CLASSIC_POLICY_TYPE: caClassicPolicyType
   CA_CLASSIC_DISABLED_WHEN: caClassicDisabledWhen
   REQUIRE_ENTRA_ROLE: enableEntraAuth ? 'true' : 'false'
+  TIMER_BUDGET_SECONDS: string(timerBudgetSeconds)
+  HTTP_BUDGET_SECONDS: string(httpBudgetSeconds)
   ALERT_WEBHOOK_URL: alertWebhookUrl
   ALERT_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/alert-webhook-secret/)'
   ALERT_OUTBOX_SCHEDULE: alertOutboxSchedule

@@ -22,7 +22,17 @@ from urllib.parse import urlsplit
 from shared.alerting import settings as alert_settings
 from shared.conditional_access import settings as ca_settings
 from shared.heartbeat import settings as heartbeat_settings
-from shared.setting_spec import Reader, SettingProblem, SettingSpec, boolean, choice, is_loopback, text, url
+from shared.setting_spec import (
+    Reader,
+    SettingProblem,
+    SettingSpec,
+    boolean,
+    choice,
+    integer,
+    is_loopback,
+    text,
+    url,
+)
 from shared.tickets import settings as ticket_settings
 
 __all__ = ["SETTINGS", "SettingSpec", "Settings", "SettingsError", "load", "problems", "raw", "secret"]
@@ -95,6 +105,21 @@ REQUIRE_ENTRA_ROLE = SettingSpec(
     boolean,
     default="false",
 )
+TIMER_BUDGET_SECONDS = SettingSpec(
+    "TIMER_BUDGET_SECONDS",
+    "Time budget of one timer run (sweep, drift check, outbox), Graph, storage and alert channels "
+    "included; well inside host.json's functionTimeout (10 min). What does not fit is left to the "
+    "next run.",
+    integer(5, 540),
+    default="300",
+)
+HTTP_BUDGET_SECONDS = SettingSpec(
+    "HTTP_BUDGET_SECONDS",
+    "Time budget of one HTTP request, Graph, storage and alert channels included; well inside the "
+    "about 230 s Azure's front end waits for an answer.",
+    integer(3, 200),
+    default="150",
+)
 
 SETTINGS: tuple[SettingSpec[Any], ...] = (
     TENANT_ID,
@@ -107,6 +132,8 @@ SETTINGS: tuple[SettingSpec[Any], ...] = (
     TABLE_SERVICE_URI,
     AZURE_CLIENT_ID,
     REQUIRE_ENTRA_ROLE,
+    TIMER_BUDGET_SECONDS,
+    HTTP_BUDGET_SECONDS,
     *ticket_settings.SPECS,
     # -- alert delivery and channels (docs/alerts.md) --
     *alert_settings.SPECS,
@@ -181,6 +208,16 @@ def require_entra_role(env: Mapping[str, str] | None = None) -> bool:
     app's services (cheap, and works for 401s); a value other than true/false counts as false
     (problems() reports it)."""
     return (raw(REQUIRE_ENTRA_ROLE.name, env) or "").lower() == "true"
+
+
+def time_budget(spec: SettingSpec[int], env: Mapping[str, str] | None = None) -> int:
+    """Seconds of TIMER_BUDGET_SECONDS or HTTP_BUDGET_SECONDS, read per invocation without building
+    the app's services (a misconfigured app still gets a bounded answer); an invalid value counts
+    as the default (problems() reports it)."""
+    try:
+        return spec.read(raw(spec.name, env) or "")
+    except SettingProblem:
+        return spec.read(spec.default or "")
 
 
 # Set by the platform, not by us: App Service (and Functions) inject it into the app's environment

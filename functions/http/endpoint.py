@@ -1,4 +1,5 @@
-"""The one decorator every HTTP function wears: role check, query check, faults to problem+json.
+"""The one decorator every HTTP function wears: time budget, role check, query check, faults to
+problem+json.
 
 Bad settings, unreachable storage and unexpected faults all become problem+json answers with a
 useful message, never a stack trace. Unexpected faults are logged with a correlation id the caller
@@ -18,7 +19,7 @@ import azure.functions as func
 from functions.http.body import check_limits
 from functions.http.problems import Problem, problem_response
 from functions.http.query import NO_QUERY, QuerySpec
-from shared import principal, settings
+from shared import deadline, principal, settings
 from shared.principal import Role
 from shared.settings import SettingsError
 from shared.store.state import StoreConflict, StoreError
@@ -28,7 +29,9 @@ Handler = Callable[[func.HttpRequest], func.HttpResponse]
 
 
 def endpoint(role: Role, query: QuerySpec | None = None) -> Callable[[Handler], Handler]:
-    """Wrap an HTTP handler: role check (when REQUIRE_ENTRA_ROLE is on), then faults to problems.
+    """Wrap an HTTP handler: a time budget (HTTP_BUDGET_SECONDS, shared/deadline.py) for every Graph,
+    storage and channel call it makes, role check (when REQUIRE_ENTRA_ROLE is on), then faults to
+    problems.
 
     ``role`` is the Entra app role a caller needs when REQUIRE_ENTRA_ROLE=true: READER for reads,
     OPERATOR for anything that changes state or calls Graph. The function key is always required
@@ -44,6 +47,10 @@ def endpoint(role: Role, query: QuerySpec | None = None) -> Callable[[Handler], 
         @functools.wraps(handler)
         def wrapped(req: func.HttpRequest) -> func.HttpResponse:
             path = request_path(req)
+            with deadline.budget(settings.time_budget(settings.HTTP_BUDGET_SECONDS)):
+                return _answer(req, path)
+
+        def _answer(req: func.HttpRequest, path: str) -> func.HttpResponse:
             try:
                 _authorize(req, role)
                 check_limits(req.get_body() or b"")  # before any work: a claim, a read, a signature

@@ -21,16 +21,26 @@ Alerts on the same finding reach a channel in the order they were raised: while 
 pending there (failed, waiting for its retry), the later ones wait too, so a ticket is never
 resolved before it was opened. A channel that is down only delays itself: the other channels, and
 other findings on the same channel, go on.
+
+Time: the channels are delivered at the same time, one thread per channel, each going through the
+alerts in order, so a slow receiver delays only its own channel. One delivery (every request of
+it) must end ``CLAIM_MARGIN`` before its claim expires, and within the invocation's budget
+(shared/deadline.py); a channel whose budget is spent stops claiming, and what it left waits for
+the next run.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timedelta
 
-from shared import logs
+from shared import deadline, logs
 from shared.alerting import routing, stored
 from shared.alerting.alerts import (
     DIGEST_KIND,
@@ -41,6 +51,7 @@ from shared.alerting.alerts import (
     finding_alert,
 )
 from shared.alerting.channels import Channel, DeliveryError, Ticket
+from shared.clock import now_utc
 from shared.findings.model import Finding, FindingKind, Severity, observe, resolve
 from shared.findings.stored import stored_findings
 from shared.job_runs import Job
@@ -48,7 +59,11 @@ from shared.store.state import StateStore, StoreError
 
 log = logging.getLogger(__name__)
 
-_REBASES = 5  # writes of one delivery tried on a fresh row while other runs change other channels
+# Writes of one delivery tried on a fresh row while other runs (and this run's other channels,
+# delivered at the same time) change the alert's other deliveries.
+_REBASES = 10
+CLAIM_MARGIN = timedelta(seconds=10)  # a delivery ends this long before its claim expires
+MIN_SEND = timedelta(seconds=5)  # a claim leaving less time than this for the delivery is not made
 
 REMEDIATION = (
     "Check the {channel} channel's settings (docs/alerts.md) and the receiving system, then send the "
@@ -136,10 +151,33 @@ class _TenantRun:
         self._findings: dict[str, Finding] | None = None
 
     def run(self, entries: list[_Entry]) -> None:
+        """Deliver ``entries``, oldest first, on every channel at once (one thread per channel);
+        alerts raised on the way (dead letters, recoveries) go out in a further round."""
         queue = sorted(entries, key=lambda e: (e.alert.detected_at, e.alert.alert_id))
         queue += self._release_digests(queue)
-        for entry in queue:  # alerts raised on the way (dead letters, recoveries, digests) join the end
-            for name in entry.alert.pending_channels:
+        # One worker per channel for the whole run: it keeps its channel's blocked findings.
+        workers = {
+            name: _TenantRun(self.store, self.tenant, self.channels, self.now, DeliveryReport())
+            for name in self.channels
+        }
+        done = 0
+        try:
+            while done < len(queue):
+                batch, done = queue[done:], len(queue)
+                _at_once([functools.partial(w._deliver_all, n, batch, queue) for n, w in workers.items()])
+        finally:
+            for worker in workers.values():
+                _add(self.report, worker.report)
+
+    def _deliver_all(self, name: str, batch: list[_Entry], queue: list[_Entry]) -> None:
+        """Channel ``name``'s deliveries of ``batch``, in order, each on this worker's own copy of
+        the alert row (the other channels' workers write the same rows: ETags keep them apart)."""
+        for shared in batch:
+            if deadline.remaining() <= 0:
+                log.warning("alert delivery to %s stopped: this run's time budget is spent", name)
+                return
+            entry = _Entry(shared.alert, shared.etag)
+            if name in entry.alert.pending_channels:
                 self._deliver(entry, name, queue)
 
     # -- digests after quiet hours --
@@ -273,14 +311,30 @@ class _TenantRun:
             if self._save(entry, name, delivery=held):
                 self.report.held += 1
             return
-        # The claim: counts the attempt and sets the next one to when the claim expires, so every
-        # other run skips the delivery until then (a run that died holding it is taken over after).
-        expires = self.now + channel.rules.send_bound
-        claimed = replace(delivery, attempts=delivery.attempts + 1, next_attempt_at=expires)
+        self._send(entry, name, channel, thread, queue)
+
+    def _send(
+        self, entry: _Entry, name: str, channel: Channel, thread: Thread | None, queue: list[_Entry]
+    ) -> None:
+        """Claim the delivery, send it, record the outcome.
+
+        The claim counts the attempt and sets the next one to when the claim expires, so every other
+        run skips the delivery until then (a run that died holding it is taken over after). It
+        expires ``send_bound`` after the run's clock; the delivery must end, in real time,
+        CLAIM_MARGIN before that, or another run could take it over while it still sends."""
+        alert, delivery = entry.alert, entry.alert.deliveries[name]
+        bound = channel.rules.send_bound
+        left = bound - CLAIM_MARGIN - max(timedelta(0), now_utc() - self.now)
+        if left < MIN_SEND:
+            log.info("alert %s on %s waits for the next run: too late to claim", alert.alert_id, name)
+            self.blocked.add((alert.finding_id, name))
+            return
+        claimed = replace(delivery, attempts=delivery.attempts + 1, next_attempt_at=self.now + bound)
         if not self._save(entry, name, delivery=claimed):
             return
         try:
-            ticket = channel.send(self._enrich(alert), thread)
+            with deadline.within(left.total_seconds()):
+                ticket = channel.send(self._enrich(alert), thread)
         except DeliveryError as exc:
             self._failed(
                 entry, name, claimed=claimed, error=str(exc), retry_after=exc.retry_after, queue=queue
@@ -434,3 +488,20 @@ class _TenantRun:
             ticket_key=ticket.key if ticket else base.ticket_key,
             ticket_url=ticket.url if ticket else base.ticket_url,
         )
+
+
+def _at_once(calls: list[Callable[[], None]]) -> None:
+    """Run ``calls`` in threads at the same time, each in a copy of this context (the time
+    budget); wait for all, then raise the first failure (a StoreError stops the tenant's run)."""
+    if not calls:
+        return
+    with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="outbox") as pool:
+        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
+    for future in futures:
+        future.result()
+
+
+def _add(total: DeliveryReport, part: DeliveryReport) -> None:
+    """Add one channel worker's counts and errors to the run's report."""
+    for f in fields(DeliveryReport):
+        setattr(total, f.name, getattr(total, f.name) + getattr(part, f.name))

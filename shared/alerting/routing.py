@@ -31,8 +31,9 @@ SEVERITY_RANK: dict[Severity, int] = {Severity.INFO: 0, Severity.WARNING: 1, Sev
 DIGEST_LIMIT = 25  # alerts per digest message: Teams refuses messages over 28 KB
 # The longest one delivery may take, and so how long its claim excludes every other run: at most
 # five HTTP requests (Jira: search, create or read the transitions, transition, comment), each
-# bounded by channels/base.TIMEOUT (5 s to connect, 15 s to write, 15 s to read), with margin. Well
-# inside the host's functionTimeout (10 min), so a run that died is taken over minutes later.
+# bounded in total by channels/base.REQUEST_SECONDS (30 s); the outbox ends the delivery
+# outbox.CLAIM_MARGIN before the claim expires. Well inside the host's functionTimeout (10 min), so
+# a run that died is taken over minutes later.
 SEND_BOUND = timedelta(minutes=3)
 
 

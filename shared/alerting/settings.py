@@ -14,6 +14,7 @@ loaded, so importing the registry does not load them.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable
@@ -129,10 +130,27 @@ WEBHOOK_URL = SettingSpec(
     "Where alerts are POSTed as JSON. Unset: alerts stay recorded in the outbox only.",
     url(allow_loopback_http=True),
 )
+
+
+def _webhook_secret(name: str, value: str) -> str:
+    """Any text; one in the Standard Webhooks format (``whsec_`` and base64) must decode."""
+    if value.startswith("whsec_"):
+        key = value.removeprefix("whsec_")
+        try:
+            valid = bool(re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", key)) and bool(base64.b64decode(key + "=="))
+        except ValueError:  # binascii.Error: a length base64 cannot have
+            valid = False
+        if not valid:
+            raise SettingProblem(f"{name} starts with whsec_ but the rest is not a base64 key")
+    return value
+
+
 WEBHOOK_SECRET = SettingSpec(
     "ALERT_WEBHOOK_SECRET",
-    "Key for the HMAC-SHA256 X-MtdGuard-Signature header of webhook alerts.",
-    text,
+    "Key of the Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature "
+    "headers) and of the older body-only X-MtdGuard-Signature of webhook alerts; preferably "
+    "whsec_ and a base64 key (docs/alerts.md).",
+    _webhook_secret,
     secret=True,
     # Bicep always sets its Key Vault reference; with no secret in the vault, alerts go out
     # unsigned (a verifying receiver refuses them, which shows as a dead letter finding)

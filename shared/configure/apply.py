@@ -17,6 +17,7 @@ A dry run does steps 1, 3 and the plan of 4, and writes nothing to Graph.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 import uuid
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared import catalog
+from shared import catalog, deadline
 from shared.audit import trail
 from shared.audit.entries import AuditAction, Caller, Result, entry_by
 from shared.clock import now_utc
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)  # longer than a slow Graph read + write + re-read with retries
+LEASE = timedelta(minutes=2)  # only without a time budget (a script); see _lease
+LEASE_MARGIN = timedelta(seconds=30)  # clock differences between instances, the release itself
 LEASE_WAIT_SECONDS = 10.0  # how long a second caller waits for the first to finish
 _POLL_SECONDS = 0.2
 _CONNECTOR_ID = re.compile(r"^[0-9a-f]{7,8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
@@ -148,12 +150,21 @@ def configure(
 
 
 def _acquire(store: ChangeStore, tenant: str) -> str | None:
-    deadline = time.monotonic() + LEASE_WAIT_SECONDS
+    give_up_at = time.monotonic() + min(LEASE_WAIT_SECONDS, deadline.remaining())
     while True:
-        holder = store.acquire(tenant, now_utc(), LEASE)
-        if holder is not None or time.monotonic() >= deadline:
+        holder = store.acquire(tenant, now_utc(), _lease())
+        if holder is not None or time.monotonic() >= give_up_at:
             return holder
         time.sleep(_POLL_SECONDS)
+
+
+def _lease() -> timedelta:
+    """A lease that outlasts its holder: every Graph and storage call of a configure ends with the
+    invocation's time budget (shared/deadline.py), so the lease runs to the budget's end and a
+    margin. A lease shorter than its holder's work let a second configure in during a throttled
+    PATCH, and two partners got Android app protection evaluation at once."""
+    left = deadline.remaining_for_storage()
+    return LEASE if math.isinf(left) else timedelta(seconds=max(left, 0.0)) + LEASE_MARGIN
 
 
 def _run(

@@ -11,6 +11,12 @@ schema cannot drift apart unnoticed.
 
 Public methods are synchronous: each opens an HTTP client on a private event loop and closes it,
 so Functions' sync handlers (run on worker threads) can call them directly.
+
+Time: each public call is bounded in TOTAL (every page, retry and byte of the body; httpx's own
+timeouts are per read) by ``CALL_SECONDS`` or what is left of the invocation's budget
+(shared/deadline.py), whichever ends first; past it the call is a transient ``Timeout``. The SDK's
+retry handler sleeps for a ``Retry-After`` only when the wait and a new attempt fit in that time;
+otherwise the throttled answer itself ends the call (a transient GraphError with ``retry_after``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from shared import deadline
 from shared.graph.conditional_access_policies import CaPolicy, MalformedPolicy, policy_from_graph
 from shared.graph.connectors import ConnectorReading, MalformedConnector, reading_from_graph
 from shared.graph.directory_audits import AuditEvent, MalformedAuditEvent, event_from_graph
@@ -37,12 +44,14 @@ if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
     from kiota_abstractions.request_adapter import RequestAdapter
     from kiota_abstractions.request_information import RequestInformation
+    from kiota_http.middleware.middleware import BaseMiddleware
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 API_VERSIONS = ("v1.0", "beta")
-_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_TIMEOUT = httpx.Timeout(30.0, connect=10.0)  # per connect / read; the whole call: CALL_SECONDS
+CALL_SECONDS = 120.0  # one public call at most, all pages and retries included
 _MAX_PAGES = 1000  # last resort: repeated links and pages stop paging long before this
 
 
@@ -241,12 +250,17 @@ class GraphGateway:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _run(self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]]) -> T:
-        return asyncio.run(self._with_adapter(operation, call))
+        seconds = deadline.remaining(CALL_SECONDS)  # read here: the caller's context holds the budget
+        if seconds <= 0:
+            raise _out_of_time(operation)
+        return asyncio.run(self._with_adapter(operation, call, seconds))
 
-    async def _with_adapter(self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]]) -> T:
+    async def _with_adapter(
+        self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]], seconds: float
+    ) -> T:
         from kiota_abstractions.api_client_builder import register_default_deserializer
         from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
-        from msgraph.graph_request_adapter import GraphRequestAdapter, options
+        from msgraph.graph_request_adapter import GraphRequestAdapter
         from msgraph_core import GraphClientFactory
 
         # GraphServiceClient registers this; without it Graph's OData error bodies (code, message)
@@ -255,14 +269,19 @@ class GraphGateway:
 
         last = _LastAnswer()
         client = httpx.AsyncClient(timeout=_TIMEOUT, event_hooks={"response": [last.remember]})
-        http = GraphClientFactory.create_with_default_middleware(client=client, options=options)
+        http = GraphClientFactory.create_with_custom_middleware(middleware(), client=client)
         adapter = GraphRequestAdapter(self._auth_provider(), client=http)
         # Set after construction and without a trailing slash (see the reference notes).
         adapter.base_url = f"{self.endpoint}/{self.api_version}"
         try:
-            return await call(adapter)
+            # Set again inside the task: the retry middleware reads it, on whatever loop runs this.
+            with deadline.within(seconds):
+                async with asyncio.timeout(seconds):
+                    return await call(adapter)
         except GraphError:
             raise
+        except TimeoutError as exc:  # asyncio.timeout: the whole call, not one read, took too long
+            raise _out_of_time(operation, seconds) from exc
         except Exception as exc:  # every transport/parse failure becomes a GraphError
             raise _as_graph_error(operation, exc, last) from exc
         finally:
@@ -281,6 +300,38 @@ class GraphGateway:
         return AzureIdentityAuthenticationProvider(
             self._credential, scopes=[f"https://{host}/.default"], allowed_hosts=[host]
         )
+
+
+def middleware() -> list[BaseMiddleware]:
+    """The SDK's default middleware (what ``GraphClientFactory.create_with_default_middleware``
+    installs, with msgraph's options), its retry handler replaced by one that keeps to the time
+    budget (shared/graph/retry.py)."""
+    from kiota_http.kiota_client_factory import KiotaClientFactory
+    from kiota_http.middleware import RetryHandler
+    from msgraph.graph_request_adapter import options
+    from msgraph_core.middleware import GraphTelemetryHandler
+    from msgraph_core.middleware.options import GraphTelemetryHandlerOption
+
+    from shared.graph.retry import RetryWithinBudget
+
+    chain = [
+        RetryWithinBudget(m.options) if isinstance(m, RetryHandler) else m
+        for m in KiotaClientFactory.get_default_middleware(options)
+    ]
+    telemetry = options[GraphTelemetryHandlerOption.get_key()]
+    assert isinstance(telemetry, GraphTelemetryHandlerOption)
+    return [*chain, GraphTelemetryHandler(telemetry)]
+
+
+def _out_of_time(operation: str, seconds: float | None = None) -> GraphError:
+    """The transient error of a call that did not end within its bound (``seconds``) or got none."""
+    if seconds is None:
+        return GraphError(
+            operation, None, "Timeout", "no time left in this run's budget to call Microsoft Graph"
+        )
+    return GraphError(
+        operation, None, "Timeout", f"Microsoft Graph did not finish answering within {seconds:.0f} s"
+    )
 
 
 def _connectors_builder(adapter: RequestAdapter) -> Any:

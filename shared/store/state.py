@@ -50,6 +50,7 @@ from azure.data.tables import (
 
 from shared.store.codec import decode, encode
 from shared.store.rows import STATE_TABLE, RowDelete, RowKind, Where, Write, kind_of
+from shared.store.timeouts import client_options
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -126,12 +127,13 @@ class StateStore:
         credential: Callable[[], TokenCredential],
     ) -> StateStore:
         """A connection string (Azurite) as given; otherwise ``endpoint`` (the table service URI)
-        with the app's credential (managed identity), built only then."""
+        with the app's credential (managed identity), built only then. Every call is bounded in
+        time (shared/store/timeouts.py)."""
         if connection_string:
-            return cls(TableServiceClient.from_connection_string(connection_string))
+            return cls(TableServiceClient.from_connection_string(connection_string, **client_options()))
         if not endpoint:
             raise StoreError("state storage is not configured: no connection string and no table endpoint")
-        return cls(TableServiceClient(endpoint=endpoint, credential=credential()))
+        return cls(TableServiceClient(endpoint=endpoint, credential=credential(), **client_options()))
 
     def table(self, name: str) -> TableClient:
         """A table of this account, created on first use (once per process); StoreError when

@@ -3,6 +3,7 @@ validation: what an operator reads when a value is wrong. No I/O."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -167,14 +168,39 @@ def test_channels_are_built_from_settings_with_their_rules() -> None:
     assert "s3cret" not in repr(loaded) and "sig=x" not in repr(loaded)
 
 
-def test_the_readme_verification_example_accepts_our_signature_and_nothing_else() -> None:
+def _webhook_example(function: str) -> object:
+    """The function ``function`` of the docs/alerts.md "Generic webhook" code block defining it."""
     readme = (ROOT / "docs" / "alerts.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Generic webhook") :]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    assert code is not None
+    blocks = [c for c in re.findall(r"```python\n(.*?)```", section, re.S) if f"def {function}(" in c]
+    assert len(blocks) == 1
     namespace: dict[str, object] = {}
-    exec(compile(code[1], "docs/alerts.md", "exec"), namespace)
-    verify = namespace["verify"]
+    exec(compile(blocks[0], "docs/alerts.md", "exec"), namespace)
+    return namespace[function]
+
+
+def test_the_readme_standard_webhooks_example_accepts_our_signature_and_nothing_else() -> None:
+    from standardwebhooks import WebhookVerificationError
+
+    from shared.alerting.channels.webhook import standard_signature
+
+    verified = _webhook_example("verified")
+    assert callable(verified)
+    secret = "whsec_" + base64.b64encode(b"k3y of the receiver, 32 bytes ok").decode()
+    body = b'{"alertId":"a1","severity":"high"}'
+    headers = standard_signature(secret, "a1", datetime.now(UTC), body)
+    assert verified(secret, body, headers) == {"alertId": "a1", "severity": "high"}
+    for refused in (
+        (secret, body + b" ", headers),
+        ("whsec_" + base64.b64encode(b"other").decode(), body, headers),
+        (secret, body, standard_signature(secret, "a1", datetime.now(UTC) - timedelta(minutes=6), body)),
+    ):
+        with pytest.raises(WebhookVerificationError, match=r"signature|too old"):
+            verified(*refused)
+
+
+def test_the_readme_verification_example_accepts_our_signature_and_nothing_else() -> None:
+    verify = _webhook_example("verify")
     assert callable(verify)
     body = b'{"alertId":"a1","severity":"high"}'
     # The header an alert carries, computed here by hand: 'sha256=' + hex HMAC-SHA256 of the body.

@@ -4,10 +4,15 @@ the HTTP plumbing that keeps secrets out of every message.
 A channel either delivers an alert or raises ``DeliveryError`` with a message safe to store and
 show: it names the channel and the host, never a URL path or query (Teams workflow URLs carry their
 signature there), a password, token or client secret.
+
+Time: each request to a receiver is bounded in TOTAL (connect, send, every byte of the answer) by
+``REQUEST_SECONDS`` or what is left of the invocation's budget (shared/deadline.py), whichever ends
+first: httpx's own timeouts are per read, and a receiver trickling its answer would outlast them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import math
@@ -20,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from shared import deadline
 from shared.clock import now_utc
 from shared.logs import redact
 
@@ -27,7 +33,8 @@ if TYPE_CHECKING:
     from shared.alerting.alerts import Alert, Thread
     from shared.alerting.routing import ChannelRules
 
-TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+TIMEOUT = httpx.Timeout(15.0, connect=5.0)  # per connect / read; the whole request: REQUEST_SECONDS
+REQUEST_SECONDS = 30.0  # one request to a receiver at most, in total
 USER_AGENT = "mtd-guard"
 SIGNATURE_HEADER = "X-MtdGuard-Signature"
 
@@ -107,14 +114,12 @@ class HttpTarget:
         *,
         secrets: Iterable[str | None] = (),
         detail: ErrorDetail | None = None,
-        client: httpx.Client | None = None,
     ) -> None:
         self.channel = channel
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(base_url).hostname or "?"  # for messages: the host only
         self._secrets = [s for s in secrets if s]
         self._detail = detail
-        self._client = client
 
     def _redact(self, text: str) -> str:
         for value in self._secrets:
@@ -122,15 +127,18 @@ class HttpTarget:
         return redact(text)  # a receiver's error detail may quote a URL with its credentials
 
     def request(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
-        """``url`` is absolute or a path under the base URL; ``what`` names the step for messages."""
+        """``url`` is absolute or a path under the base URL; ``what`` names the step for messages.
+        The answer, read whole, within ``REQUEST_SECONDS`` and the budget (DeliveryError past it)."""
         target = url if url.startswith(("http://", "https://")) else self.base_url + url
         headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
+        seconds = deadline.remaining(REQUEST_SECONDS)
+        if seconds <= 0:
+            raise DeliveryError(f"{self.channel} {self.host}: {what}: no time left in this run")
         try:
-            if self._client is not None:
-                response = self._client.request(method, target, headers=headers, **kwargs)
-            else:
-                with httpx.Client(timeout=TIMEOUT) as client:
-                    response = client.request(method, target, headers=headers, **kwargs)
+            response = asyncio.run(_send(method, target, seconds, headers=headers, **kwargs))
+        except TimeoutError as exc:
+            message = f"{self.channel} {self.host}: {what}: no complete answer within {seconds:.0f} s"
+            raise DeliveryError(message) from exc
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{self.channel} {self.host}: {what}: {type(exc).__name__}") from exc
         if not response.is_success:
@@ -157,3 +165,9 @@ class HttpTarget:
             return response.json()
         except ValueError as exc:
             raise DeliveryError(f"{channel}: {what}: the answer is not JSON") from exc
+
+
+async def _send(method: str, url: str, seconds: float, **kwargs: Any) -> httpx.Response:
+    """One request, its whole answer read, cancelled (TimeoutError) after ``seconds``."""
+    async with asyncio.timeout(seconds), httpx.AsyncClient(timeout=TIMEOUT) as client:
+        return await client.request(method, url, **kwargs)

@@ -19,8 +19,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import httpx
-
 from shared.alerting.channels import render
 from shared.alerting.channels.base import DeliveryError, HttpTarget, Ticket
 
@@ -100,12 +98,10 @@ class JiraChannel:
 
     name = "jira"
 
-    def __init__(self, config: JiraConfig, client: httpx.Client | None = None) -> None:
+    def __init__(self, config: JiraConfig) -> None:
         self._config = config
         self.rules = config.rules
-        self._http = HttpTarget(
-            "jira", config.base_url, secrets=[config.api_token], detail=_error, client=client
-        )
+        self._http = HttpTarget("jira", config.base_url, secrets=[config.api_token], detail=_error)
 
     def _call(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         headers = {"Accept": "application/json"}

@@ -18,8 +18,6 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
-
 from shared.alerting.channels import render
 from shared.alerting.channels.base import DeliveryError, HttpTarget, Ticket
 from shared.findings.model import Severity
@@ -55,7 +53,7 @@ class ServiceNowChannel:
 
     name = "servicenow"
 
-    def __init__(self, config: ServiceNowConfig, client: httpx.Client | None = None) -> None:
+    def __init__(self, config: ServiceNowConfig) -> None:
         self._config = config
         self.rules = config.rules
         self._http = HttpTarget(
@@ -63,7 +61,6 @@ class ServiceNowChannel:
             config.instance_url,
             secrets=[config.password, config.client_secret],
             detail=_error,
-            client=client,
         )
         self._token: tuple[str, float] | None = None  # bearer token, monotonic expiry
 

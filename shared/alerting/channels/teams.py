@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from shared.alerting.channels import render
 from shared.alerting.channels.base import HttpTarget, Ticket
 from shared.alerting.routing import ChannelRules
@@ -110,12 +108,10 @@ class TeamsChannel:
 
     name = "teams"
 
-    def __init__(
-        self, webhook_url: str, rules: ChannelRules | None = None, client: httpx.Client | None = None
-    ):
+    def __init__(self, webhook_url: str, rules: ChannelRules | None = None):
         self._url = webhook_url
         self.rules = rules or ChannelRules()
-        self._http = HttpTarget("teams", webhook_url, secrets=[webhook_url], detail=_error, client=client)
+        self._http = HttpTarget("teams", webhook_url, secrets=[webhook_url], detail=_error)
 
     def send(self, alert: Alert, thread: Thread | None = None) -> Ticket | None:
         """POST the alert's card (or a digest's card) to the workflow; returns None (no ticket).

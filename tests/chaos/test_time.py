@@ -1,0 +1,217 @@
+"""Every invocation ends within its time budget, whatever Graph, Table Storage or a receiver does
+(issue 11, "Time"). Each fault is injected under the real functions (host stand-in, Azurite, the
+Graph simulator, local receivers) with a small budget set through the settings; each test prints
+the invocation's wall time against its budget, and asserts only that it finished within it, and
+what the user sees: a transient problem, a 503, the other channel served, no configure let in.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pytest_mock import MockerFixture
+
+from graphsim import Fault, GraphSimulator
+from scripts.azurite import Azurite
+from shared.clock import now_utc
+from shared.configure import apply as configurator
+from shared.context import services
+from tests.chaos.figures import Figures
+from tests.chaos.stand_ins import SilentServer, TrickleServer, wall
+from tests.conftest import LOOKOUT, ZIMPERIUM, Host, body
+from tests.support.alerting import CHANNEL_SETTINGS_OFF, alerts_of, outbox, teams_settings
+from tests.support.fakeapi import FakeTeamsWorkflow
+from tests.support.receiver import Receiver
+from tests.support.scenarios import connector, load
+
+BUDGET = 5  # seconds: TIMER_BUDGET_SECONDS and HTTP_BUDGET_SECONDS in these tests
+CONNECTORS = "/deviceManagement/mobileThreatDefenseConnectors"
+
+
+@pytest.fixture
+def budgeted(env: Callable[..., None]) -> Callable[..., None]:
+    """``env`` with both budgets at BUDGET seconds and every channel off unless named."""
+
+    def apply(**overrides: Any) -> None:
+        budgets = {"TIMER_BUDGET_SECONDS": str(BUDGET), "HTTP_BUDGET_SECONDS": str(BUDGET)}
+        env(**{**CHANNEL_SETTINGS_OFF, **budgets, **overrides})
+
+    apply()
+    return apply
+
+
+def timed(figures: Figures, request: pytest.FixtureRequest, function: str, call: Callable[[], Any]) -> Any:
+    """Run one invocation, record and print its wall time, assert it ended within the budget."""
+    start = time.monotonic()
+    result = call()
+    seconds = wall(start)
+    figures.invocation(request.node.name, function, seconds, BUDGET)
+    assert seconds <= BUDGET, f"{function} took {seconds:.1f} s, beyond its {BUDGET} s budget"
+    return result
+
+
+def test_a_retry_after_longer_than_the_budget_ends_the_sweep_as_throttled_without_waiting(
+    host: Host,
+    budgeted: Callable[..., None],
+    graph: GraphSimulator,
+    tenant_id: str,
+    figures: Figures,
+    request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h"))
+    graph.add_fault(Fault(kind="status", method="GET", path=CONNECTORS, status=429, retry_after=179))
+    figures.fault("Graph answers 429 with Retry-After: 179 on every connector read")
+
+    timed(figures, request, "heartbeat_monitor", lambda: host.timer("heartbeat_monitor"))
+
+    assert len(graph.requests) == 1  # the SDK did not sleep 179 s to try again
+    problems = [r.getMessage() for r in caplog.records if "heartbeat sweep problem" in r.getMessage()]
+    assert any("429, with Retry-After" in p and "retrying next sweep" in p for p in problems), problems
+
+
+def test_a_graph_body_trickled_byte_by_byte_ends_the_check_within_its_budget(
+    host: Host, budgeted: Callable[..., None], figures: Figures, request: pytest.FixtureRequest
+) -> None:
+    page = json.dumps({"value": [connector(LOOKOUT, "2026-11-29T00:00:00Z")]}).encode()
+    with TrickleServer(page, interval=0.5) as trickle:  # every read well inside httpx's 30 s
+        budgeted(GRAPH_ENDPOINT=trickle.url)
+        figures.fault("Graph's answer trickles in one byte every 0.5 s")
+        answer = timed(
+            figures, request, "checks_run", lambda: host.http("checks_run", "POST", "/api/checks/heartbeat")
+        )
+    assert answer.status_code == 200
+    result = body(answer)
+    assert result["ok"] is False
+    assert any("did not answer the connector list in time" in p for p in result["problems"]), result[
+        "problems"
+    ]
+
+
+def test_a_table_endpoint_that_never_answers_ends_the_check_and_the_timer_within_the_budget(
+    host: Host,
+    budgeted: Callable[..., None],
+    azurite: Azurite,
+    graph: GraphSimulator,
+    tenant_id: str,
+    figures: Figures,
+    request: pytest.FixtureRequest,
+) -> None:
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h"))
+    with SilentServer() as silent:
+        table = f"http://127.0.0.1:{silent.port}/devstoreaccount1"
+        stuck = azurite.connection_string.replace(_table_endpoint(azurite), table)
+        assert stuck != azurite.connection_string
+        budgeted(AzureWebJobsStorage=stuck)
+        figures.fault("Table Storage accepts connections and never answers (HTTP route)")
+        answer = timed(
+            figures, request, "checks_run", lambda: host.http("checks_run", "POST", "/api/checks/heartbeat")
+        )
+        figures.fault("Table Storage accepts connections and never answers (timer)")
+        timed(figures, request, "heartbeat_monitor", lambda: host.timer("heartbeat_monitor"))
+        assert silent.connections >= 1  # the store really was asked
+    assert answer.status_code == 200  # the check ran; its answer says what failed
+    result = body(answer)
+    assert (result["ok"], result["recorded"]) == (False, False)
+    assert result["problems"][0].startswith("state storage unavailable: cannot open table")
+
+
+def test_a_slow_receiver_delays_only_itself_and_its_alert_goes_out_later_once(
+    host: Host,
+    budgeted: Callable[..., None],
+    graph: GraphSimulator,
+    tenant_id: str,
+    receiver: Receiver,
+    teams: FakeTeamsWorkflow,
+    figures: Figures,
+    request: pytest.FixtureRequest,
+) -> None:
+    budgeted(ALERT_WEBHOOK_URL=receiver.url, **teams_settings(teams))
+    load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
+    receiver.delay = 3 * BUDGET  # the webhook answers long after the budget
+    figures.fault(f"the webhook receiver answers after {receiver.delay:.0f} s")
+
+    answer = timed(
+        figures, request, "checks_run", lambda: host.http("checks_run", "POST", "/api/checks/heartbeat")
+    )
+
+    assert answer.status_code == 200
+    [alert] = alerts_of()
+    assert [c.headers["x-mtdguard-alert-id"] for c in teams.calls] == [alert.alert_id]  # Teams did not wait
+    assert receiver.received == []  # the webhook's answer never came within the budget
+    receiver.delay = 0.0
+    outbox(now_utc() + timedelta(minutes=10))  # the next run, after the retry's backoff
+    figures.deliveries([alert.alert_id], [p["alertId"] for p in receiver.payloads()])
+    figures.deliveries([alert.alert_id], [c.headers["x-mtdguard-alert-id"] for c in teams.calls])
+    assert [p["alertId"] for p in receiver.payloads()] == [alert.alert_id]
+
+
+def test_a_throttled_patch_never_lets_a_second_configure_in(
+    host: Host,
+    budgeted: Callable[..., None],
+    graph: GraphSimulator,
+    tenant_id: str,
+    mocker: MockerFixture,
+    figures: Figures,
+    request: pytest.FixtureRequest,
+) -> None:
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h"), connector(ZIMPERIUM, "now-1h"))
+    graph.add_fault(Fault(kind="status", method="PATCH", status=429, retry_after=1, times=1))
+    figures.fault("Graph throttles the configure PATCH (429, Retry-After: 1)")
+    # The throttling outlasts a fixed lease: the old 2 minutes against 9, here 0.5 s against 1.
+    mocker.patch.object(configurator, "LEASE", timedelta(seconds=0.5))
+    services()  # built once, before the threads
+    android_mam = {"android": {"appProtectionEvaluation": True}}
+    answers: dict[str, Any] = {}
+
+    def put(partner: str) -> None:
+        answers[partner] = timed(
+            figures,
+            request,
+            f"connector_configure {partner}",
+            lambda: host.http(
+                "connector_configure",
+                "PUT",
+                f"/api/connectors/{partner}",
+                route_params={"partner": partner},
+                body=android_mam,
+            ),
+        )
+
+    first = threading.Thread(target=put, args=("lookout",))
+    first.start()
+    time.sleep(0.7)  # the first holds the lease and waits out the throttling
+    put("zimperium")
+    first.join()
+
+    on = [c["id"] for c in graph.connectors() if c.get("androidMobileApplicationManagementEnabled")]
+    assert on == [LOOKOUT]
+    assert answers["lookout"].status_code == 200
+    assert answers["zimperium"].status_code == 409
+
+
+def _table_endpoint(azurite: Azurite) -> str:
+    parts = dict(p.split("=", 1) for p in azurite.connection_string.split(";") if "=" in p)
+    return parts["TableEndpoint"]
+
+
+def test_the_budgets_end_inside_the_hosts_limits_even_at_their_maximum() -> None:
+    from pathlib import Path
+
+    from shared import settings
+
+    host = json.loads((Path(__file__).resolve().parents[2] / "host.json").read_text())
+    hours, minutes, seconds = (int(p) for p in host["functionTimeout"].split(":"))
+    function_timeout = hours * 3600 + minutes * 60 + seconds
+    timer = settings.TIMER_BUDGET_SECONDS
+    assert timer.read(timer.default or "") < function_timeout
+    assert timer.problem(str(function_timeout)) is not None  # a budget as long as the host's is refused
+    http = settings.HTTP_BUDGET_SECONDS
+    assert http.problem("230") is not None  # Azure's front end gives up on a request after about 230 s
+    assert http.read(http.default or "") < 230
