@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from shared.alerting import settings as alert_settings
 from shared.conditional_access import settings as ca_settings
+from shared.configure import settings as configure_settings
 from shared.heartbeat import settings as heartbeat_settings
 from shared.setting_spec import Reader, SettingProblem, SettingSpec, boolean, choice, is_loopback, text, url
 from shared.tickets import settings as ticket_settings
@@ -103,6 +104,8 @@ SETTINGS: tuple[SettingSpec[Any], ...] = (
     *heartbeat_settings.SPECS,
     # -- Conditional Access drift (docs/conditional-access.md) --
     *ca_settings.SPECS,
+    # -- connector configuration: baselines and drift (docs/drift.md) --
+    *configure_settings.SPECS,
     STORAGE_CONNECTION_STRING,
     TABLE_SERVICE_URI,
     AZURE_CLIENT_ID,
@@ -229,6 +232,7 @@ class Settings:
     alerting: alert_settings.AlertSettings
     jira_webhook_secret: str | None  # never logged or returned
     ca: ca_settings.CaDriftSettings
+    configure: configure_settings.ConfigureSettings
 
     @property
     def graph_is_loopback(self) -> bool:
@@ -259,4 +263,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         alerting=alert_settings.load(read),
         jira_webhook_secret=read.optional(ticket_settings.JIRA_WEBHOOK_SECRET),
         ca=ca_settings.load(read),
+        configure=configure_settings.load(read),
     )

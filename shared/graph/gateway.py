@@ -182,6 +182,24 @@ class GraphGateway:
         _with_json_body(info, Method.PATCH, changes)
         await adapter.send_no_response_content_async(info, {"XXX": ODataError})
 
+    def delete_connector(self, connector_id: str) -> bool:
+        """DELETE one connector; False when it did not exist (404), True when Graph deleted it."""
+        try:
+            self._run("delete the connector", functools.partial(self._delete_connector, connector_id))
+        except GraphError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    async def _delete_connector(self, connector_id: str, adapter: RequestAdapter) -> None:
+        from kiota_abstractions.method import Method
+        from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+        info = _connector_builder(adapter, connector_id).to_get_request_information()
+        info.http_method = Method.DELETE
+        await adapter.send_no_response_content_async(info, {"XXX": ODataError})
+
     # -- Conditional Access drift -------------------------------------------------------------
 
     def list_directory_audits(

@@ -19,6 +19,8 @@ from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_after_run
 from shared.alerting.stored import prune_alerts
 from shared.clock import now_utc
+from shared.configure.drift import DriftPlan, Seen, plan_sweep_drift
+from shared.configure.stored import stored_baselines
 from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
 from shared.graph.entries import bounded
@@ -174,7 +176,8 @@ def _sweep(
         now=now,
         channels=channels,
     )
-    groups = _groups(plan, [access_finding, access_alert], [odd_finding, odd_alert])
+    drifts = _drift(settings, store, plan, previous, findings, tenant=tenant, now=now, channels=channels)
+    groups = _with_drift(_groups(plan, [access_finding, access_alert], [odd_finding, odd_alert]), drifts)
     pruned_at = last.pruned_at if last else None
     prune_due = pruned_at is None or now - pruned_at >= PRUNE_EVERY
     record = SweepRecord(
@@ -188,7 +191,12 @@ def _sweep(
     written = _commit_isolated(store, tenant, [*groups, [record]], result)
     result.recorded = True
     result.statuses = [s for s in plan.statuses if id(s) in written]
-    result.alerts = [a for a in [*plan.alerts, access_alert, odd_alert] if a is not None and id(a) in written]
+    drift_alerts = [d.alert for d in drifts.values()]
+    result.alerts = [
+        a
+        for a in [*plan.alerts, *drift_alerts, access_alert, odd_alert]
+        if a is not None and id(a) in written
+    ]
     for alert in result.alerts:
         log.warning("alert %s: %s - %s", alert.severity, alert.title, alert.reason)
     # history: batched, not atomic
@@ -197,6 +205,40 @@ def _sweep(
         cutoff = now - timedelta(days=settings.history_retention_days)
         prune_history(store, tenant, [s.id for s in result.statuses], cutoff)
         prune_alerts(store, tenant, cutoff)
+
+
+def _drift(
+    settings: Settings,
+    store: StateStore,
+    plan: heartbeat.SweepPlan,
+    previous: dict[str, ConnectorStatus],
+    findings: dict[str, Finding],
+    *,
+    tenant: str,
+    now: datetime,
+    channels: list[str],
+) -> dict[str, DriftPlan]:
+    """Each listed connector's settings against its baseline (configure.drift; no Graph call)."""
+    seen = [Seen(s.id, s.partner, s.settings, s.heartbeat_age_hours) for s in plan.statuses]
+    return plan_sweep_drift(
+        seen,
+        stored_baselines(store, tenant),
+        findings,
+        {key: status.settings for key, status in previous.items() if status.settings},
+        tenant_id=tenant,
+        first_seen=settings.configure.first_seen,
+        now=now,
+        channels=channels,
+    )
+
+
+def _with_drift(groups: list[list[object]], drifts: dict[str, DriftPlan]) -> list[list[object]]:
+    """Each connector's drift rows (baseline, finding, alert) join its status in one batch."""
+    for group in groups:
+        head = group[0]
+        if isinstance(head, ConnectorStatus) and (found := drifts.get(head.id.lower())):
+            group.extend(found.rows())
+    return groups
 
 
 def _access_id(tenant: str) -> str:
