@@ -65,8 +65,9 @@ GRAPH_ENDPOINT = SettingSpec(
 )
 GRAPH_API_VERSION = SettingSpec(
     "GRAPH_API_VERSION",
-    "v1.0 (supported) or beta. v1.0 reports partner states newer than its schema, such as "
-    "notSetUp and error, only as unknownFutureValue; beta names them.",
+    "v1.0 (supported) or beta. v1.0 names the partner states notSetUp and error; a state newer "
+    "than its schema (such as beta's neverConfigured) arrives as unknownFutureValue, which beta "
+    "names. The mac* and Windows app protection settings exist only on beta.",
     choice("v1.0", "beta"),
     default="v1.0",
 )

@@ -39,8 +39,8 @@ from shared.json_pointer import FieldError, child
 
 PLATFORMS = ("android", "ios", "windows", "mac")
 THRESHOLD_RANGE = (1, 365)  # Intune documents no bounds; a year is the longest that makes sense
-# States in which the partner's side is not finished yet (beta names them; v1.0 says
-# unknownFutureValue for notSetUp/neverConfigured, judged together with "no heartbeat yet").
+# States in which the partner's side is not finished yet (v1.0 now names notSetUp; beta's newer
+# neverConfigured reaches v1.0 as unknownFutureValue, judged together with "no heartbeat yet").
 PENDING_STATES = frozenset({"notSetUp", "available", "neverConfigured"})
 
 

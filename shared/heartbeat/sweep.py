@@ -20,6 +20,7 @@ from shared.alerting.outbox import DeliveryReport, deliver_after_run
 from shared.alerting.stored import prune_alerts
 from shared.clock import now_utc
 from shared.configure.drift import DriftPlan, Seen, plan_sweep_drift
+from shared.configure.restore import restore_drifted
 from shared.configure.stored import stored_baselines
 from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
@@ -59,6 +60,7 @@ class SweepResult:
     problems: list[str] = field(default_factory=list)  # what went wrong, readable
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     recorded: bool = False
+    drifted: list[str] = field(default_factory=list)  # ids of connectors that differ from their baseline
 
     @property
     def ok(self) -> bool:
@@ -129,6 +131,10 @@ def run_heartbeat_sweep(
             result.problems.append(str(exc))
             log.error("heartbeat sweep for %s not recorded: %s", tenant, exc)
         break
+    if settings.configure.restores and result.drifted:
+        result.problems += restore_drifted(
+            settings, gateway, store, channels, tenant_id=tenant, connector_ids=result.drifted, now=now
+        )
     result.delivery = deliver_after_run(store, channels, now, tenant_id=tenant, problems=result.problems)
     return result
 
@@ -192,6 +198,7 @@ def _sweep(
     result.recorded = True
     result.statuses = [s for s in plan.statuses if id(s) in written]
     drift_alerts = [d.alert for d in drifts.values()]
+    result.drifted = [s.id for s in plan.statuses if id(s) in written and drifts[s.id.lower()].drifted]
     result.alerts = [
         a
         for a in [*plan.alerts, *drift_alerts, access_alert, odd_alert]
