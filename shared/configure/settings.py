@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.setting_spec import Reader, SettingSpec, choice
+from shared.setting_spec import Reader, SettingSpec, boolean, choice, listing
 
 FIRST_SEEN = "first-seen"
 EXPLICIT = "explicit"
@@ -29,15 +29,37 @@ CONNECTOR_DRIFT_ACTION = SettingSpec(
     default=ALERT,
 )
 
-SPECS = (CONNECTOR_BASELINE, CONNECTOR_DRIFT_ACTION)
+CONNECTOR_AUDIT_EVENTS = SettingSpec(
+    "CONNECTOR_AUDIT_EVENTS",
+    "true: when a connector drifts, read Intune's audit log (GET /deviceManagement/auditEvents, "
+    "DeviceManagementApps.Read.All) for who changed it; false: never read it. Whether connector "
+    "edits appear there is unconfirmed; a missing permission only makes the finding say so.",
+    boolean,
+    default="true",
+)
+CONNECTOR_AUDIT_MATCH = SettingSpec(
+    "CONNECTOR_AUDIT_MATCH",
+    "Comma-separated, case-insensitive glob patterns: an Intune audit event whose activity, "
+    "activityType or resource type matches one, and that names the partner in a resource's "
+    "displayName, is taken as a change of that connector (an event whose resourceId is the "
+    "connector's id always is). Unconfirmed what Intune logs for connector edits: configurable.",
+    listing,
+    default="*mobilethreatdefense*",
+)
+
+SPECS = (CONNECTOR_BASELINE, CONNECTOR_DRIFT_ACTION, CONNECTOR_AUDIT_EVENTS, CONNECTOR_AUDIT_MATCH)
 
 
 @dataclass(frozen=True)
 class ConfigureSettings:
-    """``baseline``: first-seen or explicit; ``drift_action``: alert or restore."""
+    """``baseline``: first-seen or explicit; ``drift_action``: alert or restore; ``audit_events``:
+    read Intune's audit log for who changed a drifted connector, matched by ``audit_match`` globs
+    (lower case)."""
 
     baseline: str = FIRST_SEEN
     drift_action: str = ALERT
+    audit_events: bool = True
+    audit_match: tuple[str, ...] = ("*mobilethreatdefense*",)
 
     @property
     def first_seen(self) -> bool:
@@ -52,4 +74,9 @@ class ConfigureSettings:
 
 def load(read: Reader) -> ConfigureSettings:
     """The typed settings; values are assumed valid (``shared.settings.problems`` found nothing)."""
-    return ConfigureSettings(baseline=read(CONNECTOR_BASELINE), drift_action=read(CONNECTOR_DRIFT_ACTION))
+    return ConfigureSettings(
+        baseline=read(CONNECTOR_BASELINE),
+        drift_action=read(CONNECTOR_DRIFT_ACTION),
+        audit_events=read(CONNECTOR_AUDIT_EVENTS),
+        audit_match=tuple(p.strip().casefold() for p in read(CONNECTOR_AUDIT_MATCH).split(",") if p.strip()),
+    )

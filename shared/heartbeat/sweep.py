@@ -19,13 +19,14 @@ from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_after_run
 from shared.alerting.stored import prune_alerts
 from shared.clock import now_utc
+from shared.configure import attribution
 from shared.configure.drift import DriftPlan, Seen, plan_sweep_drift
 from shared.configure.restore import restore_drifted
 from shared.configure.stored import stored_baselines
 from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
 from shared.graph.entries import bounded
-from shared.graph.errors import READ_CONNECTORS, GraphError
+from shared.graph.errors import READ_CONNECTORS, READ_INTUNE_AUDIT_EVENTS, GraphError
 from shared.graph.gateway import GraphGateway
 from shared.heartbeat import plan as heartbeat
 from shared.heartbeat.health import HealthPolicy
@@ -183,6 +184,7 @@ def _sweep(
         channels=channels,
     )
     drifts = _drift(settings, store, plan, previous, findings, tenant=tenant, now=now, channels=channels)
+    drifts = _who_changed(settings, gateway, drifts, last, now)
     groups = _with_drift(_groups(plan, [access_finding, access_alert], [odd_finding, odd_alert]), drifts)
     pruned_at = last.pruned_at if last else None
     prune_due = pruned_at is None or now - pruned_at >= PRUNE_EVERY
@@ -237,6 +239,25 @@ def _drift(
         now=now,
         channels=channels,
     )
+
+
+def _who_changed(
+    settings: Settings,
+    gateway: GraphGateway,
+    drifts: dict[str, DriftPlan],
+    last: SweepRecord | None,
+    now: datetime,
+) -> dict[str, DriftPlan]:
+    """Drifts that alert now, each with who changed it from Intune's audit log (one read, only
+    then, only with CONNECTOR_AUDIT_EVENTS=true); a failed read says "cannot see", never fails."""
+    if not settings.configure.audit_events or not attribution.needs_attribution(drifts):
+        return drifts
+    since = attribution.window_start(last.checked_at if last else None, now)
+    try:
+        events, problem = gateway.list_intune_audit_events(since, now).events, None
+    except GraphError as exc:
+        events, problem = None, exc.describe(READ_INTUNE_AUDIT_EVENTS)
+    return attribution.attribute_all(drifts, events, problem, settings.configure.audit_match)
 
 
 def _with_drift(groups: list[list[object]], drifts: dict[str, DriftPlan]) -> list[list[object]]:
