@@ -370,11 +370,13 @@ OPERATIONS: tuple[Operation, ...] = (
         tag="findings",
         role=Role.OPERATOR,
         description="Who: the Entra principal (App Service authentication), else 'function key caller'. "
-        "A resolved finding cannot be acknowledged (409).",
+        "A resolved finding cannot be acknowledged (409). With accept (connectorDrift findings only, "
+        "else 422) the settings the last sweep saw become the connector's baseline and the finding "
+        "resolves.",
         request=m.FindingAcknowledgement,
         request_required=False,
         responses={200: m.Finding},
-        problems=(400, 404, 409),
+        problems=(400, 404, 409, 422),
     ),
     Operation(
         "checks_ca_drift",

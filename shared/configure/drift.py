@@ -176,6 +176,21 @@ def plan_sweep_drift(
     }
 
 
+def close_removed(
+    removed: Mapping[str, str], findings: Mapping[str, Finding], now: datetime
+) -> list[Finding]:
+    """The active drift findings of connectors Graph no longer lists (``removed``: connector id ->
+    partner name), resolved: a deleted connector has no settings left to drift. The heartbeat's
+    removal alert already says it is gone, so no alert here."""
+    closed: list[Finding] = []
+    for connector_id, partner in removed.items():
+        found = findings.get(drift_finding_id(connector_id))
+        if found is not None and found.is_active:
+            message = f"{partner}: the connector no longer exists in Intune; nothing left to compare"
+            closed.append(resolve(found, message=message, now=now))
+    return closed
+
+
 def drift_finding_id(connector_id: str) -> str:
     """The id of a connector's connectorDrift finding."""
     return finding_id(FindingKind.CONNECTOR_DRIFT, connector_id)

@@ -20,7 +20,7 @@ from shared.alerting.outbox import DeliveryReport, deliver_after_run
 from shared.alerting.stored import prune_alerts
 from shared.clock import now_utc
 from shared.configure import attribution
-from shared.configure.drift import DriftPlan, Seen, plan_sweep_drift
+from shared.configure.drift import DriftPlan, Seen, close_removed, plan_sweep_drift
 from shared.configure.restore import restore_drifted
 from shared.configure.stored import stored_baselines
 from shared.findings.model import Finding, FindingKind, finding_id
@@ -186,6 +186,7 @@ def _sweep(
     drifts = _drift(settings, store, plan, previous, findings, tenant=tenant, now=now, channels=channels)
     drifts = _who_changed(settings, gateway, drifts, last, now)
     groups = _with_drift(_groups(plan, [access_finding, access_alert], [odd_finding, odd_alert]), drifts)
+    groups += [[closed] for closed in close_removed(_removed(plan, previous), findings, now)]
     pruned_at = last.pruned_at if last else None
     prune_due = pruned_at is None or now - pruned_at >= PRUNE_EVERY
     record = SweepRecord(
@@ -258,6 +259,12 @@ def _who_changed(
     except GraphError as exc:
         events, problem = None, exc.describe(READ_INTUNE_AUDIT_EVENTS)
     return attribution.attribute_all(drifts, events, problem, settings.configure.audit_match)
+
+
+def _removed(plan: heartbeat.SweepPlan, previous: dict[str, ConnectorStatus]) -> dict[str, str]:
+    """Connector id -> partner name of the connectors this sweep plans as removed."""
+    gone = {r.key for r in plan.removed}
+    return {s.id: s.partner for s in previous.values() if connector_key(s.id) in gone}
 
 
 def _with_drift(groups: list[list[object]], drifts: dict[str, DriftPlan]) -> list[list[object]]:

@@ -175,3 +175,16 @@ def test_explicit_baselines_judge_nothing_until_one_is_set(
     sweep(host)
     graph.put_connector(lookout(iosEnabled=False))
     assert drift_alerts(sweep(host)) == [] and drift_findings(host) == []
+
+
+def test_a_drifted_connector_deleted_in_intune_closes_its_drift_finding(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    baseline_then(host, graph, tenant_id, iosEnabled=False)
+    assert drift_findings(host)[0]["status"] == "open"
+    load(graph, tenant_id)  # the connector is gone
+    result = sweep(host)
+    assert drift_alerts(result) == []  # the heartbeat's removal alert says it
+    assert [a["title"] for a in result["alertsRaised"]] == ["Lookout for Work connector was removed"]
+    [finding] = drift_findings(host)
+    assert finding["status"] == "resolved" and "no longer exists in Intune" in finding["message"]
