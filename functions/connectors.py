@@ -1,14 +1,29 @@
-"""Reading connector health from the last stored sweep (no live Graph call)."""
+"""Connectors: their health, settings, baseline and drift from the last stored sweep (no live Graph
+call); adopting a baseline, restoring it, deleting a connector, and exporting every connector's
+settings as the PUT bodies that set them."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import azure.functions as func
 
 from functions import views
+from functions.findings import note_body
 from functions.http import Problem, endpoint, json_response
-from functions.http.query import Count, QuerySpec
+from functions.http.callers import TICKET_HEADER, caller_for, clean_ticket, refused_response
+from functions.http.query import Count, Flag, QuerySpec, Schema
+from functions.replay import idempotent
 from shared import catalog
-from shared.context import services
+from shared.audit.entries import Caller
+from shared.clock import now_utc
+from shared.configure.apply import Refused
+from shared.configure.manage import adopt_baseline, delete_connector, export_settings
+from shared.configure.restore import restore
+from shared.configure.stored import stored_baseline, stored_baselines
+from shared.context import Services, services
 from shared.heartbeat.sweep import history, last_sweep, stored_statuses
 from shared.principal import Role
 
@@ -16,18 +31,61 @@ bp = func.Blueprint()
 DETAIL_QUERY = QuerySpec("connector_get", (Count("historyLimit", low=1, high=1000, fallback=50),))
 
 
+@dataclass(frozen=True)
+class DryRun(Flag):
+    """true or false (also 1 or 0); absent: TRUE. For the routes that only preview unless told."""
+
+    @property
+    def default(self) -> bool:
+        """True: without ?dryRun=false nothing is written."""
+        return True
+
+    def schema(self) -> Schema:
+        """A JSON Schema boolean, true by default."""
+        return {"type": "boolean", "default": True}
+
+
+RESTORE_QUERY = QuerySpec(
+    "connector_restore",
+    (DryRun("dryRun", "false: write the baseline to Graph (default true: only the plan)"),),
+)
+DELETE_QUERY = QuerySpec(
+    "connector_delete",
+    (DryRun("dryRun", "false: delete the connector in Intune (default true: only say so)"),),
+)
+
+
+def _change(
+    req: func.HttpRequest, act: Callable[[Services, Caller], Any], view: Callable[[Any, str | None], Any]
+) -> func.HttpResponse:
+    """A connector change: ticket and caller read, ``act`` run under Idempotency-Key, a refusal as
+    problem+json carrying the ticket, else ``view(result, ticket)`` as JSON."""
+
+    def run() -> func.HttpResponse:
+        ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
+        caller = caller_for(req, "api", ticket, anonymous="function key caller")
+        try:
+            done = act(services(), caller)
+        except Refused as refused:
+            return refused_response(req, refused, ticket=ticket)
+        return json_response(view(done, ticket))
+
+    return idempotent(req, "api", run)
+
+
 @bp.function_name("connectors_list")
 @bp.route(route="connectors", methods=["GET"])
 @endpoint(Role.READER)
 def connectors_list(req: func.HttpRequest) -> func.HttpResponse:
-    """GET /api/connectors (Reader): every connector's health as the last stored sweep judged it, by
-    partner name (ConnectorList); no Graph call. 400 for any query parameter.
+    """GET /api/connectors (Reader): every connector's health, settings (the PUT body's shape),
+    baseline and drift as the last stored sweep saw them, by partner name (ConnectorList); no Graph
+    call. 400 for any query parameter.
     """
     s = services()
     tenant = s.settings.tenant_id
     sweep = last_sweep(s.store, tenant)
     statuses = sorted(stored_statuses(s.store, tenant).values(), key=lambda c: c.partner.lower())
-    return json_response(views.connector_list(tenant, sweep, statuses))
+    return json_response(views.connector_list(tenant, sweep, statuses, stored_baselines(s.store, tenant)))
 
 
 @bp.function_name("connector_get")
@@ -35,8 +93,9 @@ def connectors_list(req: func.HttpRequest) -> func.HttpResponse:
 @endpoint(Role.READER, DETAIL_QUERY)
 def connector_get(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/connectors/{partner} (Reader): one connector (catalog slug or connector id) as the
-    last sweep judged it, with its last ``historyLimit`` readings (1-1000, default 50), newest
-    first (ConnectorDetail). 400 for a bad query parameter; 404 when the last sweep did not see it.
+    last sweep judged it, with its settings, baseline, drift and last ``historyLimit`` readings
+    (1-1000, default 50), newest first (ConnectorDetail). 400 for a bad query parameter; 404 when
+    the last sweep did not see it.
     """
     limit: int = DETAIL_QUERY.parse(req)["historyLimit"]
     s = services()
@@ -52,4 +111,121 @@ def connector_get(req: func.HttpRequest) -> func.HttpResponse:
             "name (e.g. 'lookout', 'defender') or a connector id from GET /api/connectors.",
         )
     seen = history(s.store, tenant, status.id, limit)
-    return json_response(views.connector_detail(status, seen))
+    kept = stored_baseline(s.store, tenant, status.id)
+    return json_response(views.connector_detail(status, kept, seen))
+
+
+@bp.function_name("connector_baseline")
+@bp.route(route="connectors/{partner}/baseline", methods=["POST"])
+@endpoint(Role.OPERATOR)
+def connector_baseline(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/connectors/{partner}/baseline (Operator): take the settings Intune holds now (read
+    from Graph) as the connector's baseline, with an optional ``{"note": "..."}`` body; audited;
+    honours Idempotency-Key. Answers the Baseline.
+
+    400 invalid body or query parameter; 404 unknown partner or no such connector in Intune;
+    502/503 Graph failed.
+    """
+
+    def run() -> func.HttpResponse:
+        note, _ = note_body(req)
+        ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
+        caller = caller_for(req, "api", ticket, anonymous="function key caller")
+        try:
+            s = services()
+            adopted = adopt_baseline(
+                s,
+                req.route_params.get("partner", ""),
+                note=note,
+                caller=caller,
+                tenant_id=s.settings.tenant_id,
+            )
+        except Refused as refused:
+            return refused_response(req, refused, ticket=ticket)
+        return json_response(views.baseline(adopted))
+
+    return idempotent(req, "api", run)
+
+
+@bp.function_name("connector_restore")
+@bp.route(route="connectors/{partner}/restore", methods=["POST"])
+@endpoint(Role.OPERATOR, RESTORE_QUERY)
+def connector_restore(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/connectors/{partner}/restore (Operator): write the connector's baseline back
+    through the configure path (lease, Intune's rules, only what differs, verified re-read); a DRY
+    RUN unless ``?dryRun=false``. A deleted connector is created again. Audited as ``restore``;
+    honours Idempotency-Key. Answers ConfigureResult.
+
+    400 bad query parameter; 404 unknown partner or no baseline; 409 concurrent change; 422 a
+    baseline setting this Graph version cannot write; 502/503 Graph failed.
+    """
+
+    def run() -> func.HttpResponse:
+        dry_run: bool = RESTORE_QUERY.parse(req)["dryRun"]
+        ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
+        caller = caller_for(req, "api", ticket, anonymous="function key caller")
+        try:
+            s = services()
+            outcome = restore(
+                s,
+                req.route_params.get("partner", ""),
+                dry_run=dry_run,
+                caller=caller,
+                tenant_id=s.settings.tenant_id,
+            )
+        except Refused as refused:
+            return refused_response(req, refused, ticket=ticket)
+        return json_response(views.configure_result(outcome, ticket))
+
+    return idempotent(req, "api", run)
+
+
+@bp.function_name("connector_delete")
+@bp.route(route="connectors/{partner}", methods=["DELETE"])
+@endpoint(Role.OPERATOR, DELETE_QUERY)
+def connector_delete(req: func.HttpRequest) -> func.HttpResponse:
+    """DELETE /api/connectors/{partner} (Operator, the most privileged role MTD Guard has): delete
+    the connector in Intune, under the tenant's configure lease; a DRY RUN unless ``?dryRun=false``.
+    Audited as ``delete``; the baseline is kept (restore sets the connector up again); honours
+    Idempotency-Key. Answers ConnectorDeletion.
+
+    400 bad query parameter; 404 unknown partner or no such connector; 409 concurrent change;
+    502/503 Graph failed.
+    """
+
+    def run() -> func.HttpResponse:
+        dry_run: bool = DELETE_QUERY.parse(req)["dryRun"]
+        ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
+        caller = caller_for(req, "api", ticket, anonymous="function key caller")
+        try:
+            s = services()
+            deletion = delete_connector(
+                s,
+                req.route_params.get("partner", ""),
+                dry_run=dry_run,
+                caller=caller,
+                tenant_id=s.settings.tenant_id,
+            )
+        except Refused as refused:
+            return refused_response(req, refused, ticket=ticket)
+        return json_response(views.connector_deletion(deletion))
+
+    return idempotent(req, "api", run)
+
+
+@bp.function_name("connectors_export")
+@bp.route(route="export", methods=["GET"])
+@endpoint(Role.READER)
+def connectors_export(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/export (Reader): every connector's settings as the PUT /api/connectors/{partner}
+    body that sets them, by partner slug, read from Graph now (settings as code: commit them,
+    replay them in another tenant). 400 for any query parameter; 502/503 Graph failed.
+    """
+    s = services()
+    try:
+        bodies = export_settings(s)
+    except Refused as refused:
+        return refused_response(req, refused)
+    return json_response(
+        views.connector_export(s.settings.tenant_id, now_utc(), s.settings.graph_api_version, bodies)
+    )

@@ -12,6 +12,7 @@ from functions.http.callers import TICKET_HEADER, caller_for, clean_ticket, refu
 from functions.http.problems import FieldError, invalid, json_pointer
 from functions.http.query import Choice, Count, QuerySpec, Token
 from shared.configure.apply import Refused
+from shared.configure.manage import accept_drift
 from shared.context import services
 from shared.findings import query as finding_query
 from shared.findings.model import FindingKind, FindingStatus, Severity
@@ -59,26 +60,38 @@ def findings_list(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(views.finding_page(s.settings.tenant_id, found, token))
 
 
-def _note(req: func.HttpRequest) -> str | None:
-    """The optional ``{"note": "..."}`` body: 400 with a pointer per bad field otherwise."""
+def note_body(req: func.HttpRequest, *, accept: bool = False) -> tuple[str | None, bool]:
+    """The optional ``{"note": "..."}`` body (with ``accept``: also ``"accept": true|false``), as
+    (note, accept): 400 with a pointer per bad field otherwise."""
     if not req.get_body().strip():
-        return None
+        return None, False
     body = read_json(req)
+    allowed = ("note", "accept") if accept else ("note",)
+    shape = '{"note": "...", "accept": true}' if accept else '{"note": "..."}'
     if not isinstance(body, dict):
         raise invalid(
-            "Invalid body", [FieldError("", 'The body must be a JSON object: {"note": "..."} (or empty).')]
+            "Invalid body", [FieldError("", f"The body must be a JSON object: {shape} (or empty).")]
         )
     errors = [
-        FieldError(json_pointer(k), f"unknown field {k!r}: the body takes one optional field, note (text)")
+        FieldError(
+            json_pointer(k), f"unknown field {k!r}: the body takes {' and '.join(allowed)}, both optional"
+        )
+        if accept
+        else FieldError(
+            json_pointer(k), f"unknown field {k!r}: the body takes one optional field, note (text)"
+        )
         for k in body
-        if k != "note"
+        if k not in allowed
     ]
     note = body.get("note")
     if "note" in body and (not isinstance(note, str) or len(note) > MAX_NOTE):
         errors.append(FieldError("/note", f"note must be text of at most {MAX_NOTE} characters"))
+    accepted = body.get("accept", False)
+    if not isinstance(accepted, bool):
+        errors.append(FieldError("/accept", "accept must be true or false"))
     if errors:
         raise invalid("Invalid body", errors)
-    return (note.strip() or None) if isinstance(note, str) else None
+    return ((note.strip() or None) if isinstance(note, str) else None), accepted is True
 
 
 @bp.function_name("finding_acknowledge")
@@ -86,20 +99,21 @@ def _note(req: func.HttpRequest) -> str | None:
 @endpoint(Role.OPERATOR)
 def finding_acknowledge(req: func.HttpRequest) -> func.HttpResponse:
     """POST /api/findings/{id}/ack (Operator): acknowledge a finding (no alerts about it while it
-    lasts), with an optional ``{"note": "..."}`` body (at most 1000 characters); audited.
-    Answers the updated Finding.
+    lasts), with an optional ``{"note": "...", "accept": true}`` body (note: at most 1000
+    characters); audited. ``accept`` (connectorDrift findings only) adopts the settings the last
+    sweep saw as the connector's baseline and resolves the finding. Answers the updated Finding.
 
     400 ``Invalid JSON`` or ``Invalid body`` (a pointer per bad field), or any query parameter; 404
-    no such finding; 409 already resolved; 413 for a body above 1,000,000 bytes.
+    no such finding; 409 already resolved; 413 for a body above 1,000,000 bytes; 422 accept on a
+    finding that is not connectorDrift.
     """
-    note = _note(req)
+    note, accept = note_body(req, accept=True)
     ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
     caller = caller_for(req, "api", ticket, anonymous="function key caller")
     try:
         s = services()
-        updated = acknowledge_finding(
-            s, req.route_params.get("id", ""), note, caller, tenant_id=s.settings.tenant_id
-        )
+        act = accept_drift if accept else acknowledge_finding
+        updated = act(s, req.route_params.get("id", ""), note, caller, tenant_id=s.settings.tenant_id)
     except Refused as refused:
         return refused_response(req, refused)
     return json_response(views.finding(updated))

@@ -108,6 +108,13 @@ IDEMPOTENCY = header(
 )
 PARAMETERS: dict[str, tuple[Schema, ...]] = {
     "connector_get": (PARTNER,),
+    "connector_baseline": (
+        PARTNER,
+        IDEMPOTENCY,
+        header("X-Ticket-Reference", "Kept in the baseline and the audit trail."),
+    ),
+    "connector_restore": (PARTNER, IDEMPOTENCY, header("X-Ticket-Reference", "Kept in the audit trail.")),
+    "connector_delete": (PARTNER, IDEMPOTENCY, header("X-Ticket-Reference", "Kept in the audit trail.")),
     "connector_configure": (
         PARTNER,
         IDEMPOTENCY,
@@ -143,6 +150,8 @@ def _queries() -> dict[str, QuerySpec]:
         audit.LIST_QUERY,
         configure.CONFIGURE_QUERY,
         connectors.DETAIL_QUERY,
+        connectors.RESTORE_QUERY,
+        connectors.DELETE_QUERY,
         findings.LIST_QUERY,
         hooks.HOOK_QUERY,
     )
@@ -226,6 +235,55 @@ OPERATIONS: tuple[Operation, ...] = (
         example=SETTINGS_EXAMPLE,
         responses={200: m.ConfigureResult},
         problems=_WRITE_PROBLEMS,
+    ),
+    Operation(
+        "connector_baseline",
+        "post",
+        "/connectors/{partner}/baseline",
+        "Adopt the connector's current settings as its baseline (audited)",
+        tag="connectors",
+        role=Role.OPERATOR,
+        description="Reads the connector from Graph and stores its settings as the baseline drift is "
+        "judged against (docs/drift.md), with who, when and the optional note.",
+        request=m.BaselineNote,
+        request_required=False,
+        responses={200: m.Baseline},
+        problems=(400, 404, 502),
+    ),
+    Operation(
+        "connector_restore",
+        "post",
+        "/connectors/{partner}/restore",
+        "Write the connector's baseline back (dry run unless dryRun=false; audited)",
+        tag="connectors",
+        role=Role.OPERATOR,
+        description="Re-applies the baseline through the configure path: lease, Intune's rules, only "
+        "what differs written, verified re-read. A deleted connector is created again.",
+        responses={200: m.ConfigureResult},
+        problems=_WRITE_PROBLEMS,
+    ),
+    Operation(
+        "connector_delete",
+        "delete",
+        "/connectors/{partner}",
+        "Delete the connector in Intune (dry run unless dryRun=false; audited)",
+        tag="connectors",
+        role=Role.OPERATOR,
+        description="For retiring a partner, or the recovery Intune documents after a classic CA policy "
+        "was deleted (delete the connector, then set it up again: POST .../restore). The baseline is "
+        "kept. Needs DeviceManagementServiceConfig.ReadWrite.All.",
+        responses={200: m.ConnectorDeletion},
+        problems=(400, 404, 409, 502),
+    ),
+    Operation(
+        "connectors_export",
+        "get",
+        "/export",
+        "Every connector's settings as the PUT bodies that set them (read from Graph now)",
+        tag="connectors",
+        role=Role.READER,
+        responses={200: m.ConnectorExport},
+        problems=(502,),
     ),
     Operation(
         "checks_run",
@@ -313,11 +371,13 @@ OPERATIONS: tuple[Operation, ...] = (
         tag="findings",
         role=Role.OPERATOR,
         description="Who: the Entra principal (App Service authentication), else 'function key caller'. "
-        "A resolved finding cannot be acknowledged (409).",
+        "A resolved finding cannot be acknowledged (409). With accept (connectorDrift findings only, "
+        "else 422) the settings the last sweep saw become the connector's baseline and the finding "
+        "resolves.",
         request=m.FindingAcknowledgement,
         request_required=False,
         responses={200: m.Finding},
-        problems=(400, 404, 409),
+        problems=(400, 404, 409, 422),
     ),
     Operation(
         "checks_ca_drift",

@@ -21,7 +21,11 @@ from shared.conditional_access.classic.matching import ClassicChange
 from shared.conditional_access.classic.rows import ClassicPolicy, PlannedRemoval
 from shared.conditional_access.drift import CaDriftResult, ImportResult
 from shared.conditional_access.settings import ClassicSource
+from shared.configure import drift
+from shared.configure import fields as connector_config
 from shared.configure.apply import Outcome
+from shared.configure.baseline import Baseline
+from shared.configure.manage import Deletion
 from shared.findings import kinds
 from shared.findings.model import Finding
 from shared.heartbeat.health import SEVERITY, Health
@@ -88,21 +92,73 @@ def connector(status: ConnectorStatus) -> m.ConnectorStatus:
     }
 
 
+def connector_view(status: ConnectorStatus, kept: Baseline | None) -> m.ConnectorView:
+    """A connector's health with its settings (the PUT body's shape), baseline and drift."""
+    return {
+        **connector(status),
+        "settings": connector_config.as_settings(status.settings),
+        "baseline": baseline(kept) if kept else None,
+        "drift": [cast("m.DriftChange", c.view()) for c in drift.diff(kept.settings, status.settings)]
+        if kept
+        else [],
+    }
+
+
 def connector_list(
-    tenant_id: str, sweep: SweepRecord | None, statuses: Iterable[ConnectorStatus]
+    tenant_id: str,
+    sweep: SweepRecord | None,
+    statuses: Iterable[ConnectorStatus],
+    baselines: Mapping[str, Baseline],
 ) -> m.ConnectorList:
-    """GET /api/connectors: ``sweep`` is the last stored sweep (None before the first one)."""
+    """GET /api/connectors: ``sweep`` is the last stored sweep (None before the first one);
+    ``baselines`` by lower-case connector id."""
     return {
         "tenantId": tenant_id,
         "checkedAt": sweep.checked_at if sweep else None,
         "problems": sweep.problems if sweep else [],
-        "connectors": [connector(c) for c in statuses],
+        "connectors": [connector_view(c, baselines.get(c.id.lower())) for c in statuses],
     }
 
 
-def connector_detail(status: ConnectorStatus, history: Iterable[Observation]) -> m.ConnectorDetail:
-    """GET /api/connectors/{partner}: the status and its history, newest first."""
-    return {**connector(status), "history": [observation(o) for o in history]}
+def connector_detail(
+    status: ConnectorStatus, kept: Baseline | None, history: Iterable[Observation]
+) -> m.ConnectorDetail:
+    """GET /api/connectors/{partner}: the status, settings, baseline, drift and history, newest first."""
+    return {**connector_view(status, kept), "history": [observation(o) for o in history]}
+
+
+def baseline(b: Baseline) -> m.Baseline:
+    """A connector's baseline, its settings in the PUT body's shape."""
+    return {
+        "connectorId": b.connector_id,
+        "partner": catalog.by_id(b.connector_id).name,
+        "settings": connector_config.as_settings(b.settings),
+        "setBy": b.set_by,
+        "setAt": b.set_at,
+        "source": b.source,
+        "note": b.note,
+        "ticket": b.ticket,
+    }
+
+
+def connector_export(
+    tenant_id: str, at: datetime, api_version: str, bodies: dict[str, dict[str, Any]]
+) -> m.ConnectorExport:
+    """GET /api/export: every connector's PUT body, by partner slug."""
+    return {"tenantId": tenant_id, "exportedAt": at, "graphApiVersion": api_version, "connectors": bodies}
+
+
+def connector_deletion(d: Deletion) -> m.ConnectorDeletion:
+    """DELETE /api/connectors/{partner}: what was (or would be) deleted."""
+    return {
+        "connectorId": d.connector_id,
+        "partner": d.partner,
+        "dryRun": d.dry_run,
+        "deleted": d.deleted,
+        "before": d.before,
+        "notes": d.notes,
+        "auditId": d.audit_id,
+    }
 
 
 def observation(o: Observation) -> m.Observation:
@@ -260,6 +316,7 @@ def configure_result(outcome: Outcome, ticket: str | None) -> m.ConfigureResult:
         "lastHeartbeatDateTime": outcome.last_heartbeat,
         "nextSteps": outcome.next_steps,
         "notes": outcome.notes,
+        "result": outcome.result,
         "auditId": outcome.audit_id,
     }
 

@@ -18,17 +18,20 @@ from graphsim.resources import (
 
 BETA_ONLY = frozenset({"beta"})
 
-# v1.0 froze the enum before beta grew notSetUp/error (docs) and neverConfigured (beta SDK);
-# those reach v1.0 clients as unknownFutureValue.
-_V1_STATES = frozenset({"unavailable", "available", "enabled", "unresponsive", UNKNOWN_FUTURE_VALUE})
+# Microsoft's current v1.0 reference lists notSetUp (4) and error (5) before unknownFutureValue (6),
+# so v1.0 serves them by name; beta's newer neverConfigured (beta SDK) reaches v1.0 clients as
+# unknownFutureValue.
+_V1_STATES = frozenset(
+    {"unavailable", "available", "enabled", "unresponsive", "notSetUp", "error", UNKNOWN_FUTURE_VALUE}
+)
 PARTNER_STATES = {
     "v1.0": _V1_STATES,
-    "beta": _V1_STATES | {"notSetUp", "error", "neverConfigured"},
+    "beta": _V1_STATES | {"neverConfigured"},
 }
 
 # UNCONFIRMED what the service reports for a connector it has just created; the reference
 # says it "stays notSetUp/available" until the partner's console finishes its side. We pick
-# beta's notSetUp ("no provisioning, no heartbeat yet"), so v1.0 shows unknownFutureValue.
+# notSetUp ("no provisioning, no heartbeat yet"), which v1.0 and beta both name.
 DEFAULT_PARTNER_STATE = "notSetUp"
 # Intune's default for "Number of days until partner is unresponsive".
 DEFAULT_THRESHOLD_DAYS = 7

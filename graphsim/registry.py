@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from graphsim.conditional_access import CONDITIONAL_ACCESS_POLICIES
 from graphsim.directory_audits import DIRECTORY_AUDITS
+from graphsim.intune_audit_events import INTUNE_AUDIT_EVENTS
 from graphsim.mtd_connectors import MTD_CONNECTORS
 from graphsim.resources import ResourceType
 
-RESOURCE_TYPES: tuple[ResourceType, ...] = (MTD_CONNECTORS, DIRECTORY_AUDITS, CONDITIONAL_ACCESS_POLICIES)
+RESOURCE_TYPES: tuple[ResourceType, ...] = (
+    MTD_CONNECTORS,
+    DIRECTORY_AUDITS,
+    CONDITIONAL_ACCESS_POLICIES,
+    INTUNE_AUDIT_EVENTS,
+)
 
 BY_PATH: dict[str, ResourceType] = {rt.collection_path.lower(): rt for rt in RESOURCE_TYPES}
 BY_SCENARIO_KEY: dict[str, ResourceType] = {rt.scenario_key: rt for rt in RESOURCE_TYPES}

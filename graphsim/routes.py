@@ -16,10 +16,12 @@ from urllib.parse import quote, unquote, urlencode
 from graphsim import querying
 from graphsim.odata import GraphError, Reply, decode_skiptoken, encode_skiptoken, json_reply
 from graphsim.registry import BY_PATH
-from graphsim.resources import ResourceType
+from graphsim.resources import BOOLEAN, ResourceType
 from graphsim.state import Store
 
 DEFAULT_PAGE_SIZE = 100
+PATCH_MERGE = "merge"
+PATCH_REPLACE = "replace"
 BAD_JSON_MESSAGE = (
     "Unable to read JSON request payload. Please ensure Content-Type header is set and "
     "payload is of valid JSON format."
@@ -62,6 +64,12 @@ class GraphApi:
         self.store = store
         self.page_size = page_size
         self.patch_returns_body = patch_returns_body
+        # UNCONFIRMED whether Graph's PATCH of a connector merges (only the properties sent change)
+        # or replaces (booleans not sent fall back to their default, false): "merge" or "replace".
+        self.patch_mode = PATCH_MERGE
+        # Properties the "service" refuses to change: property -> the value it keeps, whatever a
+        # POST or PATCH sends (an Intune rule MTD Guard does not know about, or a partner's lock).
+        self.server_keeps: dict[str, Any] = {}
 
     def handle(self, request: GraphRequest) -> Reply:
         target = _resolve(request.path)
@@ -118,7 +126,7 @@ class GraphApi:
         return json_reply(200, rt.render(entity, request.version, select))
 
     def _create(self, request: GraphRequest, rt: ResourceType) -> Reply:
-        values = rt.validate_write(_parse_body(request.body), request.version)
+        values = self._kept(rt.validate_write(_parse_body(request.body), request.version))
         # UNCONFIRMED whether Graph assigns an id when none is given; we do, as for most
         # entity sets, so a POST without one still yields an addressable entity.
         entity = rt.with_defaults({**values, "id": values.get("id") or str(uuid.uuid4())})
@@ -130,18 +138,29 @@ class GraphApi:
         values = rt.validate_write(_parse_body(request.body), request.version)
         if "id" in values and str(values["id"]).lower() != item_id.lower():
             raise GraphError(400, "The id in the request body does not match the id in the URL.")
-        # PATCH merges: msgraph-sdk sends only the properties that were set.
-        updated = self.store.merge(rt.collection_path, item_id, values)
+        # msgraph-sdk sends only the properties that were set; "replace" resets the unsent booleans.
+        if self.patch_mode == PATCH_REPLACE:
+            values = {**_boolean_defaults(rt, request.version), **values}
+        updated = self.store.merge(rt.collection_path, item_id, self._kept(values))
         if updated is None:
             raise _not_found(rt, item_id)
         if self.patch_returns_body:
             return json_reply(200, rt.render(updated, request.version))
         return Reply(204, content_type=None)
 
+    def _kept(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` with every property the service keeps set back to the value it keeps."""
+        return {k: self.server_keeps.get(k, v) for k, v in values.items()}
+
     def _delete(self, rt: ResourceType, item_id: str) -> Reply:
         if not self.store.delete(rt.collection_path, item_id):
             raise _not_found(rt, item_id)
         return Reply(204, content_type=None)
+
+
+def _boolean_defaults(rt: ResourceType, version: str) -> dict[str, Any]:
+    """Every boolean property of ``version`` at its default: what a replacing PATCH leaves unsent."""
+    return {p.name: p.default for p in rt.properties if p.edm_type == BOOLEAN and version in p.versions}
 
 
 def _resolve(raw_path: str) -> _Target:

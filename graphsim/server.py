@@ -36,7 +36,7 @@ from graphsim.odata import (
 from graphsim.raw_pages import RawPages
 from graphsim.recording import RecordedRequest, RequestLog
 from graphsim.resources import VERSIONS
-from graphsim.routes import DEFAULT_PAGE_SIZE, GraphApi, GraphRequest
+from graphsim.routes import DEFAULT_PAGE_SIZE, PATCH_MERGE, PATCH_REPLACE, GraphApi, GraphRequest
 from graphsim.scenario import ScenarioSource, load_scenario, prepare_entity
 from graphsim.state import Store
 from graphsim.timestamps import format_inner_error_date
@@ -151,6 +151,27 @@ class GraphSimulator:
         self._raw_pages = {}
         self._api.page_size = self._explicit_page_size or loaded.page_size or DEFAULT_PAGE_SIZE
         self.tenant_id = loaded.tenant_id
+
+    @property
+    def patch_mode(self) -> str:
+        """How PATCH treats connector booleans it was not sent: "merge" (kept, the default) or
+        "replace" (reset to false). Which one Graph does is unconfirmed: tests run both."""
+        return self._api.patch_mode
+
+    @patch_mode.setter
+    def patch_mode(self, mode: str) -> None:
+        if mode not in (PATCH_MERGE, PATCH_REPLACE):
+            raise ValueError(f"patch_mode must be {PATCH_MERGE!r} or {PATCH_REPLACE!r}, not {mode!r}")
+        self._api.patch_mode = mode
+
+    @property
+    def server_keeps(self) -> dict[str, Any]:
+        """Properties whose value the service keeps whatever a POST or PATCH sends (a copy)."""
+        return dict(self._api.server_keeps)
+
+    @server_keeps.setter
+    def server_keeps(self, kept: dict[str, Any]) -> None:
+        self._api.server_keeps = dict(kept)
 
     def connector(self, connector_id: str) -> dict[str, Any] | None:
         """The stored connector (all v1.0 and beta properties, raw values), or None."""

@@ -184,6 +184,32 @@ param caClassicPolicyType string = ''
 @description('CA_CLASSIC_DISABLED_WHEN: Property=value|value that, found in an update\'s new values and not its old ones, makes it a disable.')
 param caClassicDisabledWhen string = 'State=Disabled'
 
+// Connector settings drift (docs/drift.md).
+
+@description('CONNECTOR_BASELINE: first-seen (a sweep adopts the settings of a connector it meets without a baseline) or explicit (only POST /api/connectors/{partner}/baseline or a configure write set one).')
+@allowed([
+  'first-seen'
+  'explicit'
+])
+param connectorBaseline string = 'first-seen'
+
+@description('CONNECTOR_DRIFT_ACTION: alert (a connectorDrift finding and an alert) or restore (the same, then the baseline is written back; needs connectorAccess=ReadWrite).')
+@allowed([
+  'alert'
+  'restore'
+])
+param connectorDriftAction string = 'alert'
+
+@description('CONNECTOR_AUDIT_EVENTS: true reads Intune\'s audit log (DeviceManagementApps.Read.All) for who changed a drifted connector; false never does.')
+@allowed([
+  'true'
+  'false'
+])
+param connectorAuditEvents string = 'true'
+
+@description('CONNECTOR_AUDIT_MATCH: comma-separated case-insensitive globs an Intune audit event\'s activity or resource type must match to be a change of a connector (unconfirmed what Intune logs).')
+param connectorAuditMatch string = '*mobilethreatdefense*'
+
 @description('ALERT_WEBHOOK_URL: https URL alerts are POSTed to as JSON. Empty: alerts stay in the outbox only. Its signing key is the Key Vault secret alert-webhook-secret.')
 param alertWebhookUrl string = ''
 
@@ -411,6 +437,10 @@ var appSettings = {
   CA_CLASSIC_NAME_PATTERNS: caClassicNamePatterns
   CA_CLASSIC_POLICY_TYPE: caClassicPolicyType
   CA_CLASSIC_DISABLED_WHEN: caClassicDisabledWhen
+  CONNECTOR_BASELINE: connectorBaseline
+  CONNECTOR_DRIFT_ACTION: connectorDriftAction
+  CONNECTOR_AUDIT_EVENTS: connectorAuditEvents
+  CONNECTOR_AUDIT_MATCH: connectorAuditMatch
   REQUIRE_ENTRA_ROLE: enableEntraAuth ? 'true' : 'false'
   TIMER_BUDGET_SECONDS: string(timerBudgetSeconds)
   HTTP_BUDGET_SECONDS: string(httpBudgetSeconds)

@@ -32,6 +32,9 @@ class Partner:
     aliases: tuple[str, ...] = ()
     capability: Capability | None = None  # only where Microsoft's partner pages confirm it
     known: bool = True
+    # Other connector ids public sources give for the same partner (which one Intune uses is
+    # unconfirmed): recognised by ``by_id``; ``resolve`` of the slug gives ``id``.
+    alternate_ids: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -93,13 +96,22 @@ _PARTNERS: tuple[Partner, ...] = (
         "CrowdStrike Falcon for Mobile",
         ("CrowdStrike",),
     ),
-    Partner("e6f777f8-e4c2-4a5b-be01-50b5c124bc7f", "windows-security-center", "Windows Security Center"),
+    # UNCONFIRMED which id Intune uses: Microsoft365DSC's map says e6f777f8-..., Maester's catalog and a
+    # published script say c2b688fe-.... Both are recognised; the slug (PUT by name) resolves to the first.
+    Partner(
+        "e6f777f8-e4c2-4a5b-be01-50b5c124bc7f",
+        "windows-security-center",
+        "Windows Security Center",
+        alternate_ids=("c2b688fe-48c0-464b-a89c-67041aa8fcb2",),
+    ),
     # The public source lists this id with only 7 hex digits in its first group; kept verbatim so a
     # tenant that really returns it is named, and any well-formed id still works as "unknown".
     Partner("4873197-ffec-4dfc-9816-db65f34c7cb9", "trellix", "Trellix Mobile Security", ("Trellix",)),
+    # From Maester's partner catalog only; no Microsoft source confirms this id (unconfirmed).
+    Partner("fc06ff9b-e2f9-4221-9a68-465684ee8662", "iverify", "iVerify", ("iVerify",)),
 )
 
-_BY_ID = {p.id.lower(): p for p in _PARTNERS}
+_BY_ID = {i.lower(): p for p in _PARTNERS for i in (p.id, *p.alternate_ids)}
 _BY_SLUG = {p.slug: p for p in _PARTNERS}
 
 

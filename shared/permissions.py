@@ -82,12 +82,26 @@ POLICY_READ = GraphPermission(
     "to compare them with the last known state.",
 )
 
+INTUNE_AUDIT_READ = GraphPermission(
+    "DeviceManagementApps.Read.All",
+    # Not checked against Microsoft's generated list here: the id every public deployment script
+    # found uses for this permission (tests/infra keeps Bicep equal to it).
+    "7a6ee1e7-141e-4cec-ae74-d9db155731ff",
+    feature="Connector drift: who changed it (optional)",
+    why="Read Intune's audit log (/deviceManagement/auditEvents), the permission Microsoft's "
+    "reference names for it, to say who changed a connector. Whether connector edits appear there "
+    "is unconfirmed; without it a drift finding says it cannot see who (not needed with "
+    "CONNECTOR_AUDIT_EVENTS=false).",
+    not_needed_with="CONNECTOR_AUDIT_EVENTS=false",
+)
+
 PERMISSIONS: tuple[GraphPermission, ...] = (
     CONNECTORS_READ,
     CONNECTORS_WRITE,
     AUDIT_LOG_READ,
     DIRECTORY_READ,
     POLICY_READ,
+    INTUNE_AUDIT_READ,
 )
 """The registry, in the order docs/permissions.md and the Bicep module list them."""
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from shared.alerting import settings as alert_settings
 from shared.conditional_access import settings as ca_settings
+from shared.configure import settings as configure_settings
 from shared.heartbeat import settings as heartbeat_settings
 from shared.setting_spec import (
     Reader,
@@ -74,8 +75,9 @@ GRAPH_ENDPOINT = SettingSpec(
 )
 GRAPH_API_VERSION = SettingSpec(
     "GRAPH_API_VERSION",
-    "v1.0 (supported) or beta. v1.0 reports partner states newer than its schema, such as "
-    "notSetUp and error, only as unknownFutureValue; beta names them.",
+    "v1.0 (supported) or beta. v1.0 names the partner states notSetUp and error; a state newer "
+    "than its schema (such as beta's neverConfigured) arrives as unknownFutureValue, which beta "
+    "names. The mac* and Windows app protection settings exist only on beta.",
     choice("v1.0", "beta"),
     default="v1.0",
 )
@@ -128,6 +130,8 @@ SETTINGS: tuple[SettingSpec[Any], ...] = (
     *heartbeat_settings.SPECS,
     # -- Conditional Access drift (docs/conditional-access.md) --
     *ca_settings.SPECS,
+    # -- connector configuration: baselines and drift (docs/drift.md) --
+    *configure_settings.SPECS,
     STORAGE_CONNECTION_STRING,
     TABLE_SERVICE_URI,
     AZURE_CLIENT_ID,
@@ -266,6 +270,7 @@ class Settings:
     alerting: alert_settings.AlertSettings
     jira_webhook_secret: str | None  # never logged or returned
     ca: ca_settings.CaDriftSettings
+    configure: configure_settings.ConfigureSettings
 
     @property
     def graph_is_loopback(self) -> bool:
@@ -296,4 +301,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         alerting=alert_settings.load(read),
         jira_webhook_secret=read.optional(ticket_settings.JIRA_WEBHOOK_SECRET),
         ca=ca_settings.load(read),
+        configure=configure_settings.load(read),
     )

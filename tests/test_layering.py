@@ -26,6 +26,8 @@ IO_MODULES = (
     "shared.context",
     "shared.heartbeat.sweep",
     "shared.configure.apply",
+    "shared.configure.manage",
+    "shared.configure.restore",
     "shared.conditional_access.drift",
     "shared.alerting.outbox",
     "shared.alerting.channels",  # and every module below it (HTTP channels)

@@ -33,11 +33,13 @@ from functions.models.conditional_access import (
     Source,
 )
 from functions.models.configure import Change, ConfigureResult, HookPayload, HookReply
+from functions.models.drift import Baseline, BaselineNote, ConnectorDeletion, ConnectorExport, DriftChange
 from functions.models.findings import Finding, FindingAcknowledgement, FindingPage
 from functions.models.heartbeat import (
     ConnectorDetail,
     ConnectorList,
     ConnectorStatus,
+    ConnectorView,
     Observation,
     SweepResult,
 )
@@ -50,6 +52,8 @@ __all__ = [
     "AuditEntry",
     "AuditLogRead",
     "AuditPage",
+    "Baseline",
+    "BaselineNote",
     "CaDriftResult",
     "Change",
     "ChannelRouting",
@@ -60,10 +64,14 @@ __all__ = [
     "ClassicPolicy",
     "ClassicSummary",
     "ConfigureResult",
+    "ConnectorDeletion",
     "ConnectorDetail",
+    "ConnectorExport",
     "ConnectorList",
     "ConnectorStatus",
+    "ConnectorView",
     "DeliveryReport",
+    "DriftChange",
     "Finding",
     "FindingAcknowledgement",
     "FindingPage",

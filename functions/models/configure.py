@@ -13,15 +13,14 @@ import msgspec
 from msgspec import Meta
 
 from functions.models.common import ref
+from functions.models.drift import SettingsView  # settings as Graph reports them, in the body's terms
 from functions.models.findings import Finding
 from functions.models.heartbeat import SweepResult
-from shared.audit.entries import AuditAction
+from shared.audit.entries import AuditAction, Result
 from shared.configure import fields as connector_config
 from shared.configure.fields import Action
 from shared.tickets.payloads import HookSource
 
-# Connector settings in the configure body's terms, as Graph reports them (null: no connector yet).
-SettingsView = Annotated[dict[str, Any], Meta(extra_json_schema=ref("ConnectorSettingsView"))]
 Settings = Annotated[dict[str, Any], Meta(extra_json_schema=ref("ConnectorSettings"))]
 Strings = list[str]
 
@@ -56,6 +55,7 @@ class ConfigureResult(TypedDict):
     lastHeartbeatDateTime: str | None
     nextSteps: Annotated[Strings, Meta(description="what is left to do, e.g. finish the partner's side")]
     notes: Strings
+    result: Annotated[Result, Meta(description="as audited: partial when Intune kept less or changed more")]
     auditId: str
 
 

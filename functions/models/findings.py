@@ -50,3 +50,13 @@ class FindingAcknowledgement(msgspec.Struct, forbid_unknown_fields=True):
     """The optional body of POST /api/findings/{id}/ack."""
 
     note: Annotated[str, Meta(max_length=1000)] | msgspec.UnsetType = msgspec.UNSET
+    accept: (
+        Annotated[
+            bool,
+            Meta(
+                description="connectorDrift only: adopt the settings the last sweep saw as the "
+                "connector's baseline, and resolve the finding"
+            ),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET

@@ -8,6 +8,7 @@ from msgspec import Meta
 
 from functions.models.alerts import Alert
 from functions.models.common import DeliveryReport, Time
+from functions.models.drift import Baseline, DriftChange, SettingsView
 from shared.findings.model import Severity
 from shared.heartbeat.health import Health
 
@@ -45,7 +46,15 @@ class Observation(TypedDict):
     reason: str
 
 
-class ConnectorDetail(ConnectorStatus):
+class ConnectorView(ConnectorStatus):
+    """One connector as the last sweep saw it, with its settings, baseline and drift."""
+
+    settings: Annotated[SettingsView, Meta(description="as the last sweep read them: the PUT body's shape")]
+    baseline: Baseline | None
+    drift: Annotated[list[DriftChange], Meta(description="settings that differ from the baseline")]
+
+
+class ConnectorDetail(ConnectorView):
     """One connector's health as the last sweep judged it, and its recent readings."""
 
     history: Annotated[list[Observation], Meta(description="newest first")]
@@ -57,7 +66,7 @@ class ConnectorList(TypedDict):
     tenantId: str
     checkedAt: Time | None
     problems: list[str]
-    connectors: list[ConnectorStatus]
+    connectors: list[ConnectorView]
 
 
 class SweepResult(TypedDict):

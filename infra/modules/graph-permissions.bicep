@@ -39,6 +39,11 @@ var alwaysGranted = [
     name: 'Policy.Read.All'
     id: '246dd0d5-5bd0-4def-940b-0421030a5b68'
   }
+  {
+    // Connector drift (optional): Intune's audit log, to say who changed a connector.
+    name: 'DeviceManagementApps.Read.All'
+    id: '7a6ee1e7-141e-4cec-ae74-d9db155731ff'
+  }
 ]
 
 // Exactly one of these, chosen by connectorAccess.

@@ -27,6 +27,7 @@ class Result(StrEnum):
     DRY_RUN = "dryRun"  # a preview: nothing was written
     REFUSED = "refused"  # refused before any write (400/409/422)
     FAILED = "failed"  # Graph or storage failed (a write may not have happened)
+    PARTIAL = "partial"  # written, but the re-read shows Intune did not keep all of it, or changed more
 
 
 class AuditAction(StrEnum):
@@ -35,6 +36,9 @@ class AuditAction(StrEnum):
     CONFIGURE = "configure"
     CHECK = "check"
     ACKNOWLEDGE = "acknowledge"
+    BASELINE = "baseline"  # a connector's baseline set (adopted, or accepted with a drift finding)
+    RESTORE = "restore"  # a connector's baseline written back (by a person or automatically)
+    DELETE = "delete"  # a connector deleted in Intune
 
 
 MAX_DETAIL = 2_000  # characters of an entry's detail sentence

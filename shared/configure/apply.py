@@ -23,20 +23,44 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared import catalog, deadline
+from shared.alerting.alerts import Alert, new_alert
 from shared.audit import trail
 from shared.audit.entries import AuditAction, Caller, Result, entry_by
 from shared.clock import now_utc
+from shared.configure import baseline, verify
 from shared.configure import fields as connector_config
-from shared.configure.fields import Action, Change, InvalidSettings, Plan
+from shared.configure.baseline import baseline_key
+from shared.configure.drift import drift_finding_id
+from shared.configure.fields import BY_GRAPH, Action, Change, InvalidSettings, Plan
+from shared.configure.stored import stored_baseline
+from shared.configure.verify import NOT_KEPT_ROWS
+from shared.findings.model import FindingKind, Severity
 from shared.graph.errors import WRITE_CONNECTORS, GraphError
 from shared.store.changes import ChangeStore
 from shared.store.state import StateStore
 
 if TYPE_CHECKING:
-    from shared.context import Services  # built by the composition root, passed in
+    from shared.alerting.channels import Channel
+    from shared.graph.gateway import GraphGateway
+    from shared.settings import Settings
+
+
+class Ports(Protocol):
+    """What configuring needs of the composition root's ``Services`` (which is one): a sweep that
+    restores by itself passes its own parts."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def graph(self) -> GraphGateway: ...
+    @property
+    def store(self) -> StateStore: ...
+    @property
+    def channels(self) -> list[Channel]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +109,7 @@ class Outcome:
     next_steps: list[str]
     audit_id: str
     notes: list[str] = field(default_factory=list)
+    result: Result = Result.APPLIED  # as the audit trail records it: partial when Intune kept less
 
 
 def resolve_connector(partner: str) -> str:
@@ -102,7 +127,7 @@ def resolve_connector(partner: str) -> str:
 
 
 def configure(
-    services: Services,
+    services: Ports,
     partner: str,
     body: Any,
     *,
@@ -111,6 +136,7 @@ def configure(
     tenant_id: str,
     pointer_base: str = "",
     now: datetime | None = None,
+    action: AuditAction = AuditAction.CONFIGURE,
 ) -> Outcome:
     """Bring ``tenant_id``'s connector ``partner`` (catalog slug or connector id) to the desired
     settings in ``body`` (the JSON documented in configure.fields; ``pointer_base`` prefixes the
@@ -118,12 +144,15 @@ def configure(
 
     Raises Refused: 400 invalid settings, 404 unknown partner, 409 concurrent change or Intune's
     one-MAM-partner rule, 422 a setting Intune or the partner does not support, 502/503 Graph failed.
+
+    ``action`` is what the audit trail calls it (a restore is a configure to the baseline). A real
+    configure (not a restore) sets the baseline of what it asked, as Intune kept it.
     """
     now = now or now_utc()
     changes_store = ChangeStore(services.store)
     tenant = tenant_id
     connector_id = resolve_connector(partner)
-    audit = _Auditor(services.store, tenant, caller, connector_id, now)
+    audit = _Auditor(services.store, tenant, caller, connector_id, now, action=action)
     try:
         desired = connector_config.parse(body, pointer_base)
     except InvalidSettings as exc:
@@ -135,7 +164,7 @@ def configure(
         raise Refused(400, "invalid-settings", "Invalid settings", detail, errors=errors) from None
     if dry_run:
         return _run(services, connector_id, desired, dry_run=True, audit=audit)
-    holder = _acquire(changes_store, tenant)
+    holder = acquire_lease(changes_store, tenant)
     if holder is None:
         detail = (
             "Another configure request for this tenant is still being applied; retry in a few "
@@ -149,7 +178,9 @@ def configure(
         changes_store.release_lease(tenant, holder)
 
 
-def _acquire(store: ChangeStore, tenant: str) -> str | None:
+def acquire_lease(store: ChangeStore, tenant: str) -> str | None:
+    """The tenant's configure lease (None when another holder kept it past the wait): the one
+    writer to Intune's connectors at a time, shared by configure, restore and delete."""
     give_up_at = time.monotonic() + min(LEASE_WAIT_SECONDS, deadline.remaining())
     while True:
         holder = store.acquire(tenant, now_utc(), _lease())
@@ -168,7 +199,7 @@ def _lease() -> timedelta:
 
 
 def _run(
-    services: Services, connector_id: str, desired: dict[str, bool | int], *, dry_run: bool, audit: _Auditor
+    services: Ports, connector_id: str, desired: dict[str, bool | int], *, dry_run: bool, audit: _Auditor
 ) -> Outcome:
     graph = services.graph
     api_version = services.settings.graph_api_version
@@ -203,10 +234,20 @@ def _run(
                 ],
                 **first.extra,
             )
-        plan = connector_config.plan(connector_id, current, desired)
+        memory = services.store.get(NOT_KEPT_ROWS, audit.tenant, baseline_key(connector_id))
+        held = connector_config.current_values(current) if current else {}
+        sent, skipped = verify.skip_refused(desired, held, memory)
+        plan = connector_config.plan(connector_id, current, sent)
         if dry_run:
-            return audit.done(Result.DRY_RUN, plan, current, None, applied=False)
+            return audit.done(Result.DRY_RUN, plan, current, None, applied=False, notes=skipped)
         after, notes = _apply(graph, plan)
+        checked = verify.verify(plan, connector_config.current_values(after or {}))
+        if after is not None and checked.side_effects and plan.action is Action.UPDATE:
+            after, checked = _repair(graph, plan, checked)
+            notes.append(
+                "Intune reset settings this request did not send (its PATCH replaced rather than "
+                "merged); MTD Guard sent the whole set of settings once more"
+            )
     except GraphError as exc:
         hint = exc.describe(WRITE_CONNECTORS)
         audit.failed(_graph_status(exc), hint)
@@ -218,9 +259,90 @@ def _run(
             retry_after=30 if _graph_status(exc) == 503 else None,
         ) from exc
     result = Result.UNCHANGED if plan.action is Action.NONE else Result.APPLIED
-    outcome = audit.done(result, plan, current, after, applied=plan.action is not Action.NONE)
-    outcome.notes = notes
+    if not checked.complete:
+        result = Result.PARTIAL
+    notes = [*notes, *skipped, *checked.notes()]
+    outcome = audit.done(result, plan, current, after, applied=plan.action is not Action.NONE, notes=notes)
+    _record_write(services, audit, plan, desired, after or current, checked=checked, memory=memory)
     return outcome
+
+
+def _repair(
+    graph: Any, plan: Plan, checked: verify.Verification
+) -> tuple[dict[str, Any] | None, verify.Verification]:
+    """One more PATCH with every managed setting as it should be (before + asked, except what Intune
+    refused to keep), so a PATCH that resets what it is not sent leaves nothing unsent; re-read and
+    verified again. Whatever is still off after it is reported, never retried in a loop."""
+    refused = {d.graph for d in checked.not_kept}
+    body = {p: v for p, v in plan.predicted.items() if p not in refused}
+    graph.update_connector(plan.connector_id, body)
+    after = graph.get_connector(plan.connector_id)
+    return after, verify.verify(plan, connector_config.current_values(after or {}))
+
+
+def _record_write(
+    services: Ports,
+    audit: _Auditor,
+    plan: Plan,
+    desired: dict[str, bool | int],
+    held_now: dict[str, Any] | None,
+    *,
+    checked: verify.Verification,
+    memory: verify.NotKept | None,
+) -> None:
+    """After a real write: the values Intune refused remembered, an alert when it changed settings
+    the request did not touch, and (configure, not restore) the baseline of what Intune kept."""
+    tenant, connector_id = audit.tenant, plan.connector_id
+    rows: list[object] = []
+    if checked.not_kept:
+        rows.append(
+            verify.remembered(memory, checked, tenant_id=tenant, connector_id=connector_id, at=audit.now)
+        )
+    if checked.side_effects:
+        rows.append(_side_effect_alert(services, audit, connector_id, checked))
+    if audit.action is AuditAction.CONFIGURE:
+        values = connector_config.current_values(held_now or {})
+        existing = stored_baseline(services.store, tenant, connector_id)
+        kept = {p: values[p] for p in desired if p in values}
+        rows.append(
+            baseline.updated(
+                existing,
+                tenant_id=tenant,
+                connector_id=connector_id,
+                settings=kept if existing else {**(plan.before or values), **kept},
+                set_by=audit.caller.who,
+                at=audit.now,
+                source=baseline.BaselineSource.CONFIGURED,
+                ticket=audit.caller.ticket,
+            )
+        )
+    if rows:
+        services.store.commit(tenant, [rows])
+
+
+def _side_effect_alert(
+    services: Ports, audit: _Auditor, connector_id: str, checked: verify.Verification
+) -> Alert:
+    partner = catalog.by_id(connector_id).name
+    weakened = any(
+        BY_GRAPH[d.graph].enforces and d.expected is True and d.held is False for d in checked.side_effects
+    )
+    return new_alert(
+        tenant_id=audit.tenant,
+        kind=FindingKind.CONNECTOR_DRIFT,
+        finding_id=drift_finding_id(connector_id),
+        severity=Severity.HIGH if weakened else Severity.WARNING,
+        title=f"{partner}: Intune changed settings a configure request did not touch",
+        reason="; ".join(n for n in checked.notes() if n.startswith("Intune also changed")),
+        detected_at=audit.now,
+        details={
+            "connectorId": connector_id,
+            "partner": partner,
+            "auditId": audit.entry_id,
+            "sideEffects": [d.view() for d in checked.side_effects],
+        },
+        channels=[c.name for c in services.channels],
+    )
 
 
 def _apply(graph: Any, plan: Plan) -> tuple[dict[str, Any] | None, list[str]]:
@@ -260,13 +382,21 @@ class _Auditor:
     """Writes the one audit entry of a configure request."""
 
     def __init__(
-        self, store: StateStore, tenant: str, caller: Caller, connector_id: str, now: datetime
+        self,
+        store: StateStore,
+        tenant: str,
+        caller: Caller,
+        connector_id: str,
+        now: datetime,
+        *,
+        action: AuditAction = AuditAction.CONFIGURE,
     ) -> None:
         self._store = store
-        self._tenant = tenant
-        self._caller = caller
+        self.tenant = tenant
+        self.caller = caller
         self._connector_id = connector_id
-        self._now = now
+        self.now = now
+        self.action = action
         self.entry_id = str(uuid.uuid4())
 
     def _write(
@@ -282,11 +412,11 @@ class _Auditor:
         trail.record(
             self._store,
             entry_by(
-                self._caller,
+                self.caller,
                 entry_id=self.entry_id,
-                tenant_id=self._tenant,
-                at=self._now,
-                action=AuditAction.CONFIGURE,
+                tenant_id=self.tenant,
+                at=self.now,
+                action=self.action,
                 target=self._connector_id,
                 target_name=catalog.by_id(self._connector_id).name,
                 result=result,
@@ -312,6 +442,7 @@ class _Auditor:
         reread: dict[str, Any] | None,
         *,
         applied: bool,
+        notes: list[str] | None = None,
     ) -> Outcome:
         source = reread or current or {}
         after = (
@@ -331,6 +462,8 @@ class _Auditor:
             summary = f"dry run: would {plan.action.value} {partner.name} ({count}); nothing written"
         else:
             summary = f"{plan.action.value}d {partner.name} ({count})"
+        if notes:
+            summary += ". " + ". ".join(notes)
         self._write(result, 200, summary, before=before, after=after, changes=plan.changes)
         return Outcome(
             connector_id=self._connector_id,
@@ -345,4 +478,6 @@ class _Auditor:
             last_heartbeat=heartbeat,
             next_steps=connector_config.next_steps(self._connector_id, state, heartbeat),
             audit_id=self.entry_id,
+            notes=list(notes or []),
+            result=result,
         )

@@ -39,8 +39,8 @@ from shared.json_pointer import FieldError, child
 
 PLATFORMS = ("android", "ios", "windows", "mac")
 THRESHOLD_RANGE = (1, 365)  # Intune documents no bounds; a year is the longest that makes sense
-# States in which the partner's side is not finished yet (beta names them; v1.0 says
-# unknownFutureValue for notSetUp/neverConfigured, judged together with "no heartbeat yet").
+# States in which the partner's side is not finished yet (v1.0 now names notSetUp; beta's newer
+# neverConfigured reaches v1.0 as unknownFutureValue, judged together with "no heartbeat yet").
 PENDING_STATES = frozenset({"notSetUp", "available", "neverConfigured"})
 
 
@@ -55,6 +55,13 @@ class Field:
     beta_only: bool = False
     platform: str | None = None  # the platform a toggle belongs to
     mam: bool = False  # an app protection (MAM) evaluation toggle
+    # True: turning it off weakens enforcement (drift severity high); the threshold weakens when raised
+    enforces: bool = False
+
+    def label_for(self, partner: str) -> str:
+        """The label naming the partner, as the admin center reads for that connector:
+        "Connect iOS/iPadOS devices to Lookout for Work (compliance evaluation)"."""
+        return self.label.replace("the partner", partner)
 
 
 def _platform_fields(platform: str, title: str, *, mam: bool, mam_beta: bool, beta: bool) -> list[Field]:
@@ -65,6 +72,7 @@ def _platform_fields(platform: str, title: str, *, mam: bool, mam_beta: bool, be
             f"Connect {title} devices to the partner (compliance evaluation)",
             beta_only=beta,
             platform=platform,
+            enforces=True,
         ),
         Field(
             f"/{platform}/blockOnMissingPartnerData",
@@ -72,6 +80,7 @@ def _platform_fields(platform: str, title: str, *, mam: bool, mam_beta: bool, be
             f"Mark {title} devices noncompliant until partner data arrives",
             beta_only=beta,
             platform=platform,
+            enforces=True,
         ),
     ]
     if mam:
@@ -83,6 +92,7 @@ def _platform_fields(platform: str, title: str, *, mam: bool, mam_beta: bool, be
                 beta_only=mam_beta,
                 platform=platform,
                 mam=True,
+                enforces=True,
             )
         )
     return found
@@ -100,7 +110,10 @@ FIELDS: tuple[Field, ...] = (
         "Send full application inventory data on personally-owned iOS/iPadOS devices",
     ),
     Field(
-        "/blockUnsupportedOsVersions", "partnerUnsupportedOsVersionBlocked", "Block unsupported OS versions"
+        "/blockUnsupportedOsVersions",
+        "partnerUnsupportedOsVersionBlocked",
+        "Block unsupported OS versions",
+        enforces=True,
     ),
     Field(
         "/unresponsiveThresholdDays",
@@ -109,6 +122,7 @@ FIELDS: tuple[Field, ...] = (
         integer=True,
     ),
 )
+THRESHOLD_PROPERTY = "partnerUnresponsivenessThresholdInDays"
 BY_POINTER = {f.pointer: f for f in FIELDS}
 BY_GRAPH = {f.graph: f for f in FIELDS}
 _PLATFORM_KEYS = {p: [f for f in FIELDS if f.platform == p] for p in PLATFORMS}
@@ -221,6 +235,15 @@ def current_values(graph_item: Mapping[str, Any]) -> dict[str, bool | int]:
             continue
         if spec.integer != isinstance(value, bool):  # a threshold must not be a bool, a toggle must
             found[spec.graph] = value
+    return found
+
+
+def connector_settings(toggles: Mapping[str, bool], threshold_days: int | None) -> dict[str, bool | int]:
+    """The managed settings of a listed connector (``ConnectorReading.toggles`` and its threshold,
+    None when Graph gave none): Graph property -> value, FIELDS' properties only."""
+    found: dict[str, bool | int] = {f.graph: toggles[f.graph] for f in FIELDS if f.graph in toggles}
+    if threshold_days is not None:
+        found[THRESHOLD_PROPERTY] = threshold_days
     return found
 
 

@@ -145,6 +145,19 @@ _KINDS: dict[FindingKind, KindInfo] = {
         permission=None,
         docs="https://learn.microsoft.com/en-us/graph/paging",  # Graph's paging behaviour
     ),
+    FindingKind.CONNECTOR_DRIFT: KindInfo(
+        title="MTD connector settings differ from their baseline",
+        severity=Severity.WARNING,  # high when a difference weakens enforcement (configure.drift)
+        remediation=(
+            "If the change was intended, acknowledge this finding with accept (POST "
+            '/api/findings/{id}/ack with {"accept": true}): the current settings become the baseline. '
+            "Otherwise put the baseline back: POST /api/connectors/{partner}/restore (a dry run unless "
+            "?dryRun=false), or set it again in Intune admin center > Tenant administration > "
+            "Connectors and tokens > Mobile Threat Defense."
+        ),
+        permission=permissions.CONNECTORS_READ,
+        docs=f"{_INTUNE}/mtd-connector-enable",  # memdocs source confirmed; live path unconfirmed
+    ),
 }
 
 KINDS: Mapping[FindingKind, KindInfo] = MappingProxyType(_KINDS)

@@ -45,6 +45,7 @@ class FindingKind(StrEnum):
     CA_COVERAGE = "caCoverage"  # a platform with an enabled connector has no policy requiring compliance
     ALERT_DELIVERY = "alertDelivery"  # an alert channel gave up on an alert (dead letter)
     GRAPH_DATA = "graphData"  # Graph listed entries MTD Guard cannot judge, or its paging broke
+    CONNECTOR_DRIFT = "connectorDrift"  # a connector's settings differ from its baseline (configure/drift)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,9 @@ READ_DIRECTORY_AUDITS: Hints = hints(
 READ_CA_POLICIES: Hints = hints(permissions.POLICY_READ)
 """Listing the modern Conditional Access policies."""
 
+READ_INTUNE_AUDIT_EVENTS: Hints = hints(permissions.INTUNE_AUDIT_READ)
+"""Reading Intune's audit log to say who changed a connector (optional)."""
+
 
 TRANSIENT_STATUSES = frozenset({429, 503, 504})
 """Throttling and service faults: Graph will answer again without anyone fixing anything."""

@@ -39,6 +39,11 @@ from shared.graph.connectors import ConnectorReading, MalformedConnector, readin
 from shared.graph.directory_audits import AuditEvent, MalformedAuditEvent, event_from_graph
 from shared.graph.entries import collapse, shown
 from shared.graph.errors import GraphError
+from shared.graph.intune_audit_events import (
+    IntuneAuditEvent,
+    MalformedIntuneAuditEvent,
+    intune_event_from_graph,
+)
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -90,6 +95,16 @@ class AuditList:
     problems: list[str] = field(default_factory=list)  # every oddity below, and repeated entries
     unjudgeable: list[str] = field(default_factory=list)  # entries that were not usable events
     anomaly: str | None = None  # paging stopped early: the window may be incomplete
+
+
+@dataclass(frozen=True)
+class IntuneAuditList:
+    """Intune's audit events of a time window, and the entries that could not be read."""
+
+    events: list[IntuneAuditEvent]
+    problems: list[str] = field(default_factory=list)
+    unjudgeable: list[str] = field(default_factory=list)
+    anomaly: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +206,24 @@ class GraphGateway:
         _with_json_body(info, Method.PATCH, changes)
         await adapter.send_no_response_content_async(info, {"XXX": ODataError})
 
+    def delete_connector(self, connector_id: str) -> bool:
+        """DELETE one connector; False when it did not exist (404), True when Graph deleted it."""
+        try:
+            self._run("delete the connector", functools.partial(self._delete_connector, connector_id))
+        except GraphError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    async def _delete_connector(self, connector_id: str, adapter: RequestAdapter) -> None:
+        from kiota_abstractions.method import Method
+        from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+        info = _connector_builder(adapter, connector_id).to_get_request_information()
+        info.http_method = Method.DELETE
+        await adapter.send_no_response_content_async(info, {"XXX": ODataError})
+
     # -- Conditional Access drift -------------------------------------------------------------
 
     def list_directory_audits(
@@ -225,6 +258,32 @@ class GraphGateway:
             key=lambda e: e.id,
         )
         return AuditList(pages.items, pages.problems, pages.unjudgeable, pages.anomaly)
+
+    def list_intune_audit_events(self, since: datetime, until: datetime) -> IntuneAuditList:
+        """Intune's audit events with ``since <= activityDateTime <= until``, every page, oldest
+        first. Needs DeviceManagementApps.Read.All (hints: errors.READ_INTUNE_AUDIT_EVENTS)."""
+        flt = f"activityDateTime ge {_odata_time(since)} and activityDateTime le {_odata_time(until)}"
+        return self._run("read Intune's audit log", functools.partial(self._list_intune_audits, flt))
+
+    async def _list_intune_audits(self, flt: str, adapter: RequestAdapter) -> IntuneAuditList:
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.device_management.audit_events import audit_events_request_builder as m
+
+        builder = m.AuditEventsRequestBuilder(adapter, {})
+        query = m.AuditEventsRequestBuilder.AuditEventsRequestBuilderGetQueryParameters(filter=flt)
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=query))
+        pages = await _all_pages(
+            adapter,
+            builder,
+            info,
+            "read Intune's audit log",
+            parse=intune_event_from_graph,
+            malformed=MalformedIntuneAuditEvent,
+            what="Intune audit event",
+            key=lambda e: e.id,
+        )
+        events = sorted(pages.items, key=lambda e: e.activity_at)
+        return IntuneAuditList(events, pages.problems, pages.unjudgeable, pages.anomaly)
 
     def list_ca_policies(self) -> PolicyList:
         """Every modern Conditional Access policy, every page. Needs Policy.Read.All

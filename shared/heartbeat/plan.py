@@ -9,6 +9,8 @@ from datetime import datetime
 
 from shared import catalog
 from shared.alerting.alerts import Alert, finding_alert, new_alert
+from shared.configure.drift import raised_while_silent
+from shared.configure.fields import connector_settings
 from shared.findings.kinds import KINDS
 from shared.findings.model import (
     Finding,
@@ -21,7 +23,7 @@ from shared.findings.model import (
 )
 from shared.graph.connectors import ConnectorReading
 from shared.graph.entries import bounded
-from shared.heartbeat.health import Health, HealthPolicy, judge
+from shared.heartbeat.health import Health, HealthPolicy, Verdict, judge
 from shared.store.rows import HISTORY_TABLE, RowDelete, RowKind, inverted_ticks, safe_key
 
 
@@ -42,6 +44,9 @@ class ConnectorStatus:
     reason: str
     checked_at: datetime
     health_since: datetime  # when this health began: "unresponsive since ..."
+    # the managed settings Graph listed (Graph property -> value, configure.fields.FIELDS): the
+    # read-back of GET /api/connectors and the "previous" of the next sweep's drift check
+    settings: dict[str, bool | int] = field(default_factory=dict)
 
 
 def connector_key(connector_id: str) -> str:
@@ -153,6 +158,9 @@ def plan_connector(
     partner = catalog.by_id(reading.id)
     verdict = judge(reading, now, policy)
     changed = previous is None or previous.health is not verdict.health
+    raised = _raised_while_silent(previous, verdict)
+    if raised:  # not a recovery: Intune was told to wait longer
+        verdict = replace(verdict, reason=f"{raised} (not a recovery); {verdict.reason}")
     status = ConnectorStatus(
         tenant_id=tenant_id,
         id=reading.id,
@@ -167,6 +175,7 @@ def plan_connector(
         reason=verdict.reason,
         checked_at=now,
         health_since=now if changed or previous is None else previous.health_since,
+        settings=connector_settings(reading.toggles, reading.threshold_days),
     )
     new_finding = _next_finding(status, finding, verdict.severity, verdict.remediation, now)
     # A first sighting of a healthy connector is not news; any other change of health is, unless a
@@ -185,13 +194,23 @@ def plan_connector(
             kind=FindingKind.HEARTBEAT,
             finding_id=new_finding.id,
             severity=verdict.severity,
-            title=_title(status, previous.health if previous else None),
+            title=f"{status.partner} unresponsive threshold was raised while the partner was silent"
+            if raised
+            else _title(status, previous.health if previous else None),
             reason=verdict.reason,
             detected_at=now,
             details=_details(status, previous.health if previous else None),
             channels=channels,
         )
     return status, new_finding if new_finding != finding else None, alert
+
+
+def _raised_while_silent(previous: ConnectorStatus | None, verdict: Verdict) -> str | None:
+    """The sentence when this sweep sees a higher threshold than the last one while the partner's
+    silence had passed the old threshold (configure.drift.raised_while_silent), else None."""
+    if previous is None or verdict.heartbeat_age_hours is None:
+        return None
+    return raised_while_silent(previous.threshold_days, verdict.threshold_days, verdict.heartbeat_age_hours)
 
 
 def _next_finding(

@@ -20,10 +20,14 @@ from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_after_run
 from shared.alerting.stored import prune_alerts
 from shared.clock import now_utc
+from shared.configure import attribution
+from shared.configure.drift import DriftPlan, Seen, close_removed, plan_sweep_drift
+from shared.configure.restore import restore_drifted
+from shared.configure.stored import stored_baselines
 from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
 from shared.graph.entries import bounded
-from shared.graph.errors import READ_CONNECTORS, GraphError
+from shared.graph.errors import READ_CONNECTORS, READ_INTUNE_AUDIT_EVENTS, GraphError
 from shared.graph.gateway import GraphGateway
 from shared.heartbeat import plan as heartbeat
 from shared.heartbeat.health import HealthPolicy
@@ -59,6 +63,7 @@ class SweepResult:
     problems: list[str] = field(default_factory=list)  # what went wrong, readable
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     recorded: bool = False
+    drifted: list[str] = field(default_factory=list)  # ids of connectors that differ from their baseline
 
     @property
     def ok(self) -> bool:
@@ -130,6 +135,10 @@ def run_heartbeat_sweep(
             result.problems.append(str(exc))
             log.error("heartbeat sweep for %s not recorded: %s", tenant, exc)
         break
+    if settings.configure.restores and result.drifted:
+        result.problems += restore_drifted(
+            settings, gateway, store, channels, tenant_id=tenant, connector_ids=result.drifted, now=now
+        )
     result.delivery = deliver_after_run(store, channels, now, tenant_id=tenant, problems=result.problems)
     return result
 
@@ -177,7 +186,10 @@ def _sweep(
         now=now,
         channels=channels,
     )
-    groups = _groups(plan, [access_finding, access_alert], [odd_finding, odd_alert])
+    drifts = _drift(settings, store, plan, previous, findings, tenant=tenant, now=now, channels=channels)
+    drifts = _who_changed(settings, gateway, drifts, last, now)
+    groups = _with_drift(_groups(plan, [access_finding, access_alert], [odd_finding, odd_alert]), drifts)
+    groups += [[closed] for closed in close_removed(_removed(plan, previous), findings, now)]
     pruned_at = last.pruned_at if last else None
     prune_due = pruned_at is None or now - pruned_at >= PRUNE_EVERY
     record = SweepRecord(
@@ -191,7 +203,13 @@ def _sweep(
     written = _commit_isolated(store, tenant, [*groups, [record]], result)
     result.recorded = True
     result.statuses = [s for s in plan.statuses if id(s) in written]
-    result.alerts = [a for a in [*plan.alerts, access_alert, odd_alert] if a is not None and id(a) in written]
+    drift_alerts = [d.alert for d in drifts.values()]
+    result.drifted = [s.id for s in plan.statuses if id(s) in written and drifts[s.id.lower()].drifted]
+    result.alerts = [
+        a
+        for a in [*plan.alerts, *drift_alerts, access_alert, odd_alert]
+        if a is not None and id(a) in written
+    ]
     for alert in result.alerts:
         about = logs.fields(
             connector=alert.details.get("connectorId"),
@@ -210,6 +228,65 @@ def _sweep(
         cutoff = now - timedelta(days=settings.history_retention_days)
         prune_history(store, tenant, [s.id for s in result.statuses], cutoff)
         prune_alerts(store, tenant, cutoff)
+
+
+def _drift(
+    settings: Settings,
+    store: StateStore,
+    plan: heartbeat.SweepPlan,
+    previous: dict[str, ConnectorStatus],
+    findings: dict[str, Finding],
+    *,
+    tenant: str,
+    now: datetime,
+    channels: list[str],
+) -> dict[str, DriftPlan]:
+    """Each listed connector's settings against its baseline (configure.drift; no Graph call)."""
+    seen = [Seen(s.id, s.partner, s.settings, s.heartbeat_age_hours) for s in plan.statuses]
+    return plan_sweep_drift(
+        seen,
+        stored_baselines(store, tenant),
+        findings,
+        {key: status.settings for key, status in previous.items() if status.settings},
+        tenant_id=tenant,
+        first_seen=settings.configure.first_seen,
+        now=now,
+        channels=channels,
+    )
+
+
+def _who_changed(
+    settings: Settings,
+    gateway: GraphGateway,
+    drifts: dict[str, DriftPlan],
+    last: SweepRecord | None,
+    now: datetime,
+) -> dict[str, DriftPlan]:
+    """Drifts that alert now, each with who changed it from Intune's audit log (one read, only
+    then, only with CONNECTOR_AUDIT_EVENTS=true); a failed read says "cannot see", never fails."""
+    if not settings.configure.audit_events or not attribution.needs_attribution(drifts):
+        return drifts
+    since = attribution.window_start(last.checked_at if last else None, now)
+    try:
+        events, problem = gateway.list_intune_audit_events(since, now).events, None
+    except GraphError as exc:
+        events, problem = None, exc.describe(READ_INTUNE_AUDIT_EVENTS)
+    return attribution.attribute_all(drifts, events, problem, settings.configure.audit_match)
+
+
+def _removed(plan: heartbeat.SweepPlan, previous: dict[str, ConnectorStatus]) -> dict[str, str]:
+    """Connector id -> partner name of the connectors this sweep plans as removed."""
+    gone = {r.key for r in plan.removed}
+    return {s.id: s.partner for s in previous.values() if connector_key(s.id) in gone}
+
+
+def _with_drift(groups: list[list[object]], drifts: dict[str, DriftPlan]) -> list[list[object]]:
+    """Each connector's drift rows (baseline, finding, alert) join its status in one batch."""
+    for group in groups:
+        head = group[0]
+        if isinstance(head, ConnectorStatus) and (found := drifts.get(head.id.lower())):
+            group.extend(found.rows())
+    return groups
 
 
 def _access_id(tenant: str) -> str:

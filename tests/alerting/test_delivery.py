@@ -250,7 +250,8 @@ def test_routing_by_severity_and_kind_and_recoveries_follow_the_problem(
         "kind heartbeat is not among this channel's kinds (graphAccess)"
     )
 
-    load(graph, tenant_id, connector(LOOKOUT, "now-1m"), connector(ZIMPERIUM, "now-1m"))
+    # Zimperium keeps its threshold: a changed setting would be connector drift, another alert
+    load(graph, tenant_id, connector(LOOKOUT, "now-1m"), connector(ZIMPERIUM, "now-1m", threshold=3))
     second = sweep()
     by_partner = {a.details["partner"]: a.alert_id for a in second.alerts}
     # Lookout's recovery (info) reaches where its problem went; Zimperium's problem went nowhere.
@@ -294,7 +295,7 @@ def test_info_alerts_in_quiet_hours_go_out_as_one_digest_after_them(
         tenant_id,
         connector(LOOKOUT, "now-9d"),
         connector(DEFENDER, "now-9d"),
-        connector(ZIMPERIUM, "now-9d"),
+        connector(ZIMPERIUM, "now-9d", threshold=3),  # the same threshold throughout: no drift
     )
     sweep(now=night)
     assert len(teams.cards()) == 3  # high alerts are never held
@@ -304,7 +305,7 @@ def test_info_alerts_in_quiet_hours_go_out_as_one_digest_after_them(
         tenant_id,
         connector(LOOKOUT, "now-1m"),
         connector(DEFENDER, "now-1m"),
-        connector(ZIMPERIUM, "now-9d"),
+        connector(ZIMPERIUM, "now-9d", threshold=3),
     )
     recoveries = sweep(now=night + timedelta(hours=1)).alerts
     assert len(recoveries) == 2 and {a.severity for a in recoveries} == {"info"}

@@ -32,7 +32,7 @@ from shared.findings.model import Severity
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 KINDS = (
     "alertDelivery, auditLogGap, caCoverage, caPolicyDrift, classicPolicyDrift, classicPolicyHygiene, "
-    "graphAccess, graphData, heartbeat"
+    "connectorDrift, graphAccess, graphData, heartbeat"
 )
 
 

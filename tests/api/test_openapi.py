@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openapi_spec_validator import validate
 
 from functions import openapi_doc
@@ -168,6 +169,9 @@ def test_the_timer_functions_cold_start_loads_no_document_generator() -> None:
     assert run.stdout.strip() == "[]", run.stdout
 
 
+# schemathesis itself may run 240 s (the subprocess timeout below): the suite-wide 120 s pytest
+# timeout cut it short on a loaded machine once the connector drift routes were added (issue 12)
+@pytest.mark.timeout(300)
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     functions: dict[str, Any], host: Host, graph: GraphSimulator, tenant_id: str, tmp_path: Path
 ) -> None:

@@ -29,7 +29,7 @@ PID2 = "3f1c2a9e-7b0d-4c55-9e61-0a8b6c1d0002"
 ZIMPERIUM = "08a8455c-48dd-45ff-ad82-7211355354f3"
 SLUGS = (
     "defender, lookout, symantec, checkpoint, zimperium, pradeo, better, sophos, jamf, blackberry, "
-    "trendmicro, sentinelone, crowdstrike, windows-security-center, trellix"
+    "trendmicro, sentinelone, crowdstrike, windows-security-center, trellix, iverify"
 )
 UNKNOWN_PARTNER = f"not a known partner; use a slug ({SLUGS}) or a connector id, or leave it out"
 POLICY_FIELDS = "unknown field (allowed: details, displayName, id, partner, state)"

@@ -130,7 +130,7 @@ def test_absent_connector_is_created_with_one_post_and_the_answer_says_what_is_l
         "allowPartnerToCollectIOSApplicationMetadata",
     ]
     # A new connector waits for the partner's side: the answer says so and where to watch.
-    assert result["partnerState"] == "unknownFutureValue"  # v1.0's name for notSetUp
+    assert result["partnerState"] == "notSetUp"  # v1.0's current reference names it
     assert "Lookout for Work admin console" in result["nextSteps"][0]
     assert "GET /api/connectors/lookout" in result["nextSteps"][1]
 

@@ -166,10 +166,16 @@ def test_each_version_returns_exactly_its_properties(http: httpx.Client) -> None
     assert beta["macEnabled"] is False
 
 
-@pytest.mark.parametrize("state", ["notSetUp", "error", "neverConfigured"])
-def test_beta_only_states_are_unknown_future_value_on_v1(state: str) -> None:
-    with serving({"id": "c1", "partnerState": state}) as http:
+def test_a_beta_only_state_is_unknown_future_value_on_v1() -> None:
+    with serving({"id": "c1", "partnerState": "neverConfigured"}) as http:
         assert http.get(f"{V1}/c1").json()["partnerState"] == "unknownFutureValue"
+        assert http.get(f"{BETA}/c1").json()["partnerState"] == "neverConfigured"
+
+
+@pytest.mark.parametrize("state", ["notSetUp", "error"])
+def test_states_the_v1_reference_now_lists_are_served_by_name_on_both(state: str) -> None:
+    with serving({"id": "c1", "partnerState": state}) as http:
+        assert http.get(f"{V1}/c1").json()["partnerState"] == state
         assert http.get(f"{BETA}/c1").json()["partnerState"] == state
 
 
@@ -216,7 +222,7 @@ def test_post_creates_full_entity_with_defaults(sim: GraphSimulator, http: httpx
     assert body["iosEnabled"] is False
     assert body["partnerUnresponsivenessThresholdInDays"] == 7
     assert body["lastHeartbeatDateTime"] is None
-    assert body["partnerState"] == "unknownFutureValue"  # notSetUp, seen through v1.0
+    assert body["partnerState"] == "notSetUp"  # named by v1.0's current reference
     assert sim.connector(new_id) == {**http.get(f"{BETA}/{new_id}").json()}
 
 
@@ -244,7 +250,7 @@ def test_post_of_an_existing_id_is_409(sim: GraphSimulator, http: httpx.Client) 
         (b'{"iosEnabeld": true}', "'iosEnabeld'"),
         (b'{"macEnabled": true}', "'macEnabled'"),  # beta-only, sent to v1.0
         (b'{"iosEnabled": "yes"}', "Edm.Boolean"),
-        (b'{"partnerState": "error"}', "error"),  # not a v1.0 member
+        (b'{"partnerState": "neverConfigured"}', "neverConfigured"),  # not a v1.0 member
         (b'{"iosEnabled": null}', "iosEnabled"),
         (b'{"lastHeartbeatDateTime": "yesterday"}', "Edm.DateTimeOffset"),
         (b"[]", "JSON object"),

@@ -74,7 +74,8 @@ def test_every_connector_parses_cleanly_across_pages(sim: GraphSimulator) -> Non
     for connector in connectors:
         assert isinstance(connector, MobileThreatDefenseConnector)
         assert connector.additional_data == {}, connector.id
-        assert isinstance(connector.partner_state, MobileThreatPartnerTenantState), connector.id
+        # JAMF: see below
+        assert isinstance(connector.partner_state, MobileThreatPartnerTenantState) or connector.id == JAMF
         assert isinstance(connector.partner_unresponsiveness_threshold_in_days, int)
         assert isinstance(connector.ios_enabled, bool)
     by_id = {c.id: c for c in connectors}
@@ -85,8 +86,9 @@ def test_every_connector_parses_cleanly_across_pages(sim: GraphSimulator) -> Non
     assert timedelta(days=8.2) - timedelta(minutes=1) < age < timedelta(days=8.2, minutes=1)
     assert by_id[ZIMPERIUM].partner_unresponsiveness_threshold_in_days == 3
     assert by_id[BLACKBERRY].last_heartbeat_date_time is None
-    # "error" exists only in beta: a v1.0 client gets the evolvable-enum sentinel.
-    assert by_id[JAMF].partner_state is MobileThreatPartnerTenantState.UnknownFutureValue
+    # "error": Microsoft's current v1.0 reference lists it and the simulator serves it by name, but
+    # msgraph-sdk 1.65's enum stops at unresponsive and leaves it None (MTD Guard reads the raw JSON).
+    assert by_id[JAMF].partner_state is None
     follow_ups = [r for r in sim.requests if "$skiptoken" in r.query]
     assert len(follow_ups) == 2
 

@@ -68,6 +68,8 @@ def status(health: Health, since: datetime = EARLIER, **kw: Any) -> ConnectorSta
         "reason": DEAD_REASON,
         "checked_at": EARLIER,
         "health_since": since,
+        # the settings Graph listed: reading() lists the threshold and no toggle
+        "settings": {"partnerUnresponsivenessThresholdInDays": 7},
     }
     fields.update(kw)
     return ConnectorStatus(**fields)

@@ -43,7 +43,13 @@ def test_importing_the_registry_loads_no_capability_rules() -> None:
     code = "import json, sys, shared.settings; print(json.dumps(sorted(sys.modules)))"
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout)
     ours = {m for m in loaded if m.split(".")[0] == "shared"}
-    capabilities = {"shared.alerting", "shared.conditional_access", "shared.heartbeat", "shared.tickets"}
+    capabilities = {
+        "shared.alerting",
+        "shared.conditional_access",
+        "shared.configure",
+        "shared.heartbeat",
+        "shared.tickets",
+    }
     # The capability packages (docstrings only) and their settings modules; no rules, no adapters.
     assert ours == {
         "shared",

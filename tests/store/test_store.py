@@ -249,6 +249,8 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
     import shared.conditional_access.classic.rows
     import shared.conditional_access.modern
     import shared.conditional_access.stored
+    import shared.configure.baseline
+    import shared.configure.verify
     import shared.findings.model
     import shared.heartbeat.plan
     import shared.job_runs  # noqa: F401
@@ -273,6 +275,9 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
         "GraphTransient": (state, "catransient", upsert),
         "AuditEntry": ("mtdguardchanges", "audit", Write.INSERT),
         "JobRun": (state, "job", upsert),  # new kind (issue 11): each timer job's last success
+        # new kinds (issue 12): a connector's baseline, values Intune refused to keep
+        "Baseline": (state, "baseline", upsert),
+        "NotKept": (state, "notkept", upsert),
     }
     assert "mtdguardstate  finding|<Finding key>" in rows.layout()
 
