@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shared.alerting.alerts import Alert
+from shared.alerting.alerts import ALERT_ROWS, Alert
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_after_run
 from shared.alerting.stored import prune_alerts
 from shared.clock import now_utc
-from shared.findings.model import Finding, FindingKind, finding_id
-from shared.findings.stored import stored_findings
+from shared.findings.model import FINDING_ROWS, Finding, FindingKind, finding_id
 from shared.graph.entries import bounded
 from shared.graph.errors import READ_CONNECTORS, GraphError
-from shared.graph.gateway import GraphGateway
+from shared.graph.gateway import ConnectorList, GraphGateway
 from shared.heartbeat import plan as heartbeat
 from shared.heartbeat.health import HealthPolicy
 from shared.heartbeat.plan import (
@@ -36,8 +36,9 @@ from shared.heartbeat.plan import (
     connector_key,
     history_key,
 )
+from shared.job_runs import Job, JobRun
 from shared.settings import Settings
-from shared.store.rows import RowDelete, gt
+from shared.store.rows import RowDelete, Select, eq, gt
 from shared.store.state import StateStore, StoreConflict, StoreError, StoreRejected
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class SweepResult:
     problems: list[str] = field(default_factory=list)  # what went wrong, readable
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     recorded: bool = False
+    success_recorded: bool = False  # the job's success was written with the sweep's own record
 
     @property
     def ok(self) -> bool:
@@ -75,6 +77,39 @@ def stored_statuses(store: StateStore, tenant_id: str) -> dict[str, ConnectorSta
 def last_sweep(store: StateStore, tenant_id: str) -> SweepRecord | None:
     """The last heartbeat sweep's summary, None before the first."""
     return store.get(SWEEP_ROWS, tenant_id, SWEEP_NAME)
+
+
+# What a sweep reads of the tenant's state partition, in ONE query: the statuses and findings it
+# judges against, its own last record, and the alerts still pending (none: nothing to deliver).
+SWEEP_READS = (
+    Select(CONNECTOR_STATUS_ROWS),
+    Select(FINDING_ROWS),
+    Select(SWEEP_ROWS, SWEEP_NAME),
+    Select(ALERT_ROWS, where=(eq("pending", True),)),
+)
+
+
+@dataclass(frozen=True)
+class SweepState:
+    """The tenant's state as one sweep read it (``read_sweep_state``)."""
+
+    previous: dict[str, ConnectorStatus]  # by lower-case connector id
+    findings: dict[str, Finding]  # by finding id, each with the ETag it was read at
+    last: SweepRecord | None
+    pending: bool  # some alert of the tenant has a channel still to deliver
+
+
+def read_sweep_state(store: StateStore, tenant_id: str) -> SweepState:
+    """Everything a sweep needs of the tenant's state, in one round trip (StoreError when
+    storage is unreachable)."""
+    found = store.read(tenant_id, SWEEP_READS)
+    records = [r for r, _ in found[SWEEP_ROWS]]
+    return SweepState(
+        previous={s.id.lower(): s for s, _ in found[CONNECTOR_STATUS_ROWS]},
+        findings={f.id: f for f, _ in found[FINDING_ROWS]},
+        last=records[0] if records else None,
+        pending=bool(found[ALERT_ROWS]),
+    )
 
 
 def history(store: StateStore, tenant_id: str, connector_id: str, limit: int = 50) -> list[Observation]:
@@ -102,6 +137,7 @@ def run_heartbeat_sweep(
     *,
     tenant_id: str,
     now: datetime | None = None,
+    job: Job | None = None,
 ) -> SweepResult:
     """One heartbeat sweep of ``tenant_id`` at ``now`` (default: the clock): every connector
     judged, statuses/findings/alerts committed, history appended, pending alerts delivered.
@@ -112,10 +148,19 @@ def run_heartbeat_sweep(
     now = now or now_utc()
     tenant = tenant_id
     names = [c.name for c in channels]
+    pending = True  # unknown until the state was read
     for attempt in range(1, SWEEP_ATTEMPTS + 1):
         result = SweepResult(tenant_id=tenant, checked_at=now)
         try:
-            _sweep(settings=settings, gateway=gateway, store=store, channels=names, now=now, result=result)
+            pending = _sweep(
+                settings=settings,
+                gateway=gateway,
+                store=store,
+                channels=names,
+                now=now,
+                result=result,
+                job=job,
+            )
         except StoreConflict as exc:
             # Someone acknowledged or another run updated a finding after this sweep read it:
             # nothing was written for that connector; plan again from what is stored now.
@@ -127,7 +172,10 @@ def run_heartbeat_sweep(
             result.problems.append(str(exc))
             log.error("heartbeat sweep for %s not recorded: %s", tenant, exc)
         break
-    result.delivery = deliver_after_run(store, channels, now, tenant_id=tenant, problems=result.problems)
+    pending = pending or bool(result.alerts)
+    result.delivery = deliver_after_run(
+        store, channels, now, tenant_id=tenant, problems=result.problems, pending=pending
+    )
     return result
 
 
@@ -139,17 +187,16 @@ def _sweep(
     channels: list[str],
     now: datetime,
     result: SweepResult,
-) -> None:
+    job: Job | None = None,
+) -> bool:
+    """Plan and commit one sweep; True when alerts were pending before it (delivery is due)."""
     tenant = result.tenant_id
-    findings = stored_findings(store, tenant)
-    last = last_sweep(store, tenant)
-    previous = stored_statuses(store, tenant)
-    try:
-        listed = gateway.list_connectors()
-    except GraphError as exc:
-        failed = _Failed(exc, findings, last, previous)
+    state, listed = _read_both(gateway, store, tenant)
+    if isinstance(listed, GraphError):
+        failed = _Failed(listed, state.findings, state.last, state.previous)
         _graph_failed(failed, settings=settings, store=store, channels=channels, now=now, result=result)
-        return
+        return state.pending
+    findings, last, previous = state.findings, state.last, state.previous
     result.problems.extend(listed.problems)
     for problem in listed.problems:
         log.warning("tenant %s: %s", tenant, problem)
@@ -185,8 +232,17 @@ def _sweep(
         _stored_problems(result.problems),
         now if prune_due else pruned_at,
     )
-    written = _commit_isolated(store, tenant, [*groups, [record]], result)
+    raised = [a for a in [*plan.alerts, access_alert, odd_alert] if a is not None]
+    # The timer's success goes in the same batch when nothing can still fail it (no problem so far,
+    # nothing to deliver): one round trip fewer on every steady run. Otherwise the timer writes it
+    # after the run, as every job does (functions/jobs.py). A history batch failing after this is
+    # logged and reported; the job did judge and record the tenant.
+    done = (
+        [JobRun(tenant, job.value, now)] if job and not (result.problems or state.pending or raised) else []
+    )
+    written = _commit_isolated(store, tenant, [*groups, [record, *done]], result)
     result.recorded = True
+    result.success_recorded = bool(done) and id(record) in written
     result.statuses = [s for s in plan.statuses if id(s) in written]
     result.alerts = [a for a in [*plan.alerts, access_alert, odd_alert] if a is not None and id(a) in written]
     for alert in result.alerts:
@@ -197,6 +253,21 @@ def _sweep(
         cutoff = now - timedelta(days=settings.history_retention_days)
         prune_history(store, tenant, [s.id for s in result.statuses], cutoff)
         prune_alerts(store, tenant, cutoff)
+    return state.pending
+
+
+def _read_both(
+    gateway: GraphGateway, store: StateStore, tenant: str
+) -> tuple[SweepState, ConnectorList | GraphError]:
+    """The tenant's state and Graph's connector list, read at the same time: neither round trip
+    waits for the other (a StoreError still raises, after the Graph read ended)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-graph") as pool:
+        listing = pool.submit(gateway.list_connectors)
+        state = read_sweep_state(store, tenant)
+        try:
+            return state, listing.result()
+        except GraphError as exc:
+            return state, exc
 
 
 def _access_id(tenant: str) -> str:

@@ -389,11 +389,9 @@ def test_an_acknowledgement_made_while_a_sweep_runs_is_not_undone(
 
         acked = False
 
-        def query(
-            self, kind: Any, tenant_id: Any, *where: Any, under: str | None = None, limit: int | None = None
-        ) -> Any:
-            seen = super().query(kind, tenant_id, *where, under=under, limit=limit)
-            if kind is FINDING_ROWS and not self.acked:
+        def read(self, tenant_id: str, selects: Any) -> Any:
+            seen = super().read(tenant_id, selects)
+            if any(s.kind is FINDING_ROWS for s in selects) and not self.acked:
                 self.acked = True
                 mine = stored_findings(self, tenant_id)[lookout_finding]
                 self.commit(
