@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from shared.alerting.alerts import ALERT_ROWS, Alert
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_after_run
-from shared.alerting.stored import prune_alerts
 from shared.clock import now_utc
 from shared.findings.model import FINDING_ROWS, Finding, FindingKind, finding_id
 from shared.graph.entries import bounded
@@ -28,23 +27,23 @@ from shared.heartbeat import plan as heartbeat
 from shared.heartbeat.health import HealthPolicy
 from shared.heartbeat.plan import (
     CONNECTOR_STATUS_ROWS,
+    LEGACY_OBSERVATION_ROWS,
     OBSERVATION_ROWS,
     SWEEP_ROWS,
     ConnectorStatus,
+    LegacyObservation,
     Observation,
     SweepRecord,
     connector_key,
-    history_key,
 )
 from shared.job_runs import Job, JobRun
 from shared.settings import Settings
-from shared.store.rows import RowDelete, Select, eq, gt
+from shared.store.rows import RowDelete, Select, eq
 from shared.store.state import StateStore, StoreConflict, StoreError, StoreRejected
 
 log = logging.getLogger(__name__)
 SWEEP_NAME = "heartbeat"
 SWEEP_ATTEMPTS = 2  # a second plan when a finding changed under the first one
-PRUNE_EVERY = timedelta(days=1)  # retention is in days: trimming more often only costs reads
 
 
 @dataclass
@@ -113,20 +112,13 @@ def read_sweep_state(store: StateStore, tenant_id: str) -> SweepState:
 
 
 def history(store: StateStore, tenant_id: str, connector_id: str, limit: int = 50) -> list[Observation]:
-    """A connector's observations, newest first, at most ``limit``."""
-    return store.query(OBSERVATION_ROWS, tenant_id, under=connector_key(connector_id), limit=limit)
-
-
-def prune_history(store: StateStore, tenant_id: str, connector_ids: list[str], older_than: datetime) -> int:
-    """Delete observations older than the retention; returns how many went.
-
-    Old rows of a connector are a contiguous RowKey range (inverted ticks grow into the past),
-    so this reads only what it deletes instead of scanning the tenant's whole history."""
-    removed = 0
-    for connector_id in connector_ids:
-        older = gt("RowKey", OBSERVATION_ROWS.row_key(history_key(connector_id, older_than)))
-        removed += store.delete_where(OBSERVATION_ROWS, tenant_id, older, under=connector_key(connector_id))
-    return removed
+    """A connector's observations, newest first, at most ``limit`` (rows of both history layouts,
+    until the older one has aged out: see ``LegacyObservation``)."""
+    key = connector_key(connector_id)
+    found: list[Observation] = store.query(OBSERVATION_ROWS, tenant_id, eq("connector", key), limit=limit)
+    legacy: list[LegacyObservation] = store.query(LEGACY_OBSERVATION_ROWS, tenant_id, under=key, limit=limit)
+    found.extend(legacy)
+    return sorted(found, key=lambda o: o.checked_at, reverse=True)[:limit]
 
 
 def run_heartbeat_sweep(
@@ -222,15 +214,13 @@ def _sweep(
         channels=channels,
     )
     groups = _groups(plan, [access_finding, access_alert], [odd_finding, odd_alert])
-    pruned_at = last.pruned_at if last else None
-    prune_due = pruned_at is None or now - pruned_at >= PRUNE_EVERY
     record = SweepRecord(
         tenant,
         SWEEP_NAME,
         now,
         len(plan.statuses),
         _stored_problems(result.problems),
-        now if prune_due else pruned_at,
+        last.pruned_at if last else None,
     )
     raised = [a for a in [*plan.alerts, access_alert, odd_alert] if a is not None]
     # The timer's success goes in the same batch when nothing can still fail it (no problem so far,
@@ -249,10 +239,6 @@ def _sweep(
         log.warning("alert %s: %s - %s", alert.severity, alert.title, alert.reason)
     # history: batched, not atomic
     _commit_isolated(store, tenant, [[_observation(s)] for s in result.statuses], result)
-    if prune_due:
-        cutoff = now - timedelta(days=settings.history_retention_days)
-        prune_history(store, tenant, [s.id for s in result.statuses], cutoff)
-        prune_alerts(store, tenant, cutoff)
     return state.pending
 
 

@@ -260,7 +260,8 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
     } == {
         "ConnectorStatus": (state, "connector", upsert),
         "SweepRecord": (state, "sweep", upsert),
-        "Observation": ("mtdguardhistory", "", upsert),
+        "Observation": ("mtdguardhistory", "obs", upsert),  # ticks first since issue 15
+        "LegacyObservation": ("mtdguardhistory", "", upsert),  # the layout before: read and pruned
         "Finding": (state, "finding", Write.IF_UNCHANGED),
         "Alert": (state, "alert", upsert),
         "Thread": (state, "thread", upsert),
