@@ -111,3 +111,16 @@ def test_a_sweep_with_nothing_pending_does_not_ask_the_outbox(
     host.timer("heartbeat_monitor")  # nothing new, nothing pending: no query for pending alerts
     assert [r.method for r in table_proxy.requests] == ["GET", "POST", "POST"]
     assert len(receiver.received) == 1
+
+
+def test_every_graph_call_of_a_process_reuses_one_connection(
+    host: Host, wire: Callable[..., Any], graph: GraphSimulator, tenant_id: str
+) -> None:
+    # One HTTP client (and its msgraph-sdk middleware) per process: a client per call re-read the
+    # CA bundle and opened a new connection every time.
+    graph_proxy, _ = wire()
+    load(graph, tenant_id, connector(LOOKOUT, "now-2h"))
+    for _ in range(3):
+        host.timer("heartbeat_monitor")
+    assert len(graph_proxy.requests) == 3
+    assert graph_proxy.connections == 1

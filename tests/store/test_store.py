@@ -319,3 +319,26 @@ def test_a_table_deleted_while_the_app_runs_is_created_again_and_the_write_retri
     azure_like.commit(tenant, [[WidgetNote(tenant, "n2", "second")]])
     assert [n.text for n in azure_like.query(NOTE_ROWS, tenant)] == ["second"]
     assert azure_like.get(NOTE_ROWS, tenant, "n1") is None
+
+
+def test_one_partition_read_returns_each_selected_kind_with_etags(store: StateStore, tenant: str) -> None:
+    other = str(uuid.uuid4())
+    store.commit(tenant, [[widget(tenant, "w1")], [widget(tenant, "w2", weight=2.0)]])
+    store.commit(tenant, [[Counter(tenant, "c1", 1)], [Counter(tenant, "c2", 2)]])
+    store.commit(tenant, [[Ticket(tenant, "t1", NOW)]])
+    store.commit(other, [[Counter(other, "c1", 9)]])
+    found = store.read(
+        tenant,
+        [
+            rows.Select(WIDGET_ROWS, where=(eq("heavy", True),)),
+            rows.Select(COUNTER_ROWS, key="c2"),
+            rows.Select(TICKET_ROWS),
+        ],
+    )
+    assert [w.name for w, _ in found[WIDGET_ROWS]] == ["w1"]  # w2 weighs 2.0: not heavy
+    [(counter, etag)] = found[COUNTER_ROWS]
+    assert (counter.name, counter.value) == ("c2", 2)  # only that key, only this tenant
+    assert store.save(tenant, replace(counter, value=3), etag) is not None  # the ETag is current
+    assert [t.id for t, _ in found[TICKET_ROWS]] == ["t1"]
+    with pytest.raises(ValueError, match="spans tables"):
+        store.read(tenant, [rows.Select(WIDGET_ROWS), rows.Select(NOTE_ROWS)])
