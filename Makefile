@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PY_STAMP      := $(VENV)/.stamp
+BENCH_VENV    := .venv-bench
+BENCH_STAMP   := $(BENCH_VENV)/.stamp
 AZURITE_STAMP := tools/azurite/node_modules/.stamp
 AZURITE_VERSION := $(shell sed -n 's/.*"azurite": *"\([^"]*\)".*/\1/p' tools/azurite/package.json)
 PORT ?= 7071
@@ -146,8 +148,17 @@ mutate: $(PY_STAMP)
 		|| (tail -40 mutants/run.log; exit 1)
 	@$(BIN)/python -m tests.mutation.report
 
-bench: bootstrap
-	@$(BIN)/python -m scripts.bench
+# The bench runs in its own virtualenv with requirements.txt only: the package set Azure deploys
+# (the dev virtualenv's extras, e.g. httpx's command-line tool, would skew both sides' imports).
+# The harness itself needs nothing more (stdlib, graphsim, Azurite).
+$(BENCH_STAMP): requirements.txt
+	@echo "==> creating $(BENCH_VENV) with the deployed package set (requirements.txt only)"
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	@$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+bench: $(BENCH_STAMP) $(AZURITE_STAMP)
+	@$(BENCH_VENV)/bin/python -m scripts.bench
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-pycep tools/azurite/node_modules .azurite .artifacts .pytest_cache .mypy_cache .ruff_cache .chaos-figures.json
+	rm -rf $(VENV) $(BENCH_VENV) .venv-checkov .venv-pycep tools/azurite/node_modules .azurite .artifacts .pytest_cache .mypy_cache .ruff_cache .chaos-figures.json

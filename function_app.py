@@ -17,6 +17,7 @@ from functions import (
     heartbeat,
     hooks,
     openapi,
+    prune,
     status,
 )
 from shared import logs, settings
@@ -29,7 +30,7 @@ logs.quiet()
 logs.export_to_application_insights()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (heartbeat.bp, connectors.bp, health.bp):
+for blueprint in (heartbeat.bp, connectors.bp, health.bp, prune.bp):
     app.register_functions(blueprint)
 # Configure API, ticketing webhooks, audit trail and the OpenAPI document (issue 3).
 for blueprint in (configure.bp, hooks.bp, audit.bp, openapi.bp):

@@ -4,6 +4,7 @@ baseline import and planned removals."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
@@ -14,16 +15,15 @@ from functions.http.callers import caller_for
 from functions.http.problems import FieldError, Problem, invalid
 from functions.jobs import configured_services, succeeded, timer_job
 from shared.conditional_access.classic.inventory import InvalidInventory
-from shared.conditional_access.drift import (
-    CaDriftResult,
-    announce_removal,
-    classic_state,
-    import_classic_baseline,
-    run_ca_drift,
-)
 from shared.context import services
 from shared.job_runs import Job
 from shared.principal import Role
+
+if TYPE_CHECKING:
+    from shared.conditional_access.drift import CaDriftResult
+
+# The drift monitor's machinery (shared/conditional_access/drift.py and the rules it loads) is
+# imported when a handler first runs, not at function_app import: the other jobs never need it.
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 def _run() -> CaDriftResult:
     s = services()
+    from shared.conditional_access.drift import run_ca_drift
+
     return run_ca_drift(s.settings, s.graph, s.store, s.channels, tenant_id=s.settings.tenant_id)
 
 
@@ -98,6 +100,8 @@ def classic_baseline_import(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json(req)
     caller = caller_for(req, "api", None, anonymous="function key caller")
     s = services()
+    from shared.conditional_access.drift import import_classic_baseline
+
     try:
         result = import_classic_baseline(
             s.settings, s.store, s.channels, body, tenant_id=s.settings.tenant_id, who=caller.who
@@ -115,6 +119,8 @@ def classic_baseline_get(req: func.HttpRequest) -> func.HttpResponse:
     log position and planned removals (ClassicBaseline); no Graph call. 400 for any query parameter.
     """
     s = services()
+    from shared.conditional_access.drift import classic_state
+
     state = classic_state(s.store, tenant_id=s.settings.tenant_id)
     ca = s.settings.ca
     return json_response(
@@ -136,6 +142,8 @@ def planned_removal_create(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json(req)
     caller = caller_for(req, "api", None, anonymous="function key caller")
     s = services()
+    from shared.conditional_access.drift import announce_removal
+
     try:
         removal = announce_removal(s.store, body, caller.who, tenant_id=s.settings.tenant_id)
     except InvalidInventory as exc:

@@ -18,9 +18,11 @@ bp = func.Blueprint()
 log = logging.getLogger(__name__)
 
 
-def _sweep() -> SweepResult:
+def _sweep(job: Job | None = None) -> SweepResult:
     s = services()
-    return run_heartbeat_sweep(s.settings, s.graph, s.store, s.channels, tenant_id=s.settings.tenant_id)
+    return run_heartbeat_sweep(
+        s.settings, s.graph, s.store, s.channels, tenant_id=s.settings.tenant_id, job=job
+    )
 
 
 @bp.function_name("heartbeat_monitor")
@@ -32,8 +34,8 @@ def heartbeat_monitor(timer: func.TimerRequest) -> None:
     """
     if (s := configured_services()) is None:
         return
-    result = _sweep()
-    if result.ok:
+    result = _sweep(Job.HEARTBEAT)
+    if result.ok and not result.success_recorded:
         succeeded(s, Job.HEARTBEAT)
     if timer.past_due:
         log.info("heartbeat sweep ran late (past due)")

@@ -14,25 +14,31 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from shared import catalog
-from shared.alerting.alerts import Alert
-from shared.alerting.outbox import DeliveryReport
-from shared.audit.entries import AuditAction, AuditEntry
-from shared.conditional_access.classic.matching import ClassicChange
-from shared.conditional_access.classic.rows import ClassicPolicy, PlannedRemoval
-from shared.conditional_access.drift import CaDriftResult, ImportResult
 from shared.conditional_access.settings import ClassicSource
 from shared.configure import drift
 from shared.configure import fields as connector_config
-from shared.configure.apply import Outcome
-from shared.configure.baseline import Baseline
-from shared.configure.manage import Deletion
 from shared.findings import kinds
-from shared.findings.model import Finding
-from shared.heartbeat.health import SEVERITY, Health
-from shared.heartbeat.plan import ConnectorStatus, Observation, SweepRecord
-from shared.heartbeat.sweep import SweepResult
-from shared.job_runs import Freshness, Job
-from shared.tickets.payloads import HookSource
+from shared.heartbeat.health import SEVERITY
+from shared.job_runs import Freshness
+
+# Types only: a view is imported by every trigger module, so what it names must not load each
+# job's machinery (the sweep, the drift monitor, configure) at function_app import (cold start).
+if TYPE_CHECKING:
+    from shared.alerting.alerts import Alert
+    from shared.alerting.outbox import DeliveryReport
+    from shared.audit.entries import AuditAction, AuditEntry
+    from shared.conditional_access.classic.matching import ClassicChange
+    from shared.conditional_access.classic.rows import ClassicPolicy, PlannedRemoval
+    from shared.conditional_access.drift import CaDriftResult, ImportResult
+    from shared.configure.apply import Outcome
+    from shared.configure.baseline import Baseline
+    from shared.configure.manage import Deletion
+    from shared.findings.model import Finding
+    from shared.heartbeat.health import Health
+    from shared.heartbeat.plan import ConnectorStatus, Observation, SweepRecord
+    from shared.heartbeat.sweep import SweepResult
+    from shared.job_runs import Job
+    from shared.tickets.payloads import HookSource
 
 if TYPE_CHECKING:
     from functions import models as m

@@ -119,6 +119,9 @@ param earlyWarningHours int = 24
 @maxValue(3650)
 param historyRetentionDays int = 90
 
+@description('PRUNE_SCHEDULE: NCRONTAB schedule of the daily prune of history and delivered alerts past HISTORY_RETENTION_DAYS (UTC).')
+param pruneSchedule string = '0 15 3 * * *'
+
 @description('GRAPH_TRANSIENT_GRACE_MINUTES: how long Graph may throttle or fail transiently before a warning finding and an alert.')
 @minValue(0)
 @maxValue(10080)
@@ -427,6 +430,7 @@ var appSettings = {
   EARLY_WARNING_HOURS: string(earlyWarningHours)
   HISTORY_RETENTION_DAYS: string(historyRetentionDays)
   GRAPH_TRANSIENT_GRACE_MINUTES: string(graphTransientGraceMinutes)
+  PRUNE_SCHEDULE: pruneSchedule
   CA_DRIFT_SCHEDULE: caDriftSchedule
   CA_CLASSIC_SOURCE: caClassicSource
   AUDIT_LOG_RETENTION_DAYS: string(auditLogRetentionDays)

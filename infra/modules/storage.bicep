@@ -15,6 +15,13 @@ param tags object
 @description('Blob container the Flex Consumption plan deploys the app package to.')
 param deploymentContainerName string
 
+@description('The app\'s state tables (shared/store/rows.py: STATE_TABLE, HISTORY_TABLE, CHANGES_TABLE). Created here so a cold start never asks for them; the app re-creates one only if it vanished while running.')
+var tableNames = [
+  'mtdguardstate'
+  'mtdguardhistory'
+  'mtdguardchanges'
+]
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   // checkov:skip=CKV_AZURE_59: The Flex Consumption app runs without VNet integration by default and reaches storage over its public endpoint; access still needs an Entra token (shared keys are disabled). Private endpoints are an opt-in hardening documented in docs/deploy.md.
   // checkov:skip=CKV_AZURE_35: Same reason as CKV_AZURE_59: a default-deny firewall would lock out the Functions host, which is not a trusted Azure service and has no fixed outbound IP on Flex Consumption without a VNet.
@@ -88,6 +95,18 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
     publicAccess: 'None'
   }
 }
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [
+  for tableName in tableNames: {
+    parent: tableService
+    name: tableName
+  }
+]
 
 output id string = storage.id
 output name string = storage.name

@@ -93,12 +93,22 @@ class _Entry:
 
 
 def deliver_after_run(
-    store: StateStore, channels: list[Channel], now: datetime, *, tenant_id: str, problems: list[str]
+    store: StateStore,
+    channels: list[Channel],
+    now: datetime,
+    *,
+    tenant_id: str,
+    problems: list[str],
+    pending: bool = True,
 ) -> DeliveryReport:
     """Deliver ``tenant_id``'s pending alerts at the end of a job's run, whether or not the run
     succeeded (earlier alerts may still be waiting). A storage failure here is appended to the
     run's ``problems`` ("alerts not delivered this run: ...") and reports nothing delivered: the
-    alerts stay pending for the next run or the outbox timer."""
+    alerts stay pending for the next run or the outbox timer. ``pending`` False: the run knows
+    none is (it read the tenant's pending alerts and found none, and raised none itself), so
+    nothing is queried at all (an alert raised meanwhile by another run is that run's to send)."""
+    if not pending:
+        return DeliveryReport()
     try:
         return deliver_pending(store, channels, now, tenant_id=tenant_id)
     except StoreError as exc:

@@ -9,8 +9,10 @@ unreadable timestamp, failing the whole list, where we must judge that one conne
 Tests prove the Graph simulator's payloads parse into the SDK models, so the two views of the
 schema cannot drift apart unnoticed.
 
-Public methods are synchronous: each opens an HTTP client on a private event loop and closes it,
-so Functions' sync handlers (run on worker threads) can call them directly.
+Public methods are synchronous, so Functions' sync handlers (run on worker threads) can call them
+directly. Each gateway builds ONE request adapter (httpx client, SDK middleware, connection pool,
+TLS context) on first use and keeps it for the life of the process; every call runs as a coroutine
+on one event loop of the process (``_GraphLoop``) that outlives the call.
 
 Time: each public call is bounded in TOTAL (every page, retry and byte of the body; httpx's own
 timeouts are per read) by ``CALL_SECONDS`` or what is left of the invocation's budget
@@ -22,10 +24,12 @@ otherwise the throttled answer itself ends the call (a transient GraphError with
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -139,6 +143,7 @@ class GraphGateway:
         self.endpoint = endpoint.rstrip("/")
         self.api_version = api_version
         self._credential = credential
+        self._adapter: RequestAdapter | None = None  # built on first use, only ever on _GraphLoop
 
     @classmethod
     def from_settings(
@@ -312,26 +317,14 @@ class GraphGateway:
         seconds = deadline.remaining(CALL_SECONDS)  # read here: the caller's context holds the budget
         if seconds <= 0:
             raise _out_of_time(operation)
-        return asyncio.run(self._with_adapter(operation, call, seconds))
+        return _GraphLoop.run(self._with_adapter(operation, call, seconds))
 
     async def _with_adapter(
         self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]], seconds: float
     ) -> T:
-        from kiota_abstractions.api_client_builder import register_default_deserializer
-        from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
-        from msgraph.graph_request_adapter import GraphRequestAdapter
-        from msgraph_core import GraphClientFactory
-
-        # GraphServiceClient registers this; without it Graph's OData error bodies (code, message)
-        # cannot be read and every failure says only "the error body could not be parsed".
-        register_default_deserializer(JsonParseNodeFactory)
-
         last = _LastAnswer()
-        client = httpx.AsyncClient(timeout=_TIMEOUT, event_hooks={"response": [last.remember]})
-        http = GraphClientFactory.create_with_custom_middleware(middleware(), client=client)
-        adapter = GraphRequestAdapter(self._auth_provider(), client=http)
-        # Set after construction and without a trailing slash (see the reference notes).
-        adapter.base_url = f"{self.endpoint}/{self.api_version}"
+        _LAST_ANSWER.set(last)  # this call's task only: concurrent calls share the client
+        adapter = self._request_adapter()
         try:
             # Set again inside the task: the retry middleware reads it, on whatever loop runs this.
             with deadline.within(seconds):
@@ -343,8 +336,27 @@ class GraphGateway:
             raise _out_of_time(operation, seconds) from exc
         except Exception as exc:  # every transport/parse failure becomes a GraphError
             raise _as_graph_error(operation, exc, last) from exc
-        finally:
-            await http.aclose()
+
+    def _request_adapter(self) -> RequestAdapter:
+        """The gateway's one request adapter, built on first use (on the gateway's loop) and kept:
+        a new httpx client per call re-read the CA bundle (about 17 ms of CPU) and opened a new
+        connection (TLS handshake) every time."""
+        if self._adapter is None:
+            from kiota_abstractions.api_client_builder import register_default_deserializer
+            from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
+            from msgraph.graph_request_adapter import GraphRequestAdapter
+            from msgraph_core import GraphClientFactory
+
+            # GraphServiceClient registers this; without it Graph's OData error bodies (code, message)
+            # cannot be read and every failure says only "the error body could not be parsed".
+            register_default_deserializer(JsonParseNodeFactory)
+            client = httpx.AsyncClient(timeout=_TIMEOUT, event_hooks={"response": [_remember_answer]})
+            http = GraphClientFactory.create_with_custom_middleware(middleware(), client=client)
+            adapter = GraphRequestAdapter(self._auth_provider(), client=http)
+            # Set after construction and without a trailing slash (see the reference notes).
+            adapter.base_url = f"{self.endpoint}/{self.api_version}"
+            self._adapter = adapter
+        return self._adapter
 
     def _auth_provider(self) -> Any:
         if self._credential is None:
@@ -415,6 +427,35 @@ def _with_json_body(info: RequestInformation, method: Any, body: dict[str, Any])
     info.set_stream_content(json.dumps(body, separators=(",", ":")).encode(), "application/json")
 
 
+class _GraphLoop:
+    """The process's one event loop for Graph calls, on a daemon thread started on first use.
+
+    Why a loop of its own rather than ``asyncio.run`` per call: an httpx AsyncClient (and so the
+    SDK's middleware chain around it) belongs to the loop it first ran on, and ``asyncio.run``
+    closes its loop at the end of every call, so a client kept across calls needs a loop that
+    outlives them. Why a thread rather than reusing the caller's loop: callers are sync handlers on
+    the Functions worker's threads (several at once), which have no loop of their own and must not
+    share one by turns; one long-lived loop on its own thread serves them all, concurrent calls
+    included (each is its own task), and the caller's thread simply waits for its result."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _lock = threading.Lock()
+
+    @classmethod
+    def run(cls, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the process's Graph loop and wait for its result (or exception)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, cls._running()).result()
+
+    @classmethod
+    def _running(cls) -> asyncio.AbstractEventLoop:
+        with cls._lock:
+            if cls._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="graph-loop", daemon=True).start()
+                cls._loop = loop
+            return cls._loop
+
+
 @dataclass
 class _LastAnswer:
     """What the retry middleware did with the last request: it retries 429/503/504 inside the
@@ -423,10 +464,21 @@ class _LastAnswer:
     attempts: int = 1
     retry_after: bool = False
 
-    async def remember(self, response: httpx.Response) -> None:
-        retried = response.request.headers.get("retry-attempt", "0")
-        self.attempts = int(retried) + 1 if retried.isdigit() else 1
-        self.retry_after = "retry-after" in response.headers
+
+# The answer record of the call running in the current task: the client (and its response hook)
+# is shared by every call of the gateway, each call's task sets its own record.
+_LAST_ANSWER: contextvars.ContextVar[_LastAnswer | None] = contextvars.ContextVar(
+    "graph_last_answer", default=None
+)
+
+
+async def _remember_answer(response: httpx.Response) -> None:
+    last = _LAST_ANSWER.get()
+    if last is None:
+        return
+    retried = response.request.headers.get("retry-attempt", "0")
+    last.attempts = int(retried) + 1 if retried.isdigit() else 1
+    last.retry_after = "retry-after" in response.headers
 
 
 @dataclass

@@ -72,7 +72,7 @@ class SweepRecord:
     checked_at: datetime
     connectors: int
     problems: list[str]
-    pruned_at: datetime | None = None  # when history was last trimmed to the retention
+    pruned_at: datetime | None = None  # no longer set (pruning is its own daily job); kept as read
     transient_since: datetime | None = None  # first of the sweeps Graph throttled or failed in a row
 
 
@@ -94,15 +94,35 @@ class Observation:
 
 
 def history_key(connector_id: str, checked_at: datetime) -> str:
-    """The history RowKey of a connector's observation at ``checked_at``."""
-    return f"{connector_key(connector_id)}|{inverted_ticks(checked_at)}"
+    """The history RowKey of a connector's observation at ``checked_at``: ``obs|<inverted
+    ticks>|<connector key>``, so everything older than a moment is ONE RowKey range (what the
+    daily prune deletes) and the newest rows come first."""
+    return OBSERVATION_ROWS.row_key(f"{inverted_ticks(checked_at)}|{connector_key(connector_id)}")
 
 
 OBSERVATION_ROWS = RowKind(
     Observation,
-    "",  # the key starts with the connector id: a connector's history is one RowKey range
-    key=lambda o: history_key(o.connector_id, o.checked_at),
-    layout="<connector id>|<inverted ticks>: what one sweep saw for one connector, newest first",
+    "obs",
+    key=lambda o: f"{inverted_ticks(o.checked_at)}|{connector_key(o.connector_id)}",
+    layout="obs|<inverted ticks>|<connector key>: what one sweep saw for one connector, newest "
+    "first; column connector: the connector key (a connector's history is filtered on it)",
+    table=HISTORY_TABLE,
+    columns=lambda o: {"connector": connector_key(o.connector_id)},
+)
+
+
+@dataclass(frozen=True)
+class LegacyObservation(Observation):
+    """An observation written before the ``obs|`` layout, RowKey ``<connector key>|<inverted
+    ticks>``: still read (a connector's history) and pruned once past the retention, never written.
+    Every such key sorts before ``obs|`` (connector keys are hex GUIDs or ``h-`` hashes)."""
+
+
+LEGACY_OBSERVATION_ROWS = RowKind(
+    LegacyObservation,
+    "",
+    key=lambda o: f"{connector_key(o.connector_id)}|{inverted_ticks(o.checked_at)}",
+    layout="<connector key>|<inverted ticks>: an observation in the layout before obs| (read, pruned)",
     table=HISTORY_TABLE,
 )
 

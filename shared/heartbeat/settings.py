@@ -1,6 +1,6 @@
 """The heartbeat monitor's settings: its schedule and the health thresholds (registry: shared/settings.py).
 
-The typed values are fields of ``shared.settings.Settings`` (``heartbeat_schedule``,
+The typed values are fields of ``shared.settings.Settings`` (``heartbeat_schedule``, ``prune_schedule``,
 ``default_threshold_days``, ``early_warning_hours``, ``history_retention_days``,
 ``graph_transient_grace_minutes``).
 """
@@ -14,6 +14,13 @@ SCHEDULE = SettingSpec(
     "NCRONTAB schedule of the heartbeat monitor (read by the Functions host).",
     schedule,
     default="0 */30 * * * *",
+)
+PRUNE_SCHEDULE = SettingSpec(
+    "PRUNE_SCHEDULE",
+    "NCRONTAB schedule of the daily prune of history and delivered alerts past "
+    "HISTORY_RETENTION_DAYS (read by the Functions host).",
+    schedule,
+    default="0 15 3 * * *",
 )
 DEFAULT_THRESHOLD_DAYS = SettingSpec(
     "DEFAULT_THRESHOLD_DAYS",
@@ -50,4 +57,5 @@ SPECS = (
     EARLY_WARNING_HOURS,
     HISTORY_RETENTION_DAYS,
     GRAPH_TRANSIENT_GRACE_MINUTES,
+    PRUNE_SCHEDULE,
 )

@@ -11,45 +11,44 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared import logs
-from shared.alerting.alerts import Alert
+from shared.alerting.alerts import ALERT_ROWS, Alert
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_after_run
-from shared.alerting.stored import prune_alerts
 from shared.clock import now_utc
 from shared.configure import attribution
+from shared.configure.baseline import BASELINE_ROWS, Baseline
 from shared.configure.drift import DriftPlan, Seen, close_removed, plan_sweep_drift
 from shared.configure.restore import restore_drifted
-from shared.configure.stored import stored_baselines
-from shared.findings.model import Finding, FindingKind, finding_id
-from shared.findings.stored import stored_findings
+from shared.findings.model import FINDING_ROWS, Finding, FindingKind, finding_id
 from shared.graph.entries import bounded
 from shared.graph.errors import READ_CONNECTORS, READ_INTUNE_AUDIT_EVENTS, GraphError
-from shared.graph.gateway import GraphGateway
+from shared.graph.gateway import ConnectorList, GraphGateway
 from shared.heartbeat import plan as heartbeat
 from shared.heartbeat.health import HealthPolicy
 from shared.heartbeat.plan import (
     CONNECTOR_STATUS_ROWS,
+    LEGACY_OBSERVATION_ROWS,
     OBSERVATION_ROWS,
     SWEEP_ROWS,
     ConnectorStatus,
+    LegacyObservation,
     Observation,
     SweepRecord,
     connector_key,
-    history_key,
 )
-from shared.job_runs import Job
+from shared.job_runs import Job, JobRun
 from shared.settings import Settings
-from shared.store.rows import RowDelete, gt
+from shared.store.rows import RowDelete, Select, eq
 from shared.store.state import StateStore, StoreConflict, StoreError, StoreRejected
 
 log = logging.getLogger(__name__)
 SWEEP_NAME = "heartbeat"
 SWEEP_ATTEMPTS = 2  # a second plan when a finding changed under the first one
-PRUNE_EVERY = timedelta(days=1)  # retention is in days: trimming more often only costs reads
 
 
 @dataclass
@@ -64,6 +63,7 @@ class SweepResult:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     recorded: bool = False
     drifted: list[str] = field(default_factory=list)  # ids of connectors that differ from their baseline
+    success_recorded: bool = False  # the job's success was written with the sweep's own record
 
     @property
     def ok(self) -> bool:
@@ -84,21 +84,50 @@ def last_sweep(store: StateStore, tenant_id: str) -> SweepRecord | None:
     return store.get(SWEEP_ROWS, tenant_id, SWEEP_NAME)
 
 
+# What a sweep reads of the tenant's state partition, in ONE query: the statuses and findings it
+# judges against, its own last record, and the alerts still pending (none: nothing to deliver).
+SWEEP_READS = (
+    Select(CONNECTOR_STATUS_ROWS),
+    Select(FINDING_ROWS),
+    Select(SWEEP_ROWS, SWEEP_NAME),
+    Select(ALERT_ROWS, where=(eq("pending", True),)),
+    Select(BASELINE_ROWS),
+)
+
+
+@dataclass(frozen=True)
+class SweepState:
+    """The tenant's state as one sweep read it (``read_sweep_state``)."""
+
+    previous: dict[str, ConnectorStatus]  # by lower-case connector id
+    findings: dict[str, Finding]  # by finding id, each with the ETag it was read at
+    last: SweepRecord | None
+    pending: bool  # some alert of the tenant has a channel still to deliver
+    baselines: dict[str, Baseline]  # by lower-case connector id (configure/baseline.py)
+
+
+def read_sweep_state(store: StateStore, tenant_id: str) -> SweepState:
+    """Everything a sweep needs of the tenant's state, in one round trip (StoreError when
+    storage is unreachable)."""
+    found = store.read(tenant_id, SWEEP_READS)
+    records = [r for r, _ in found[SWEEP_ROWS]]
+    return SweepState(
+        previous={s.id.lower(): s for s, _ in found[CONNECTOR_STATUS_ROWS]},
+        findings={f.id: f for f, _ in found[FINDING_ROWS]},
+        last=records[0] if records else None,
+        pending=bool(found[ALERT_ROWS]),
+        baselines={b.connector_id.lower(): b for b, _ in found[BASELINE_ROWS]},
+    )
+
+
 def history(store: StateStore, tenant_id: str, connector_id: str, limit: int = 50) -> list[Observation]:
-    """A connector's observations, newest first, at most ``limit``."""
-    return store.query(OBSERVATION_ROWS, tenant_id, under=connector_key(connector_id), limit=limit)
-
-
-def prune_history(store: StateStore, tenant_id: str, connector_ids: list[str], older_than: datetime) -> int:
-    """Delete observations older than the retention; returns how many went.
-
-    Old rows of a connector are a contiguous RowKey range (inverted ticks grow into the past),
-    so this reads only what it deletes instead of scanning the tenant's whole history."""
-    removed = 0
-    for connector_id in connector_ids:
-        older = gt("RowKey", OBSERVATION_ROWS.row_key(history_key(connector_id, older_than)))
-        removed += store.delete_where(OBSERVATION_ROWS, tenant_id, older, under=connector_key(connector_id))
-    return removed
+    """A connector's observations, newest first, at most ``limit`` (rows of both history layouts,
+    until the older one has aged out: see ``LegacyObservation``)."""
+    key = connector_key(connector_id)
+    found: list[Observation] = store.query(OBSERVATION_ROWS, tenant_id, eq("connector", key), limit=limit)
+    legacy: list[LegacyObservation] = store.query(LEGACY_OBSERVATION_ROWS, tenant_id, under=key, limit=limit)
+    found.extend(legacy)
+    return sorted(found, key=lambda o: o.checked_at, reverse=True)[:limit]
 
 
 @logs.job_run(Job.HEARTBEAT)
@@ -110,6 +139,7 @@ def run_heartbeat_sweep(
     *,
     tenant_id: str,
     now: datetime | None = None,
+    job: Job | None = None,
 ) -> SweepResult:
     """One heartbeat sweep of ``tenant_id`` at ``now`` (default: the clock): every connector
     judged, statuses/findings/alerts committed, history appended, pending alerts delivered.
@@ -120,10 +150,19 @@ def run_heartbeat_sweep(
     now = now or now_utc()
     tenant = tenant_id
     names = [c.name for c in channels]
+    pending = True  # unknown until the state was read
     for attempt in range(1, SWEEP_ATTEMPTS + 1):
         result = SweepResult(tenant_id=tenant, checked_at=now)
         try:
-            _sweep(settings=settings, gateway=gateway, store=store, channels=names, now=now, result=result)
+            pending = _sweep(
+                settings=settings,
+                gateway=gateway,
+                store=store,
+                channels=names,
+                now=now,
+                result=result,
+                job=job,
+            )
         except StoreConflict as exc:
             # Someone acknowledged or another run updated a finding after this sweep read it:
             # nothing was written for that connector; plan again from what is stored now.
@@ -139,7 +178,10 @@ def run_heartbeat_sweep(
         result.problems += restore_drifted(
             settings, gateway, store, channels, tenant_id=tenant, connector_ids=result.drifted, now=now
         )
-    result.delivery = deliver_after_run(store, channels, now, tenant_id=tenant, problems=result.problems)
+    pending = pending or bool(result.alerts)
+    result.delivery = deliver_after_run(
+        store, channels, now, tenant_id=tenant, problems=result.problems, pending=pending
+    )
     return result
 
 
@@ -151,17 +193,16 @@ def _sweep(
     channels: list[str],
     now: datetime,
     result: SweepResult,
-) -> None:
+    job: Job | None = None,
+) -> bool:
+    """Plan and commit one sweep; True when alerts were pending before it (delivery is due)."""
     tenant = result.tenant_id
-    findings = stored_findings(store, tenant)
-    last = last_sweep(store, tenant)
-    previous = stored_statuses(store, tenant)
-    try:
-        listed = gateway.list_connectors()
-    except GraphError as exc:
-        failed = _Failed(exc, findings, last, previous)
+    state, listed = _read_both(gateway, store, tenant)
+    if isinstance(listed, GraphError):
+        failed = _Failed(listed, state.findings, state.last, state.previous)
         _graph_failed(failed, settings=settings, store=store, channels=channels, now=now, result=result)
-        return
+        return state.pending
+    findings, last, previous = state.findings, state.last, state.previous
     result.problems.extend(listed.problems)
     for problem in listed.problems:
         log.warning("tenant %s: %s", tenant, problem)
@@ -186,24 +227,31 @@ def _sweep(
         now=now,
         channels=channels,
     )
-    drifts = _drift(settings, store, plan, previous, findings, tenant=tenant, now=now, channels=channels)
+    drifts = _drift(settings, state, plan, tenant=tenant, now=now, channels=channels)
     drifts = _who_changed(settings, gateway, drifts, last, now)
     groups = _with_drift(_groups(plan, [access_finding, access_alert], [odd_finding, odd_alert]), drifts)
     groups += [[closed] for closed in close_removed(_removed(plan, previous), findings, now)]
-    pruned_at = last.pruned_at if last else None
-    prune_due = pruned_at is None or now - pruned_at >= PRUNE_EVERY
     record = SweepRecord(
         tenant,
         SWEEP_NAME,
         now,
         len(plan.statuses),
         _stored_problems(result.problems),
-        now if prune_due else pruned_at,
+        last.pruned_at if last else None,
     )
-    written = _commit_isolated(store, tenant, [*groups, [record]], result)
-    result.recorded = True
-    result.statuses = [s for s in plan.statuses if id(s) in written]
     drift_alerts = [d.alert for d in drifts.values()]
+    raised = [a for a in [*plan.alerts, *drift_alerts, access_alert, odd_alert] if a is not None]
+    # The timer's success goes in the same batch when nothing can still fail it (no problem so far,
+    # nothing to deliver): one round trip fewer on every steady run. Otherwise the timer writes it
+    # after the run, as every job does (functions/jobs.py). A history batch failing after this is
+    # logged and reported; the job did judge and record the tenant.
+    done = (
+        [JobRun(tenant, job.value, now)] if job and not (result.problems or state.pending or raised) else []
+    )
+    written = _commit_isolated(store, tenant, [*groups, [record, *done]], result)
+    result.recorded = True
+    result.success_recorded = bool(done) and id(record) in written
+    result.statuses = [s for s in plan.statuses if id(s) in written]
     result.drifted = [s.id for s in plan.statuses if id(s) in written and drifts[s.id.lower()].drifted]
     result.alerts = [
         a
@@ -217,37 +265,46 @@ def _sweep(
             finding_kind=alert.kind,
         )
         log.warning("alert %s: %s - %s", alert.severity, alert.title, alert.reason, extra=about)
-    for (
-        status
-    ) in result.statuses:  # one line per connector and sweep: what the KQL in docs/operations.md reads
+    # One line per connector and sweep: what the KQL in docs/operations.md reads.
+    for status in result.statuses:
         seen = logs.fields(connector=status.id, health=status.health, finding_kind=FindingKind.HEARTBEAT)
         log.info("connector %s (%s): %s", status.partner, status.health, status.reason, extra=seen)
     # history: batched, not atomic
     _commit_isolated(store, tenant, [[_observation(s)] for s in result.statuses], result)
-    if prune_due:
-        cutoff = now - timedelta(days=settings.history_retention_days)
-        prune_history(store, tenant, [s.id for s in result.statuses], cutoff)
-        prune_alerts(store, tenant, cutoff)
+    return state.pending
+
+
+def _read_both(
+    gateway: GraphGateway, store: StateStore, tenant: str
+) -> tuple[SweepState, ConnectorList | GraphError]:
+    """The tenant's state and Graph's connector list, read at the same time: neither round trip
+    waits for the other (a StoreError still raises, after the Graph read ended)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-graph") as pool:
+        listing = pool.submit(gateway.list_connectors)
+        state = read_sweep_state(store, tenant)
+        try:
+            return state, listing.result()
+        except GraphError as exc:
+            return state, exc
 
 
 def _drift(
     settings: Settings,
-    store: StateStore,
+    state: SweepState,
     plan: heartbeat.SweepPlan,
-    previous: dict[str, ConnectorStatus],
-    findings: dict[str, Finding],
     *,
     tenant: str,
     now: datetime,
     channels: list[str],
 ) -> dict[str, DriftPlan]:
-    """Each listed connector's settings against its baseline (configure.drift; no Graph call)."""
+    """Each listed connector's settings against its baseline (configure.drift; no Graph call and no
+    read of its own: the baselines came with the sweep's one read of the tenant's state)."""
     seen = [Seen(s.id, s.partner, s.settings, s.heartbeat_age_hours) for s in plan.statuses]
     return plan_sweep_drift(
         seen,
-        stored_baselines(store, tenant),
-        findings,
-        {key: status.settings for key, status in previous.items() if status.settings},
+        state.baselines,
+        state.findings,
+        {key: status.settings for key, status in state.previous.items() if status.settings},
         tenant_id=tenant,
         first_seen=settings.configure.first_seen,
         now=now,

@@ -137,6 +137,16 @@ class RowDelete:
         return self.kind.row_key(self.key)
 
 
+@dataclass(frozen=True)
+class Select:
+    """One part of a partition read (``StateStore.read``): the kind's rows (only the row ``key``
+    when given), those matching every ``where`` condition."""
+
+    kind: RowKind[Any]
+    key: str | None = None
+    where: tuple[Where, ...] = ()
+
+
 _KINDS: dict[type, RowKind[Any]] = {}
 
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from azure.core import MatchConditions
 from azure.core.exceptions import (
     AzureError,
+    HttpResponseError,
     ResourceExistsError,
     ResourceModifiedError,
     ResourceNotFoundError,
@@ -49,7 +50,7 @@ from azure.data.tables import (
 )
 
 from shared.store.codec import decode, encode
-from shared.store.rows import STATE_TABLE, RowDelete, RowKind, Where, Write, kind_of
+from shared.store.rows import STATE_TABLE, RowDelete, RowKind, Select, Where, Write, kind_of
 from shared.store.timeouts import client_options
 
 if TYPE_CHECKING:
@@ -115,8 +116,12 @@ class StateStore:
 
     _created: typing.ClassVar[set[tuple[str, str]]] = set()
 
-    def __init__(self, service: TableServiceClient) -> None:
+    def __init__(self, service: TableServiceClient, *, create_tables: bool = True) -> None:
         self._service = service
+        # Azure: the deployment (Bicep) creates the tables, so a cold start asks for none of them;
+        # locally (Azurite, a connection string) each is created on first use, once per process.
+        self._create_tables = create_tables
+        self._tables: dict[str, TableClient] = {}  # one client per table, sharing the service's pool
 
     @classmethod
     def connect(
@@ -133,17 +138,38 @@ class StateStore:
             return cls(TableServiceClient.from_connection_string(connection_string, **client_options()))
         if not endpoint:
             raise StoreError("state storage is not configured: no connection string and no table endpoint")
-        return cls(TableServiceClient(endpoint=endpoint, credential=credential(), **client_options()))
+        return cls(
+            TableServiceClient(endpoint=endpoint, credential=credential(), **client_options()),
+            create_tables=False,
+        )
 
     def table(self, name: str) -> TableClient:
-        """A table of this account, created on first use (once per process); StoreError when
-        storage is unreachable."""
+        """A table of this account (created on first use, once per process, when this store
+        creates its tables); StoreError when storage is unreachable."""
         key = (self._service.url, name)
-        if key not in self._created:
-            with storage_errors(f"cannot open table {name}"):
-                self._service.create_table_if_not_exists(name)
-            self._created.add(key)
-        return self._service.get_table_client(name)
+        if self._create_tables and key not in self._created:
+            self._create(name)
+        client = self._tables.get(name)
+        if client is None:
+            client = self._tables[name] = self._service.get_table_client(name)
+        return client
+
+    def _create(self, name: str) -> None:
+        with storage_errors(f"cannot open table {name}"):
+            self._service.create_table_if_not_exists(name)
+        self._created.add((self._service.url, name))
+
+    def _on_table(self, name: str, act: Callable[[TableClient], T]) -> T:
+        """``act`` on the table; when the table is gone (404 TableNotFound: deleted while the app
+        runs, or never created), create it and try once more. Azure errors pass through."""
+        try:
+            return act(self.table(name))
+        except HttpResponseError as exc:
+            if getattr(exc, "error_code", None) != "TableNotFound":
+                raise
+        log.warning("table %s was missing: creating it", name)
+        self._create(name)
+        return act(self.table(name))
 
     # -- reads --
 
@@ -154,10 +180,9 @@ class StateStore:
 
     def get_with_etag(self, kind: RowKind[T], tenant_id: str, key: str) -> tuple[T, str] | None:
         """The row and its ETag (for a later conditional write), or None."""
-        table = self.table(kind.table)
         with storage_errors():
             try:
-                entity = table.get_entity(tenant_id, kind.row_key(key))
+                entity = self._on_table(kind.table, lambda t: t.get_entity(tenant_id, kind.row_key(key)))
             except ResourceNotFoundError:
                 return None
         etag = str(entity.metadata["etag"])
@@ -190,6 +215,49 @@ class StateStore:
             found.append((decode(kind.type, {**entity, "etag": etag}), etag))
         return found
 
+    def read(self, tenant_id: str, selects: Sequence[Select]) -> dict[RowKind[Any], list[tuple[Any, str]]]:
+        """Several kinds of the tenant's partition in ONE query (one round trip per 1,000 rows):
+        for each select, its rows with their ETags in RowKey order (an empty list when none).
+
+        The selects' kinds must share one table and have distinct prefixes. The filter ORs one
+        clause per select (a RowKey range, or one RowKey), so the service reads only the
+        partition, never other tenants'. A run that needs statuses, findings, its own record and
+        whether anything is pending reads them all here instead of one query each."""
+        tables = {s.kind.table for s in selects}
+        if any(not s.kind.prefix for s in selects):
+            raise ValueError("a partition read needs kinds with RowKey prefixes")
+        if len(tables) != 1:
+            raise ValueError(f"one read spans tables {sorted(tables)}")
+        parameters: dict[str, Any] = {"p": tenant_id}
+        clauses = []
+        for n, select in enumerate(selects):
+            if select.key is not None:
+                parts = [f"RowKey eq @k{n}"]
+                parameters[f"k{n}"] = select.kind.row_key(select.key)
+            else:
+                start = select.kind.row_key("")
+                parts = [f"RowKey ge @k{n}", f"RowKey lt @e{n}"]
+                parameters.update({f"k{n}": start, f"e{n}": start[:-1] + "}"})
+            for m, c in enumerate(select.where):
+                parts.append(f"{c.column} {c.op} @w{n}_{m}")
+                parameters[f"w{n}_{m}"] = c.value
+            # Spaces around the parentheses: the SDK finds @names by splitting the text on spaces.
+            clauses.append("( " + " and ".join(parts) + " )")
+        flt = "PartitionKey eq @p and ( " + " or ".join(clauses) + " )"
+        by_prefix = {s.kind.row_key(""): s.kind for s in selects}
+        found: dict[RowKind[Any], list[tuple[Any, str]]] = {s.kind: [] for s in selects}
+        table = tables.pop()
+        with storage_errors():
+            entities = self._on_table(
+                table, lambda t: list(t.query_entities(flt, parameters=parameters, results_per_page=_PAGE))
+            )
+            for entity in entities:
+                row_key = str(entity["RowKey"])
+                kind = by_prefix[row_key[: row_key.index("|") + 1]]
+                etag = str(entity.metadata["etag"])
+                found[kind].append((decode(kind.type, {**entity, "etag": etag}), etag))
+        return found
+
     def page(
         self, kind: RowKind[T], tenant_id: str, *where: Where, limit: int, after: str | None = None
     ) -> tuple[list[T], str | None]:
@@ -211,9 +279,9 @@ class StateStore:
         select: list[str] | None = None,
     ) -> list[Any]:
         flt, parameters = _filter(kind, tenant_id, where, under)
-        table = self.table(kind.table)
-        found: list[Any] = []
-        with storage_errors():
+
+        def entities(table: TableClient) -> list[Any]:
+            found: list[Any] = []
             pages = table.query_entities(
                 flt, parameters=parameters, select=select, results_per_page=min(limit or _PAGE, _PAGE)
             )
@@ -221,7 +289,10 @@ class StateStore:
                 found.append(entity)
                 if limit is not None and len(found) >= limit:
                     break
-        return found
+            return found
+
+        with storage_errors():
+            return self._on_table(kind.table, entities)
 
     # -- writes --
 
@@ -289,18 +360,17 @@ class StateStore:
         ETag, or None when another writer got there first."""
         kind = kind_of(obj)
         entity = _entity(tenant_id, kind, obj)
-        table = self.table(kind.table)
+
+        def write(table: TableClient) -> Any:
+            if etag is None:
+                return table.create_entity(entity)
+            return table.update_entity(
+                entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
+            )
+
         with storage_errors():
             try:
-                if etag is None:
-                    meta = table.create_entity(entity)
-                else:
-                    meta = table.update_entity(
-                        entity,
-                        mode=UpdateMode.REPLACE,
-                        etag=etag,
-                        match_condition=MatchConditions.IfNotModified,
-                    )
+                meta = self._on_table(kind.table, write)
             except (ResourceModifiedError, ResourceExistsError):
                 return None
         return str(meta["etag"])
@@ -319,9 +389,8 @@ class StateStore:
         return len(rows)
 
     def _submit(self, table: str, ops: list[Operation]) -> list[Any]:
-        client = self.table(table)
         with storage_errors("could not record the changes"):
-            return list(client.submit_transaction(ops))
+            return self._on_table(table, lambda t: list(t.submit_transaction(ops)))
 
 
 def _filter(

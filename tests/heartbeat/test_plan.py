@@ -280,9 +280,10 @@ def test_a_sweep_refreshes_each_connectors_open_finding_and_closes_removed_ones_
     assert [r.row_key for r in plan_.removed] == [f"connector|{ZIMPERIUM}", f"connector|{DEFENDER}"]
 
 
-def test_a_connectors_history_rows_are_keyed_by_its_id_then_newest_first() -> None:
-    assert history_key(LOOKOUT.upper(), NOW) == f"{LOOKOUT}|09998204564800000000"
-    assert history_key(LOOKOUT, NOW + timedelta(seconds=1)) == f"{LOOKOUT}|09998204564799000000"
+def test_history_rows_are_keyed_newest_first_then_by_connector_id() -> None:
+    # Ticks first: everything older than the retention is one RowKey range (the daily prune).
+    assert history_key(LOOKOUT.upper(), NOW) == f"obs|09998204564800000000|{LOOKOUT}"
+    assert history_key(LOOKOUT, NOW + timedelta(seconds=1)) == f"obs|09998204564799000000|{LOOKOUT}"
 
 
 def test_a_sweep_with_nothing_new_plans_no_writes_but_the_statuses() -> None:

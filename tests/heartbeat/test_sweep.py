@@ -313,13 +313,14 @@ def test_a_failed_read_shows_in_the_list_until_a_sweep_succeeds(
 
 
 def test_history_keeps_every_observation_within_the_retention_only(
-    host: Host, env: Any, graph: GraphSimulator, tenant_id: str
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, mocker: MockerFixture
 ) -> None:
     from datetime import timedelta
 
     from shared.alerting.stored import query_alerts
     from shared.clock import now_utc
     from shared.context import services
+    from shared.heartbeat.plan import LegacyObservation
     from shared.heartbeat.sweep import history, run_heartbeat_sweep
 
     env(HISTORY_RETENTION_DAYS="30")
@@ -333,10 +334,19 @@ def test_history_keeps_every_observation_within_the_retention_only(
             s.settings, s.graph, s.store, s.channels, tenant_id=tenant_id, now=now - timedelta(days=days_ago)
         )
         assert result.recorded
-    # Each sweep trims what is older than 30 days at its own time: the last one (10 days ago)
-    # removed the observations from 45 and 41 days ago; 20 days ago was still within 30 days then.
+    # Rows of the layout before issue 15 (<connector>|<inverted ticks>) are read and pruned alike.
+    old = [
+        LegacyObservation(LOOKOUT, now - timedelta(days=d), "healthy", "enabled", None, 1.0, 7, "ok")
+        for d in (44, 15)
+    ]
+    s.store.commit(tenant_id, [[o] for o in old])
+    assert len(history(s.store, tenant_id, LOOKOUT)) == 6  # sweeps no longer prune
+    # The daily prune, run 10 days ago, removed what was older than 30 days then: the
+    # observations from 45, 44 and 41 days ago; 20 and 15 days ago were still within 30 days.
+    mocker.patch("shared.clock.system_now", return_value=now - timedelta(days=10))
+    host.timer("prune_history")
     kept = [o.checked_at for o in history(s.store, tenant_id, LOOKOUT)]
-    assert kept == [now - timedelta(days=10), now - timedelta(days=20)]
+    assert kept == [now - timedelta(days=10), now - timedelta(days=15), now - timedelta(days=20)]
     assert len(history(s.store, tenant_id, DEFENDER)) == 2
     # Alerts with nothing left to deliver follow the same retention: the first sightings 45 days
     # ago are gone, the changes 20 and 10 days ago are kept.
@@ -389,11 +399,9 @@ def test_an_acknowledgement_made_while_a_sweep_runs_is_not_undone(
 
         acked = False
 
-        def query(
-            self, kind: Any, tenant_id: Any, *where: Any, under: str | None = None, limit: int | None = None
-        ) -> Any:
-            seen = super().query(kind, tenant_id, *where, under=under, limit=limit)
-            if kind is FINDING_ROWS and not self.acked:
+        def read(self, tenant_id: str, selects: Any) -> Any:
+            seen = super().read(tenant_id, selects)
+            if any(s.kind is FINDING_ROWS for s in selects) and not self.acked:
                 self.acked = True
                 mine = stored_findings(self, tenant_id)[lookout_finding]
                 self.commit(

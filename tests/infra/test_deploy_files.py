@@ -154,3 +154,17 @@ def test_funcignore_keeps_everything_function_app_imports():
         assert not _ignored(required, patterns), f".funcignore drops {required}"
     for unwanted in ("tests/test_x.py", "infra/main.bicep", ".venv/bin/python", "local.settings.json"):
         assert _ignored(unwanted, patterns), f".funcignore should drop {unwanted}"
+
+
+def test_the_deployment_creates_every_table_the_app_stores_rows_in():
+    # The app never creates tables in Azure on a cold start (one round trip per table saved):
+    # a table the code writes that the template does not create would fail every run there.
+    from shared.store.rows import CHANGES_TABLE, HISTORY_TABLE, STATE_TABLE
+
+    storage = bicep.read(INFRA / "modules" / "storage.bicep")
+    names = storage.var("tableNames")
+    assert isinstance(names, list)
+    assert sorted(n.value for n in names if isinstance(n, bicep.Str)) == sorted(
+        [STATE_TABLE, HISTORY_TABLE, CHANGES_TABLE]
+    )
+    assert len(names) == 3

@@ -20,7 +20,7 @@ SCHEDULES = [spec.name for spec in settings.SETTINGS if spec.name.endswith("_SCH
 
 
 def test_every_schedule_setting_is_checked_as_ncrontab() -> None:
-    assert SCHEDULES == ["HEARTBEAT_SCHEDULE", "CA_DRIFT_SCHEDULE", "ALERT_OUTBOX_SCHEDULE"]
+    assert SCHEDULES == ["HEARTBEAT_SCHEDULE", "PRUNE_SCHEDULE", "CA_DRIFT_SCHEDULE", "ALERT_OUTBOX_SCHEDULE"]
     for name in SCHEDULES:
         assert settings.problems({**BASE, name: "0 0 25 * * *"}) == [
             f"{name} '0 0 25 * * *' is not an NCRONTAB expression: its hour field '25' is not valid "

@@ -1,0 +1,126 @@
+"""Round trips of a sweep, counted at the wire: every Graph and Table Storage request goes through a
+counting proxy (tests/support/proxy.py). A timer sweep pays its round trips every run for every
+tenant; these pin how many it makes, not how long they take."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pytest_mock import MockerFixture
+
+from graphsim import GraphSimulator
+from scripts.azurite import Azurite
+from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host
+from tests.support.proxy import CountingProxy
+from tests.support.receiver import Receiver
+from tests.support.scenarios import connector, load
+
+
+@pytest.fixture
+def wire(azurite: Azurite, graph: GraphSimulator, env: Callable[..., None]) -> Iterator[Callable[..., Any]]:
+    """Point the app at counting proxies; returns a function applying env overrides on top and
+    answering the (graph, table) proxies."""
+    with (
+        CountingProxy(graph.base_url) as graph_proxy,
+        CountingProxy(f"http://127.0.0.1:{azurite.port}/devstoreaccount1") as table_proxy,
+    ):
+        storage = azurite.connection_string.replace(
+            f"http://127.0.0.1:{azurite.port}/devstoreaccount1", table_proxy.url
+        )
+
+        def apply(**overrides: str | None) -> tuple[CountingProxy, CountingProxy]:
+            env(GRAPH_ENDPOINT=graph_proxy.url, AzureWebJobsStorage=storage, **overrides)
+            return graph_proxy, table_proxy
+
+        yield apply
+
+
+def _steady(host: Host, proxies: tuple[CountingProxy, CountingProxy]) -> tuple[list[str], list[str]]:
+    """Sweep twice more (the second is steady), counting the last one's Graph and Table requests.
+    In it, the state read is answered only once Graph has been asked: a sweep that waited for the
+    read before asking Graph would leave it in ``waited_out``."""
+    graph_proxy, table_proxy = proxies
+    host.timer("heartbeat_monitor")
+    for proxy in proxies:
+        proxy.clear()
+    table_proxy.hold(lambda method, _: method == "GET", until=graph_proxy.arrived)
+    host.timer("heartbeat_monitor")
+    graph = [f"{r.method} {r.path.split('?')[0]}" for r in graph_proxy.requests]
+    table = [f"{r.method} {r.path.split('?')[0]}" for r in table_proxy.requests]
+    return graph, table
+
+
+def test_a_steady_sweep_of_an_unchanged_tenant_waits_for_three_round_trips(
+    host: Host, wire: Callable[..., Any], graph: GraphSimulator, tenant_id: str
+) -> None:
+    proxies = wire()
+    load(
+        graph,
+        tenant_id,
+        connector(LOOKOUT, "now-2h"),
+        connector(DEFENDER, "now-9d"),
+        connector(ZIMPERIUM, "now-30h"),
+    )
+    host.timer("heartbeat_monitor")  # first sweep: statuses, findings and alerts created
+    _, table_proxy = proxies
+    graph_calls, table_calls = _steady(host, proxies)
+    assert graph_calls == ["GET /v1.0/deviceManagement/mobileThreatDefenseConnectors"]
+    # Round trip 1: one read of the tenant's state (statuses, findings, the sweep record, pending
+    # alerts), sent while Graph is asked; 2: one batch of what changed, the timer's success with it;
+    # 3: one batch of history. No table creation, no query for pending alerts (none is pending).
+    assert table_calls == [
+        "GET /devstoreaccount1/mtdguardstate()",
+        "POST /devstoreaccount1/$batch",
+        "POST /devstoreaccount1/$batch",
+    ]
+    assert table_proxy.waited_out == []  # the read overlapped the Graph call
+
+
+def test_an_alert_still_pending_is_delivered_by_a_later_sweep_with_nothing_new(
+    host: Host,
+    wire: Callable[..., Any],
+    graph: GraphSimulator,
+    tenant_id: str,
+    receiver: Receiver,
+    mocker: MockerFixture,
+) -> None:
+    from shared.clock import now_utc
+
+    wire(ALERT_WEBHOOK_URL=receiver.url)
+    load(graph, tenant_id, connector(DEFENDER, "now-9d"))
+    receiver.fail_with = 503
+    host.timer("heartbeat_monitor")  # Defender unresponsive: the alert's first delivery fails
+    assert receiver.received == []
+    receiver.fail_with = None
+    mocker.patch("shared.clock.system_now", return_value=now_utc() + timedelta(hours=2))  # retry due
+    host.timer("heartbeat_monitor")  # nothing new: the pending alert, read with the state, goes out
+    assert [(p["kind"], p["health"]) for p in receiver.payloads()] == [("heartbeat", "unresponsive")]
+
+
+def test_a_sweep_with_nothing_pending_does_not_ask_the_outbox(
+    host: Host, wire: Callable[..., Any], graph: GraphSimulator, tenant_id: str, receiver: Receiver
+) -> None:
+    _, table_proxy = wire(ALERT_WEBHOOK_URL=receiver.url)
+    load(graph, tenant_id, connector(DEFENDER, "now-9d"))
+    host.timer("heartbeat_monitor")  # Defender unresponsive: one alert, sent at once
+    assert len(receiver.received) == 1
+    table_proxy.clear()
+    host.timer("heartbeat_monitor")  # nothing new, nothing pending: no query for pending alerts
+    assert [r.method for r in table_proxy.requests] == ["GET", "POST", "POST"]
+    assert len(receiver.received) == 1
+
+
+def test_every_graph_call_of_a_process_reuses_one_connection(
+    host: Host, wire: Callable[..., Any], graph: GraphSimulator, tenant_id: str
+) -> None:
+    # One HTTP client (and its msgraph-sdk middleware) per process: a client per call re-read the
+    # CA bundle and opened a new connection every time.
+    graph_proxy, _ = wire()
+    load(graph, tenant_id, connector(LOOKOUT, "now-2h"))
+    for _ in range(3):
+        host.timer("heartbeat_monitor")
+    assert len(graph_proxy.requests) == 3
+    assert graph_proxy.connections == 1
