@@ -9,6 +9,7 @@ change again, because nothing about it was recorded.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -280,7 +281,9 @@ def _read_both(
     """The tenant's state and Graph's connector list, read at the same time: neither round trip
     waits for the other (a StoreError still raises, after the Graph read ended)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-graph") as pool:
-        listing = pool.submit(gateway.list_connectors)
+        # In this run's context: the Graph call keeps to the invocation's time budget
+        # (shared/deadline.py) and its log lines carry the job's fields (shared/logs.py).
+        listing = pool.submit(contextvars.copy_context().run, gateway.list_connectors)
         state = read_sweep_state(store, tenant)
         try:
             return state, listing.result()
