@@ -35,8 +35,8 @@ def heartbeat_monitor(timer: func.TimerRequest) -> None:
     if (s := configured_services()) is None:
         return
     result = _sweep(Job.HEARTBEAT)
-    if result.ok and not result.success_recorded:
-        succeeded(s, Job.HEARTBEAT)
+    if result.ok:
+        succeeded(s, Job.HEARTBEAT, recorded=result.success_recorded)
     if timer.past_due:
         log.info("heartbeat sweep ran late (past due)")
     counts: dict[str, int] = {}

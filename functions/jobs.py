@@ -50,10 +50,14 @@ def configured_services() -> Services | None:
         return None
 
 
-def succeeded(s: Services, job: job_runs.Job) -> None:
-    """Record that a timer run of ``job`` ended without problems (GET /api/health reports it and
-    says ``stale`` when runs stop). Storage down is logged, never raised: the run itself is done."""
+def succeeded(s: Services, job: job_runs.Job, *, recorded: bool = False) -> None:
+    """Log and record that a timer run of ``job`` ended without problems (GET /api/health reports
+    it and says ``stale`` when runs stop; the watchdog searches for the line). ``recorded``: the run
+    already wrote its success with its own batch (a steady heartbeat sweep), so only the line is
+    due. Storage down is logged, never raised: the run itself is done."""
     log.info(SUCCESS_LOG, job.value)
+    if recorded:
+        return
     try:
         job_runs.record_success(s.store, s.settings.tenant_id, job, now_utc())
     except StoreError as exc:

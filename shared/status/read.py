@@ -8,17 +8,18 @@ StoreError when storage is unreachable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from shared.alerting.stored import query_alerts
 from shared.findings.stored import stored_findings
 from shared.heartbeat.health import HealthPolicy
-from shared.heartbeat.plan import OBSERVATION_ROWS, Observation, connector_key, history_key
+from shared.heartbeat.plan import LEGACY_OBSERVATION_ROWS, OBSERVATION_ROWS, Observation, connector_key
 from shared.heartbeat.sweep import last_sweep, stored_statuses
 from shared.job_runs import Job, last_successes
 from shared.status.view import StatusPage, Stored, build
-from shared.store.rows import lt
+from shared.store.rows import inverted_ticks, lt
 
 if TYPE_CHECKING:
     from shared.settings import Settings
@@ -29,14 +30,31 @@ if TYPE_CHECKING:
 MAX_OBSERVATIONS = 5000
 
 
-def history_since(store: StateStore, tenant_id: str, connector_id: str, since: datetime) -> list[Observation]:
-    """A connector's observations after ``since``, newest first, at most ``MAX_OBSERVATIONS``.
+def histories_since(
+    store: StateStore, tenant_id: str, connector_ids: Sequence[str], since: datetime
+) -> dict[str, list[Observation]]:
+    """Each connector's observations after ``since``, newest first, at most ``MAX_OBSERVATIONS``
+    each, by lower-case connector id (every id given has an entry, empty when nothing was seen).
 
-    RowKeys are inverted ticks, so "newer than ``since``" is "RowKey below its key": one range read."""
-    newer = lt("RowKey", OBSERVATION_ROWS.row_key(history_key(connector_id, since)))
-    return store.query(
-        OBSERVATION_ROWS, tenant_id, newer, under=connector_key(connector_id), limit=MAX_OBSERVATIONS
-    )
+    History RowKeys start with inverted ticks (``obs|<ticks>|<connector>``), so everything newer
+    than ``since`` is ONE range read for all connectors. Rows of the layout before it
+    (``<connector>|<ticks>``, read until they age out) are one range read per connector."""
+    found: dict[str, list[Observation]] = {c.lower(): [] for c in connector_ids}
+    newer = lt("RowKey", OBSERVATION_ROWS.row_key(inverted_ticks(since)))
+    cap = MAX_OBSERVATIONS * max(len(found), 1)
+    for seen in store.query(OBSERVATION_ROWS, tenant_id, newer, limit=cap):
+        found.get(seen.connector_id.lower(), []).append(seen)
+    for connector_id in connector_ids:
+        key = connector_key(connector_id)
+        older_layout = lt("RowKey", LEGACY_OBSERVATION_ROWS.row_key(f"{key}|{inverted_ticks(since)}"))
+        legacy = store.query(
+            LEGACY_OBSERVATION_ROWS, tenant_id, older_layout, under=key, limit=MAX_OBSERVATIONS
+        )
+        found[connector_id.lower()].extend(legacy)
+    return {
+        key: sorted(seen, key=lambda o: o.checked_at, reverse=True)[:MAX_OBSERVATIONS]
+        for key, seen in found.items()
+    }
 
 
 def read_status(settings: Settings, store: StateStore, *, tenant_id: str, now: datetime) -> StatusPage:
@@ -58,7 +76,7 @@ def read_status(settings: Settings, store: StateStore, *, tenant_id: str, now: d
         last_sweep_at=sweep.checked_at if sweep else None,
         sweep_problems=tuple(sweep.problems) if sweep else (),
         statuses=statuses,
-        history={s.id.lower(): history_since(store, tenant_id, s.id, since) for s in statuses},
+        history=histories_since(store, tenant_id, [s.id for s in statuses], since),
         findings=tuple(stored_findings(store, tenant_id).values()),
         alerts=tuple(query_alerts(store, tenant_id)),
     )
