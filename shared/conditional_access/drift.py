@@ -37,7 +37,14 @@ from shared.clock import now_utc
 from shared.conditional_access.classic.changes import ChangePlan, plan_change
 from shared.conditional_access.classic.hygiene import GAP_RESOURCE, HYGIENE_RESOURCE, plan_gap, plan_hygiene
 from shared.conditional_access.classic.inventory import diff_inventory, parse_inventory, refreshed
-from shared.conditional_access.classic.matching import ClassicChange, changes_from_event, find_policy
+from shared.conditional_access.classic.matching import (
+    MODERN_SERVICE,
+    ClassicChange,
+    changes_from_event,
+    find_policy,
+    modern_policy_ids,
+)
+from shared.conditional_access.classic.not_classic import plan_not_classic
 from shared.conditional_access.classic.removals import parse_removal
 from shared.conditional_access.classic.rows import (
     AUDIT_CURSOR,
@@ -72,7 +79,7 @@ from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
 from shared.graph.conditional_access_policies import CaPolicy
 from shared.graph.errors import READ_CA_POLICIES, READ_CONNECTORS, READ_DIRECTORY_AUDITS, GraphError, Hints
-from shared.graph.gateway import GraphGateway
+from shared.graph.gateway import GraphGateway, PolicyList
 from shared.heartbeat.plan import plan_odd_data
 from shared.settings import Settings
 from shared.store.rows import row_key
@@ -142,6 +149,8 @@ class _Run:
         self.unjudgeable: list[str] = []  # entries of Graph's lists that were not policies/events
         self.anomalies: list[str] = []  # paging that stopped early
         self.read_all = True  # every list this run reads was read (the oddities are the whole story)
+        # lower-case ids of known modern policies: never classic, whatever their name
+        self.modern: set[str] = set(modern_baseline(store, self.tenant))
 
     def refresh(self) -> None:
         """Re-read what another run may have changed since this one started (before a change)."""
@@ -186,6 +195,16 @@ class _Run:
             self.baseline.pop(plan.replaces_key, None)
         return plan, rows
 
+    def not_classic(self, result: CaDriftResult) -> None:
+        """Baseline entries that are modern policies leave the classic baseline."""
+        for group in plan_not_classic(
+            self.baseline, self.findings, self.modern, now=self.now, channels=self.channels
+        ):
+            self.commit(result, group)
+        self.baseline = {
+            k: p for k, p in self.baseline.items() if not (p.policy_id and p.policy_id.lower() in self.modern)
+        }
+
     def hygiene(self, result: CaDriftResult | _ImportTotals) -> None:
         existing = self.finding(FindingKind.CLASSIC_POLICY_HYGIENE, HYGIENE_RESOURCE)
         found, alert = plan_hygiene(
@@ -224,11 +243,15 @@ def run_ca_drift(
     result = CaDriftResult(tenant_id, now, settings.ca.classic_source)
     try:
         run = _Run(settings, store, tenant_id, [c.name for c in channels], now)
+        # Modern first: what Graph lists as a modern policy is never classic (issue 13).
+        listed = _list_modern(run, gateway, result)
+        run.modern |= {p.id.lower() for p in listed.policies} if listed else set()
         if settings.ca.reads_audit_log:
             _classic_from_audit(run, gateway, result)
+        run.not_classic(result)
         run.hygiene(result)
         result.classic_known = sum(1 for p in run.baseline.values() if p.exists)
-        policies = _modern(run, gateway, result)
+        policies = _modern(run, result, listed) if listed is not None else None
         if policies is not None:
             _coverage(run, gateway, policies, result)
         _odd_data(run, result)
@@ -339,6 +362,7 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     _read(run, result, AUDIT_RESOURCE, "the directory audit log")
     _listed(run, result, listed.problems, listed.unjudgeable, listed.anomaly)
     read.events = len(listed.events)
+    run.modern |= modern_policy_ids(listed.events) | _modern_events(run, gateway, result, since, until)
     processed = processed_events(run.store, run.tenant, since)
     position = cursor.position if cursor else since
     for event in sorted(listed.events, key=lambda e: (e.activity_at, e.id)):
@@ -347,10 +371,10 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
         if event.id in processed:
             read.already_processed += 1
             continue
-        if not changes_from_event(event, ca.matching, run.baseline):
+        if not changes_from_event(event, ca.matching, run.baseline, run.modern):
             continue
         run.refresh()  # rare (classic policies seldom change): judge against the latest state
-        changes = changes_from_event(event, ca.matching, run.baseline)
+        changes = changes_from_event(event, ca.matching, run.baseline, run.modern)
         if not changes:
             continue
         position = max(position, event.activity_at)
@@ -382,7 +406,26 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     prune_processed_events(run.store, run.tenant, until - overlap)
 
 
-def _modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> list[CaPolicy] | None:
+def _modern_events(
+    run: _Run, gateway: GraphGateway, result: CaDriftResult, since: datetime, until: datetime
+) -> set[str]:
+    """Ids the modern audit events of the window name, when the configured services leave them
+    out of the main read (by default Graph is asked for Core Directory events only)."""
+    services = {s.casefold() for s in run.settings.ca.matching.services}
+    if "*" in services or MODERN_SERVICE.casefold() in services:
+        return set()  # already in the main read
+    try:
+        listed = gateway.list_directory_audits(since, until, {"loggedByService": MODERN_SERVICE})
+    except GraphError as exc:
+        result.problems.append(
+            "the modern Conditional Access audit events could not be read; classic changes were told "
+            "from modern ones by Graph's policy list only: " + exc.describe(READ_DIRECTORY_AUDITS)
+        )
+        return set()
+    return modern_policy_ids(listed.events)
+
+
+def _list_modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> PolicyList | None:
     try:
         listed = gateway.list_ca_policies()
     except GraphError as exc:
@@ -391,6 +434,10 @@ def _modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> list[CaP
         return None
     _read(run, result, POLICIES_RESOURCE, "Conditional Access policies")
     _listed(run, result, listed.problems, listed.unjudgeable, listed.anomaly)
+    return listed
+
+
+def _modern(run: _Run, result: CaDriftResult, listed: PolicyList) -> list[CaPolicy] | None:
     result.policies = len(listed.policies)
     baseline = modern_baseline(run.store, run.tenant)
     if listed.anomaly:  # a policy on an unread page is not deleted: judge only what was read
