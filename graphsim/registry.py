@@ -6,12 +6,21 @@ Graph matches URL segments case-insensitively, so lookups use lower-cased paths.
 
 from __future__ import annotations
 
+from graphsim.app_protection import ANDROID_APP_PROTECTIONS, IOS_APP_PROTECTIONS
+from graphsim.compliance_policies import COMPLIANCE_POLICIES
 from graphsim.conditional_access import CONDITIONAL_ACCESS_POLICIES
 from graphsim.directory_audits import DIRECTORY_AUDITS
 from graphsim.mtd_connectors import MTD_CONNECTORS
 from graphsim.resources import ResourceType
 
-RESOURCE_TYPES: tuple[ResourceType, ...] = (MTD_CONNECTORS, DIRECTORY_AUDITS, CONDITIONAL_ACCESS_POLICIES)
+RESOURCE_TYPES: tuple[ResourceType, ...] = (
+    MTD_CONNECTORS,
+    DIRECTORY_AUDITS,
+    CONDITIONAL_ACCESS_POLICIES,
+    COMPLIANCE_POLICIES,
+    IOS_APP_PROTECTIONS,
+    ANDROID_APP_PROTECTIONS,
+)
 
 BY_PATH: dict[str, ResourceType] = {rt.collection_path.lower(): rt for rt in RESOURCE_TYPES}
 BY_SCENARIO_KEY: dict[str, ResourceType] = {rt.scenario_key: rt for rt in RESOURCE_TYPES}
