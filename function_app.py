@@ -17,6 +17,7 @@ from functions import (
     heartbeat,
     hooks,
     openapi,
+    posture,
 )
 from shared import logs, settings
 
@@ -35,6 +36,8 @@ app.register_functions(alerts.bp)
 # Conditional Access drift, GET /api/findings and acknowledgement (issue 4).
 for blueprint in (ca_drift.bp, findings.bp):
     app.register_functions(blueprint)
+# The enforcement chain per platform (issue 13).
+app.register_functions(posture.bp)
 
 
 def log_settings_problems() -> None:

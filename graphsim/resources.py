@@ -37,6 +37,8 @@ class Property:
     versions: frozenset[str] = ALL_VERSIONS
     # Enum members per version; only set for enum properties.
     enum_members: Mapping[str, frozenset[str]] | None = None
+    # Sent only when the scenario sets it (fields Graph sends on some tenants only).
+    optional: bool = False
 
     def render(self, value: Any, version: str) -> Any:
         """The value as ``version`` shows it.
@@ -143,7 +145,7 @@ class ResourceType:
 
         Storing the superset lets one entity be read through /v1.0 and /beta alike.
         """
-        entity = {p.name: p.default for p in self.properties}
+        entity = {p.name: p.default for p in self.properties if not p.optional}
         entity.update(values)
         return entity
 
@@ -163,7 +165,13 @@ class ResourceType:
             derived = str(entity.get("@odata.type") or "").lstrip("#").removeprefix("microsoft.graph.")
             rendered["@odata.type"] = f"#microsoft.graph.{derived}"
             own = tuple(p for p in self.subtypes.get(derived, ()) if version in p.versions)
-        rendered.update({name: self._by_name[name].render(entity.get(name), version) for name in names})
+        rendered.update(
+            {
+                name: self._by_name[name].render(entity.get(name), version)
+                for name in names
+                if name in entity or not self._by_name[name].optional
+            }
+        )
         for prop in own:
             if select is None or prop.name in names:
                 rendered[prop.name] = prop.render(entity.get(prop.name, prop.default), version)

@@ -81,6 +81,23 @@ POLICY_READ = GraphPermission(
     why="Read the modern Conditional Access policies (/identity/conditionalAccess/policies) "
     "to compare them with the last known state.",
 )
+COMPLIANCE_READ = GraphPermission(
+    "DeviceManagementConfiguration.Read.All",
+    "dc377aa6-52d8-4e23-b271-2a7ae04cedf3",
+    feature="Enforcement chain and posture (compliance link)",
+    why="Read the device compliance policies with their assignments "
+    "(/deviceManagement/deviceCompliancePolicies?$expand=assignments) to check that each platform an "
+    "MTD connector evaluates has an assigned policy using the Device Threat Level rule. Least-privileged "
+    "permission for that read.",
+)
+APP_PROTECTION_READ = GraphPermission(
+    "DeviceManagementApps.Read.All",
+    "7a6ee1e7-141e-4cec-ae74-d9db155731ff",
+    feature="Enforcement chain and posture (app protection link)",
+    why="Read the iOS/iPadOS and Android app protection policies with their assignments "
+    "(/deviceAppManagement/iosManagedAppProtections, androidManagedAppProtections) for their maximum "
+    "allowed device threat level (beta only). Least-privileged permission for those reads.",
+)
 
 PERMISSIONS: tuple[GraphPermission, ...] = (
     CONNECTORS_READ,
@@ -88,6 +105,8 @@ PERMISSIONS: tuple[GraphPermission, ...] = (
     AUDIT_LOG_READ,
     DIRECTORY_READ,
     POLICY_READ,
+    COMPLIANCE_READ,
+    APP_PROTECTION_READ,
 )
 """The registry, in the order docs/permissions.md and the Bicep module list them."""
 

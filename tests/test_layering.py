@@ -42,6 +42,7 @@ CAPABILITIES = (
     "shared.tickets",
     "shared.findings",
     "shared.audit",
+    "shared.posture",
 )
 
 

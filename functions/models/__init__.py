@@ -41,6 +41,7 @@ from functions.models.heartbeat import (
     Observation,
     SweepResult,
 )
+from functions.models.posture import PlatformPosture, Posture
 
 __all__ = [
     "Alert",
@@ -77,6 +78,8 @@ __all__ = [
     "PlannedRemoval",
     "PlannedRemovalBody",
     "PlannedRemovalRequest",
+    "PlatformPosture",
+    "Posture",
     "Problem",
     "ProblemError",
     "Source",

@@ -25,7 +25,7 @@ outlast GRAPH_TRANSIENT_GRACE_MINUTES, at warning; access failures (401, 403, 40
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,9 +78,21 @@ from shared.conditional_access.stored import (
 from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
 from shared.graph.conditional_access_policies import CaPolicy
-from shared.graph.errors import READ_CA_POLICIES, READ_CONNECTORS, READ_DIRECTORY_AUDITS, GraphError, Hints
-from shared.graph.gateway import GraphGateway, PolicyList
+from shared.graph.errors import (
+    READ_APP_PROTECTION,
+    READ_CA_POLICIES,
+    READ_COMPLIANCE_POLICIES,
+    READ_CONNECTORS,
+    READ_DIRECTORY_AUDITS,
+    GraphError,
+    Hints,
+)
+from shared.graph.gateway import AppProtectionList, ComplianceList, ConnectorList, GraphGateway, PolicyList
 from shared.heartbeat.plan import plan_odd_data
+from shared.heartbeat.sweep import stored_statuses
+from shared.posture.chain import plan_chain
+from shared.posture.links import ChainReads
+from shared.posture.stored import link_baselines
 from shared.settings import Settings
 from shared.store.rows import row_key
 from shared.store.state import StateStore, StoreConflict, StoreError
@@ -89,6 +101,10 @@ log = logging.getLogger(__name__)
 
 AUDIT_RESOURCE = "directory-audit-log"
 POLICIES_RESOURCE = "conditional-access-policies"
+COMPLIANCE_RESOURCE = "device-compliance-policies"
+APP_PROTECTION_RESOURCE = "app-protection-policies"
+CA_CUT_SHORT = "cannot see: Graph's list of Conditional Access policies was cut short"
+CONNECTORS_SEEN = "connectors"  # key of run.unseen only: the heartbeat raises the access finding
 ODD_DATA_LISTING = "conditional-access"  # graphData.tenant-<id>.conditional-access: not the heartbeat's
 ODD_DATA_ENTRY = "Conditional Access policy or directory audit event"
 
@@ -120,6 +136,7 @@ class CaDriftResult:
     watched: list[str] = field(default_factory=list)  # modern policies requiring compliant devices
     drifted: list[str] = field(default_factory=list)
     coverage: dict[str, bool] = field(default_factory=dict)  # platform -> a policy enforces MTD
+    weakest: dict[str, str | None] = field(default_factory=dict)  # platform -> its chain's weakest link
     alerts: list[Alert] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
@@ -151,6 +168,7 @@ class _Run:
         self.read_all = True  # every list this run reads was read (the oddities are the whole story)
         # lower-case ids of known modern policies: never classic, whatever their name
         self.modern: set[str] = set(modern_baseline(store, self.tenant))
+        self.unseen: dict[str, str] = {}  # resource -> "cannot see: ..." for the posture
 
     def refresh(self) -> None:
         """Re-read what another run may have changed since this one started (before a change)."""
@@ -252,8 +270,10 @@ def run_ca_drift(
         run.hygiene(result)
         result.classic_known = sum(1 for p in run.baseline.values() if p.exists)
         policies = _modern(run, result, listed) if listed is not None else None
-        if policies is not None:
-            _coverage(run, gateway, policies, result)
+        connectors = _connectors(run, gateway, result, checking_coverage=policies is not None)
+        if policies is not None and connectors is not None:
+            _coverage(run, connectors, policies, result)
+        _chain(run, gateway, result, connectors, policies)
         _odd_data(run, result)
     except StoreError as exc:
         result.problems.append(str(exc))
@@ -431,6 +451,7 @@ def _list_modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> Pol
     except GraphError as exc:
         what, hints = "Conditional Access policies", READ_CA_POLICIES
         _read_failed(run, result, exc, resource=POLICIES_RESOURCE, what=what, hints=hints)
+        run.unseen[POLICIES_RESOURCE] = _cannot_see(exc, hints)
         return None
     _read(run, result, POLICIES_RESOURCE, "Conditional Access policies")
     _listed(run, result, listed.problems, listed.unjudgeable, listed.anomaly)
@@ -473,12 +494,19 @@ def _listed(
         run.anomalies.append(anomaly)
 
 
-def _coverage(run: _Run, gateway: GraphGateway, policies: list[CaPolicy], result: CaDriftResult) -> None:
+def _connectors(
+    run: _Run, gateway: GraphGateway, result: CaDriftResult, *, checking_coverage: bool
+) -> ConnectorList | None:
     try:
-        connectors = gateway.list_connectors()
+        return gateway.list_connectors()
     except GraphError as exc:  # the heartbeat monitor raises its own finding for this
-        result.problems.append("platform coverage not checked: " + exc.describe(READ_CONNECTORS))
-        return
+        if checking_coverage:
+            result.problems.append("platform coverage not checked: " + exc.describe(READ_CONNECTORS))
+        run.unseen[CONNECTORS_SEEN] = _cannot_see(exc, READ_CONNECTORS)
+        return None
+
+
+def _coverage(run: _Run, connectors: ConnectorList, policies: list[CaPolicy], result: CaDriftResult) -> None:
     groups, _, covered = plan_coverage(
         enabled_platforms(connectors.readings),
         policies,
@@ -490,6 +518,99 @@ def _coverage(run: _Run, gateway: GraphGateway, policies: list[CaPolicy], result
     for group in groups:
         run.commit(result, group)
     result.coverage = covered
+
+
+# -- the enforcement chain (shared/posture/) ------------------------------------------------------------
+
+
+def _cannot_see(exc: GraphError, hints: Hints) -> str:
+    """ "cannot see: grant ..." for a missing permission, else what went wrong."""
+    hint = hints.get(exc.status or 0)
+    return f"cannot see: {hint}" if exc.status == 403 and hint else f"cannot see: {exc.describe(hints)}"
+
+
+def _chain_list(
+    run: _Run,
+    result: CaDriftResult,
+    read: Callable[[], ComplianceList | AppProtectionList],
+    *,
+    resource: str,
+    what: str,
+    hints: Hints,
+) -> list[Any] | None:
+    """One chain list, or None (its reason in ``run.unseen[resource]``) when it cannot be read
+    whole: a failed read raises the usual graphAccess finding; a cut-short list judges nothing."""
+    try:
+        listed = read()
+    except GraphError as exc:
+        _read_failed(run, result, exc, resource=resource, what=what, hints=hints)
+        run.unseen[resource] = _cannot_see(exc, hints)
+        return None
+    _read(run, result, resource, what)
+    _listed(run, result, listed.problems, listed.unjudgeable, listed.anomaly)
+    if listed.anomaly:
+        run.unseen[resource] = f"cannot see: Graph's list of {what} was cut short ({listed.anomaly})"
+        return None
+    return list(listed.policies)
+
+
+def _chain(
+    run: _Run,
+    gateway: GraphGateway,
+    result: CaDriftResult,
+    connectors: ConnectorList | None,
+    policies: list[CaPolicy] | None,
+) -> None:
+    """Read the compliance and app protection policies, judge every platform's chain, record its
+    link findings and the posture snapshot GET /api/posture serves."""
+    compliance = _chain_list(
+        run,
+        result,
+        gateway.list_compliance_policies,
+        resource=COMPLIANCE_RESOURCE,
+        what="device compliance policies",
+        hints=READ_COMPLIANCE_POLICIES,
+    )
+    apps: list[Any] | None = None
+    if gateway.api_version == "beta":
+        apps = _chain_list(
+            run,
+            result,
+            gateway.list_app_protection_policies,
+            resource=APP_PROTECTION_RESOURCE,
+            what="app protection policies",
+            hints=READ_APP_PROTECTION,
+        )
+    else:
+        run.unseen[APP_PROTECTION_RESOURCE] = (
+            "cannot see: the maximum allowed device threat level of app protection policies is in Graph "
+            "beta only; set GRAPH_API_VERSION=beta to check this link"
+        )
+    reads = ChainReads(
+        connectors=connectors.readings if connectors is not None else None,
+        statuses=stored_statuses(run.store, run.tenant),
+        compliance=compliance,
+        ca=policies,
+        app_protection=apps,
+        connectors_unseen=run.unseen.get(CONNECTORS_SEEN, ""),
+        compliance_unseen=run.unseen.get(COMPLIANCE_RESOURCE, ""),
+        ca_unseen=run.unseen.get(
+            POLICIES_RESOURCE, "cannot see: the Conditional Access policy list was cut short"
+        ),
+        app_protection_unseen=run.unseen.get(APP_PROTECTION_RESOURCE, ""),
+    )
+    plan = plan_chain(
+        reads,
+        link_baselines(run.store, run.tenant),
+        run.findings,
+        tenant_id=run.tenant,
+        now=run.now,
+        channels=run.channels,
+    )
+    for group in plan.groups:
+        run.commit(result, group)
+    run.commit(result, list(plan.postures))
+    result.weakest = {p.platform: p.weakest_link.value if p.weakest_link else None for p in plan.postures}
 
 
 # -- import of an inventory ---------------------------------------------------------------------------

@@ -176,7 +176,9 @@ def _run(
         if any(desired.get(f.graph) is True for f in connector_config.FIELDS if f.mam):
             readings = graph.list_connectors().readings
             others = connector_config.mam_holders([(r.id, r.toggles) for r in readings], connector_id)
-        refused = connector_config.refusals(connector_id, desired, api_version=api_version, others_mam=others)
+        refused = connector_config.refusals(
+            connector_id, desired, api_version=api_version, others_mam=others, partner_facts=current or {}
+        )
         if refused:
             status = 409 if any(r.status == 409 for r in refused) else 422
             first = next(r for r in refused if r.status == status)
@@ -193,8 +195,11 @@ def _run(
                 **first.extra,
             )
         plan = connector_config.plan(connector_id, current, desired)
+        advice = connector_config.partner_notes(connector_id, desired, current or {})
         if dry_run:
-            return audit.done(Result.DRY_RUN, plan, current, None, applied=False)
+            rehearsed = audit.done(Result.DRY_RUN, plan, current, None, applied=False)
+            rehearsed.notes = advice
+            return rehearsed
         after, notes = _apply(graph, plan)
     except GraphError as exc:
         hint = exc.describe(WRITE_CONNECTORS)
@@ -208,7 +213,7 @@ def _run(
         ) from exc
     result = Result.UNCHANGED if plan.action is Action.NONE else Result.APPLIED
     outcome = audit.done(result, plan, current, after, applied=plan.action is not Action.NONE)
-    outcome.notes = notes
+    outcome.notes = notes + advice
     return outcome
 
 

@@ -45,6 +45,9 @@ class FindingKind(StrEnum):
     CA_COVERAGE = "caCoverage"  # a platform with an enabled connector has no policy requiring compliance
     ALERT_DELIVERY = "alertDelivery"  # an alert channel gave up on an alert (dead letter)
     GRAPH_DATA = "graphData"  # Graph listed entries MTD Guard cannot judge, or its paging broke
+    # The enforcement chain (shared/posture/)
+    COMPLIANCE_THREAT_LEVEL = "complianceThreatLevel"  # no assigned compliance policy uses the threat rule
+    APP_PROTECTION_THREAT_LEVEL = "appProtectionThreatLevel"  # no app protection policy sets a max level
 
 
 @dataclass(frozen=True)

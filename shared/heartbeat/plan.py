@@ -9,7 +9,7 @@ from datetime import datetime
 
 from shared import catalog
 from shared.alerting.alerts import Alert, finding_alert, new_alert
-from shared.findings.kinds import KINDS
+from shared.findings.kinds import KINDS, heartbeat_remediation
 from shared.findings.model import (
     Finding,
     FindingKind,
@@ -168,7 +168,8 @@ def plan_connector(
         checked_at=now,
         health_since=now if changed or previous is None else previous.health_since,
     )
-    new_finding = _next_finding(status, finding, verdict.severity, verdict.remediation, now)
+    remedy = heartbeat_remediation(reading.id, verdict.health.value, verdict.remediation)
+    new_finding = _next_finding(status, finding, verdict.severity, remedy, now)
     # A first sighting of a healthy connector is not news; any other change of health is, unless a
     # person acknowledged the problem and it merely moved between unhealthy states.
     newsworthy = changed and not (previous is None and verdict.health is Health.HEALTHY)

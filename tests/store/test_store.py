@@ -251,7 +251,9 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
     import shared.conditional_access.stored
     import shared.findings.model
     import shared.heartbeat.plan
-    import shared.job_runs  # noqa: F401
+    import shared.job_runs
+    import shared.posture.findings
+    import shared.posture.model  # noqa: F401
 
     layout = {k.type.__name__: (k.table, k.prefix, k.write) for k in rows._KINDS.values()}
     state, upsert = "mtdguardstate", Write.UPSERT
@@ -273,6 +275,8 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
         "GraphTransient": (state, "catransient", upsert),
         "AuditEntry": ("mtdguardchanges", "audit", Write.INSERT),
         "JobRun": (state, "job", upsert),  # new kind (issue 11): each timer job's last success
+        "PlatformPosture": (state, "posture", upsert),  # new kinds (issue 13): the chain per platform
+        "LinkBaseline": (state, "chainlink", upsert),
     }
     assert "mtdguardstate  finding|<Finding key>" in rows.layout()
 
