@@ -20,7 +20,7 @@ What was last seen is kept per platform and link in row ``chainlink|<kind>.<plat
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.alerting.alerts import Alert, close_finding, finding_alert
@@ -109,8 +109,23 @@ def plan_link(
     now: datetime,
     channels: list[str],
 ) -> LinkPlan:
-    """One platform's compliance or app protection link -> its finding, alert and baseline row."""
-    run = _Run(tenant_id, now, channels)
+    """One platform's compliance or app protection link -> its finding, alert and baseline row
+    (the row only when it changed: most runs change nothing)."""
+    plan = _plan_link(current, baseline, findings, _Run(tenant_id, now, channels))
+    return LinkPlan([r for r in plan.rows if r is not None and not _same(r, baseline)], plan.alerts)
+
+
+def _same(row: object, baseline: LinkBaseline | None) -> bool:
+    """A baseline row equal to the stored one but for its time: not worth a write."""
+    if not isinstance(row, LinkBaseline) or baseline is None:
+        return False
+    return replace(row, updated_at=baseline.updated_at) == baseline
+
+
+def _plan_link(
+    current: LinkNow, baseline: LinkBaseline | None, findings: Mapping[str, Finding], run: _Run
+) -> LinkPlan:
+    now, channels = run.now, run.channels
     label, link, level = current.label, current.link, current.level
     existing = findings.get(finding_id(current.kind, current.platform))
     if link.state is LinkState.CANNOT_SEE:
