@@ -382,7 +382,10 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     _read(run, result, AUDIT_RESOURCE, "the directory audit log")
     _listed(run, result, listed.problems, listed.unjudgeable, listed.anomaly)
     read.events = len(listed.events)
-    run.modern |= modern_policy_ids(listed.events) | _modern_events(run, gateway, result, since, until)
+    run.modern |= modern_policy_ids(listed.events)
+    if any(changes_from_event(e, ca.matching, run.baseline, run.modern) for e in listed.events):
+        # Only when an event would count as classic: is its target a modern policy after all?
+        run.modern |= _modern_events(run, gateway, result, since, until)
     processed = processed_events(run.store, run.tenant, since)
     position = cursor.position if cursor else since
     for event in sorted(listed.events, key=lambda e: (e.activity_at, e.id)):
