@@ -343,3 +343,45 @@ def test_scoped_assignment_to_a_group_counts_as_assigned(host: Host, chain: Chai
     chain.push()
     assert links(run(host)["iOS"])["compliance"] == "ok"
     assert ALL_DEVICES["@odata.type"].endswith("allDevicesAssignmentTarget")
+
+
+@pytest.mark.parametrize("platform", list(TYPES))
+def test_the_connector_and_conditional_access_links_broken_and_repaired(
+    host: Host, chain: Chain, platform: str
+) -> None:
+    label = LABELS[platform]
+    index = 1 if platform == "macOS" else 0
+    whole_connector, whole_ca = chain.connectors[index], chain.ca
+    assert links(run(host)[platform]) | {"appProtection": "-"} == {
+        "connector": "ok",
+        "compliance": "ok",
+        "conditionalAccess": "ok",
+        "appProtection": "-",
+    }
+
+    chain.connectors[index] = {
+        **whole_connector,
+        "partnerState": "unresponsive",
+        "lastHeartbeatDateTime": "now-9d",
+    }
+    chain.push()
+    state = run(host)[platform]
+    assert (links(state)["connector"], state["weakestLink"]) == ("broken", "connector")
+    assert state["weakestReason"].startswith(f"{label}: the ")
+    chain.connectors[index] = whole_connector
+    chain.push()
+    assert links(run(host)[platform])["connector"] == "ok"
+
+    chain.ca = [
+        ca_policy(CA, "Require compliant device (all platforms)", state="enabledForReportingButNotEnforced")
+    ]
+    chain.push()
+    state = run(host)[platform]
+    assert (links(state)["conditionalAccess"], state["weakestLink"]) == ("broken", "conditionalAccess")
+    assert (
+        "Only seem to: 'Require compliant device (all platforms)' is report-only." in state["weakestReason"]
+    )
+    chain.ca = whole_ca
+    chain.push()
+    repaired = run(host)[platform]
+    assert links(repaired)["conditionalAccess"] == "ok" and repaired["weakestLink"] is None
