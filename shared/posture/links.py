@@ -292,6 +292,9 @@ def platform_posture(reads: ChainReads, platform: str, *, tenant_id: str, now: d
         ca_link(reads, ca, by_compliance, label),
         app_link(reads, apps, by_mam, platform, label),
     ]
+    if reads.connectors is None:  # which links are needed is unknown: never "not needed" (a false pass)
+        why = f"{label}: which connectors evaluate {label} is unknown ({reads.connectors_unseen})"
+        links = [links[0], *(Link(link.name, LinkState.CANNOT_SEE, why) for link in links[1:])]
     name, reason = weakest(links, label)
     return PlatformPosture(
         tenant_id=tenant_id,

@@ -385,3 +385,25 @@ def test_the_connector_and_conditional_access_links_broken_and_repaired(
     chain.push()
     repaired = run(host)[platform]
     assert links(repaired)["conditionalAccess"] == "ok" and repaired["weakestLink"] is None
+
+
+def test_unreadable_connectors_leave_an_open_link_finding_open(
+    host: Host, chain: Chain, graph: GraphSimulator
+) -> None:
+    chain.compliance["iOS"] = {**chain.compliance["iOS"], "deviceThreatProtectionEnabled": False}
+    chain.push()
+    run(host)
+    assert by_id(host)["complianceThreatLevel.ios"]["status"] == "open"
+    graph.add_fault(
+        Fault(kind="status", status=403, path="/deviceManagement/mobileThreatDefenseConnectors", times=None)
+    )
+    check(host)
+    state = posture(host)["iOS"]
+    assert {name: s for name, s in links(state).items()} == {
+        "connector": "cannotSee",
+        "compliance": "cannotSee",
+        "conditionalAccess": "cannotSee",
+        "appProtection": "cannotSee",
+    }
+    assert "DeviceManagementServiceConfig.Read.All" in state["weakestReason"]
+    assert by_id(host)["complianceThreatLevel.ios"]["status"] == "open"  # not "no longer needed"
