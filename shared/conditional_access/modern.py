@@ -6,15 +6,14 @@ This module watches the last link on a supported API (``/identity/conditionalAcc
 Policy.Read.All, read into ``CaPolicy`` by shared/graph/conditional_access_policies.py):
 
 * Every policy whose grant controls include ``compliantDevice`` is baselined (row
-  ``capolicy|<id>``). Once it has been seen enforcing (enabled with ``compliantDevice``), it being
-  deleted, disabled, switched to report-only or losing ``compliantDevice`` is a ``high`` finding:
-  MTD enforcement through it silently stops. Enforcing again resolves the finding.
+  ``capolicy|<id>``). Once it has been seen enforcing (``enforcement.enforces``: On, every way
+  through its grant needs a compliant device, about someone and some app), it being deleted,
+  disabled, switched to report-only, losing ``compliantDevice`` or gaining a way in without it is
+  a ``high`` finding: MTD enforcement through it silently stops. Enforcing again resolves it.
 * Per platform with an enabled connector (``androidEnabled``, ``iosEnabled``, ``windowsEnabled``,
-  beta ``macEnabled``), when no enabled policy *requires* a compliant device on that platform, a
-  ``warning``. "Requires" means ``compliantDevice`` is the only control or the operator is AND: with
-  OR and another control (MFA, hybrid join) a device MTD marks at risk still gets in.
-  Coverage is judged per platform only (not per user or app scope): it finds a missing link, it
-  does not prove every user is covered.
+  beta ``macEnabled``), when no policy enforces on that platform (``enforcement.judge``), a
+  ``warning`` naming the policies that only seem to, and why. Policies scoped to selected users or
+  apps still count: coverage finds a missing link, it does not prove every user is covered.
 """
 
 from __future__ import annotations

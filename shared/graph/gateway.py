@@ -124,7 +124,8 @@ class AppProtectionList:
 
 
 class GraphGateway:
-    """Microsoft Graph for MTD Guard: connectors, directory audits, Conditional Access policies.
+    """Microsoft Graph for MTD Guard: connectors, directory audits, Conditional Access policies,
+    device compliance and app protection policies.
 
     Every method raises ``GraphError`` (status, Graph's code and message) when the call fails for
     good, after the SDK's retries; a malformed entry of a list is skipped and named in the list's
