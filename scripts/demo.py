@@ -33,6 +33,7 @@ from scripts.serve import SCENARIO, local_app
 
 WIDTH = 100
 LOOKOUT = "2c7790de-8b02-4814-85cf-e0c59380dee8"
+ZIMPERIUM = "08a8455c-48dd-45ff-ad82-7211355354f3"
 CONFIGURE_BODY = {"ios": {"complianceEvaluation": True}}  # Zimperium: connect iOS devices too
 
 _COLOURS = {
@@ -215,8 +216,33 @@ def configure(api: Api, graph: Any) -> None:
         say(f"{entry['at'][:19]}  {entry['result']:<8} {entry['who']}: {entry['detail']}", 4, hang=6)
 
 
+def _word(value: bool | int) -> str:
+    """A setting as the admin center shows it: a toggle On or Off, a number as it is."""
+    return ("On" if value else "Off") if isinstance(value, bool) else str(value)
+
+
+def settings_drift(api: Api, inbox: _Inbox, graph: Any) -> None:
+    step(4, "Settings drift: someone edits Zimperium in the Intune admin center; the next sweep sees it")
+    zimperium = graph.connector(ZIMPERIUM)
+    threshold = zimperium["partnerUnresponsivenessThresholdInDays"]
+    graph.put_connector({**zimperium, "iosEnabled": False, "partnerUnresponsivenessThresholdInDays": 30})
+    say(f"simulator: iOS compliance evaluation off, threshold {threshold} -> 30 days (put_connector)", 2)
+    api.run_timer("heartbeat_monitor")
+    _, data = api.call("GET", "/api/connectors/zimperium")
+    say("GET /api/connectors/zimperium: drift against its baseline (set by the configure above)", 2)
+    for change in data["drift"]:
+        weaker = "weaker" if change["weakens"] else "not weaker"
+        was, now = (_word(change[k]) for k in ("baseline", "current"))
+        say(f"{change['label']}: {was} -> {now} ({weaker})", 4, hang=6)
+    _alerts(inbox, "Alerts the webhook received")
+    say("accept it (POST /api/findings/{id}/ack with accept) or restore the baseline:", 2)
+    status, plan = api.call("POST", "/api/connectors/zimperium/restore")
+    say(f"POST /api/connectors/zimperium/restore -> {status}: dry run, would {plan['action']}", 4)
+    _changes(plan["changes"])
+
+
 def conditional_access(api: Api, inbox: _Inbox) -> None:
-    step(4, "Conditional Access drift: POST /api/checks/ca-drift")
+    step(5, "Conditional Access drift: POST /api/checks/ca-drift")
     _, result = api.call("POST", "/api/checks/ca-drift")
     audit = result["classic"]["auditLog"]
     say(
@@ -271,6 +297,7 @@ def main() -> int:
         heartbeat(api, inbox)
         recovery(api, inbox, local.graph)
         configure(api, local.graph)
+        settings_drift(api, inbox, local.graph)
         conditional_access(api, inbox)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt clean-up
