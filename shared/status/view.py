@@ -8,10 +8,11 @@ job's freshness, alerts still pending or given up on, per channel. The template 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.alerting.alerts import Alert, DeliveryStatus
+from shared.configure.baseline import Baseline
 from shared.findings import query as finding_query
 from shared.findings.kinds import title_of
 from shared.findings.model import Finding, FindingStatus
@@ -19,6 +20,7 @@ from shared.heartbeat.health import Health, HealthPolicy, describe_age, warning_
 from shared.heartbeat.plan import ConnectorStatus, Observation
 from shared.job_runs import Freshness, Job, freshness
 from shared.status import chart
+from shared.status.settings_drift import DriftLine, drift_lines
 
 # Worst first: Intune ignores the partner, then broken, then about to be ignored, then unknowable.
 HEALTH_ORDER: tuple[Health, ...] = (
@@ -119,6 +121,7 @@ class StatusPage:
     retention_days: int
     jobs: tuple[JobLine, ...]
     connectors: tuple[ConnectorLine, ...]
+    drift: tuple[DriftLine, ...]  # the connectors' settings against their baselines, same order
     findings: tuple[FindingLine, ...]
     channels: tuple[ChannelLine, ...]
     undelivered: tuple[UndeliveredLine, ...]
@@ -141,6 +144,7 @@ class Stored:
     history: Mapping[str, list[Observation]]  # by connector id in lower case
     findings: tuple[Finding, ...]
     alerts: tuple[Alert, ...]
+    baselines: Mapping[str, Baseline] = field(default_factory=dict)  # by lower-case connector id
 
 
 def worst_first(statuses: Iterable[ConnectorStatus]) -> list[ConnectorStatus]:
@@ -272,10 +276,11 @@ def _deliveries(alerts: Iterable[Alert]) -> tuple[tuple[ChannelLine, ...], list[
 def build(stored: Stored) -> StatusPage:
     """The status page for ``stored``: pure, the same input always says the same."""
     start = window_start(stored)
+    ordered = worst_first(stored.statuses)
     connectors = tuple(
-        connector_line(s, stored.history.get(s.id.lower(), []), stored, start)
-        for s in worst_first(stored.statuses)
+        connector_line(s, stored.history.get(s.id.lower(), []), stored, start) for s in ordered
     )
+    found = {f.id: f for f in stored.findings}
     channels, undelivered = _deliveries(stored.alerts)
     return StatusPage(
         tenant_id=stored.tenant_id,
@@ -286,6 +291,7 @@ def build(stored: Stored) -> StatusPage:
         retention_days=stored.retention_days,
         jobs=_jobs(stored),
         connectors=connectors,
+        drift=drift_lines(ordered, stored.baselines, found),
         findings=_findings(stored.findings),
         channels=channels,
         undelivered=tuple(undelivered[:MAX_UNDELIVERED]),

@@ -9,9 +9,11 @@ from pytest_mock import MockerFixture
 
 from graphsim import GraphSimulator
 from tests.api.test_authorization import principal_header
-from tests.conftest import LOOKOUT, ZIMPERIUM, Host
+from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host
+from tests.heartbeat.test_sweep import sweep
 from tests.status import known
 from tests.status.htmlcheck import Element, parse
+from tests.support.scenarios import connector, load
 
 
 def page(host: Host, **params: str) -> tuple[int, dict[str, str], str]:
@@ -109,3 +111,42 @@ def test_a_reader_role_is_enough_behind_app_service_authentication(host: Host, e
     reader = principal_header("MtdGuard.Reader")
     signed_in = host.http("status_page", "GET", "/api/status", headers=reader)
     assert signed_in.status_code == 200 and signed_in.mimetype == "text/html"
+
+
+def _table(doc: Element, caption_word: str) -> Element:
+    return next(t for t in doc.all("table") if caption_word in _text(t.own("caption")[0]).lower())
+
+
+def _rows(table: Element) -> dict[str, list[str]]:
+    """Each body row's cells as read, by its row header."""
+    rows = table.all("tbody")[0].own("tr")
+    return {_text(r.own("th")[0]).strip(): [" ".join(_text(d).split()) for d in r.own("td")] for r in rows}
+
+
+def test_settings_drift_reads_per_connector_in_the_admin_centers_words(
+    host: Host, graph: GraphSimulator, tenant_id: str, env: Any
+) -> None:
+    enforcing = {"androidEnabled": True, "iosEnabled": True, "partnerUnsupportedOsVersionBlocked": True}
+    defender = connector(DEFENDER, "now-1h", threshold=7, **enforcing)
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h", threshold=7, **enforcing), defender)
+    sweep(host)  # CONNECTOR_BASELINE=first-seen: both get the settings they have as their baseline
+    env(CONNECTOR_BASELINE="explicit")  # Zimperium, met later, gets none
+    load(
+        graph,
+        tenant_id,
+        connector(LOOKOUT, "now-1h", threshold=30, **{**enforcing, "iosEnabled": False}),
+        defender,
+        connector(ZIMPERIUM, "now-1h", threshold=7, **enforcing),
+    )
+    sweep(host)
+    status, _, html = page(host)
+    assert status == 200
+    drift = _rows(_table(parse(html), "baseline"))
+    assert set(drift) == {"Lookout for Work", "Microsoft Defender for Endpoint", "Zimperium"}
+    state, changes, baseline = drift["Lookout for Work"]
+    assert state == "Drifted, high severity: enforcement is weaker"
+    assert "Connect iOS/iPadOS devices to Lookout for Work (compliance evaluation): On -> Off" in changes
+    assert "Number of days until partner is unresponsive: 7 -> 30 (weakens enforcement)" in changes
+    assert "by MTD Guard (taken when a sweep first saw the connector)" in baseline
+    assert drift["Microsoft Defender for Endpoint"][0] == "Matches baseline"
+    assert drift["Zimperium"][0] == "No baseline yet" and drift["Zimperium"][2] == "no baseline yet"
