@@ -126,7 +126,11 @@ def _rows(table: Element) -> dict[str, list[str]]:
 def test_settings_drift_reads_per_connector_in_the_admin_centers_words(
     host: Host, graph: GraphSimulator, tenant_id: str, env: Any
 ) -> None:
-    enforcing = {"androidEnabled": True, "iosEnabled": True, "partnerUnsupportedOsVersionBlocked": True}
+    enforcing: dict[str, Any] = {
+        "androidEnabled": True,
+        "iosEnabled": True,
+        "partnerUnsupportedOsVersionBlocked": True,
+    }
     defender = connector(DEFENDER, "now-1h", threshold=7, **enforcing)
     load(graph, tenant_id, connector(LOOKOUT, "now-1h", threshold=7, **enforcing), defender)
     sweep(host)  # CONNECTOR_BASELINE=first-seen: both get the settings they have as their baseline

@@ -9,6 +9,7 @@ from shared.configure.baseline import Baseline, BaselineSource
 from shared.configure.drift import drift_finding_id
 from shared.findings.model import Finding, FindingStatus, Severity
 from shared.heartbeat.health import Health
+from shared.heartbeat.plan import ConnectorStatus
 from shared.status import view
 from shared.status.settings_drift import drift_line
 from tests.status.test_view import NOW, status, stored
@@ -21,11 +22,11 @@ ENFORCING: dict[str, bool | int] = {
 }
 
 
-def with_settings(partner: str, **changed: bool | int) -> view.ConnectorStatus:
+def with_settings(partner: str, **changed: bool | int) -> ConnectorStatus:
     return replace(status(partner, Health.HEALTHY, 2.0), settings={**ENFORCING, **changed})
 
 
-def baseline_of(s: view.ConnectorStatus, source: BaselineSource = BaselineSource.ADOPTED) -> Baseline:
+def baseline_of(s: ConnectorStatus, source: BaselineSource = BaselineSource.ADOPTED) -> Baseline:
     return Baseline("t", s.id, dict(ENFORCING), "admin@contoso.com", SET_AT, source)
 
 
