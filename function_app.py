@@ -17,6 +17,7 @@ from functions import (
     heartbeat,
     hooks,
     openapi,
+    posture,
     prune,
     status,
 )
@@ -42,6 +43,8 @@ for blueprint in (ca_drift.bp, findings.bp):
     app.register_functions(blueprint)
 # The status page (issue 14).
 app.register_functions(status.bp)
+# The enforcement chain per platform (issue 13).
+app.register_functions(posture.bp)
 
 
 def log_settings_problems() -> None:

@@ -222,6 +222,20 @@ OPERATIONS: tuple[Operation, ...] = (
         problems=(400, 404),
     ),
     Operation(
+        "posture_get",
+        "get",
+        "/posture",
+        "The MTD enforcement chain per platform, from the last check (no live Graph call)",
+        tag="posture",
+        role=Role.READER,
+        description="For Android, iOS/iPadOS, Windows and macOS: the connectors evaluating the platform "
+        "and their health, the compliance policies (Device Threat Level rule, assigned?), the Conditional "
+        "Access policies that enforce and those that only seem to (with why), the app protection policies "
+        "(Graph beta only), each link's state (ok, broken, cannotSee, notNeeded) and weakestLink with its "
+        "reason. Written by the Conditional Access check (timer or POST /api/checks/ca-drift).",
+        responses={200: m.Posture},
+    ),
+    Operation(
         "connector_configure",
         "put",
         "/connectors/{partner}",

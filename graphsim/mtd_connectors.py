@@ -74,5 +74,17 @@ MTD_CONNECTORS = ResourceType(
         _flag("macEnabled", BETA_ONLY),
         _flag("macDeviceBlockedOnMissingPartnerData", BETA_ONLY),
         _flag("windowsMobileApplicationManagementEnabled", BETA_ONLY),
+        # Beta's undocumented read-only partner facts (msgraph-beta-sdk has them; some tenants send
+        # them): served only when a scenario sets them.
+        *(
+            Property(f"partnerSupports{p}Mam", BOOLEAN, nullable=True, versions=BETA_ONLY, optional=True)
+            for p in ("Android", "Ios", "Windows")
+        ),
+        *(
+            Property(
+                f"partnerMinimumSupported{p}Version", STRING, nullable=True, versions=BETA_ONLY, optional=True
+            )
+            for p in ("Android", "Ios", "Mac", "Windows")
+        ),
     ),
 )

@@ -37,6 +37,8 @@ class Property:
     versions: frozenset[str] = ALL_VERSIONS
     # Enum members per version; only set for enum properties.
     enum_members: Mapping[str, frozenset[str]] | None = None
+    # Sent only when the scenario sets it (fields Graph sends on some tenants only).
+    optional: bool = False
 
     def render(self, value: Any, version: str) -> Any:
         """The value as ``version`` shows it.
@@ -108,6 +110,13 @@ class ResourceType:
     filterable: Mapping[str, frozenset[str]] = field(default_factory=dict)
     orderable: frozenset[str] = frozenset()
     default_order: tuple[tuple[str, bool], ...] = ()
+    # A polymorphic collection (e.g. deviceCompliancePolicies): derived type name (without
+    # "#microsoft.graph.") -> its own properties; each entity names its type in "@odata.type",
+    # which is rendered first, as Graph does. Empty: every entity is ``type_name``.
+    subtypes: Mapping[str, tuple[Property, ...]] = field(default_factory=dict)
+    # Navigation properties served only when asked for with $expand (e.g. "assignments"): stored
+    # on the entity as the list Graph would expand.
+    navigation: frozenset[str] = frozenset()
     _by_name: dict[str, Property] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -120,6 +129,14 @@ class ResourceType:
             return None
         return prop
 
+    def scenario_names(self) -> set[str]:
+        """Every key a scenario entity may carry: properties of every version and derived type,
+        navigation properties, and "@odata.type" for a polymorphic collection."""
+        names = set(self.property_names()) | set(self.navigation)
+        if self.subtypes:
+            names |= {"@odata.type"} | {p.name for props in self.subtypes.values() for p in props}
+        return names
+
     def property_names(self, version: str | None = None) -> list[str]:
         return [p.name for p in self.properties if version is None or version in p.versions]
 
@@ -128,16 +145,45 @@ class ResourceType:
 
         Storing the superset lets one entity be read through /v1.0 and /beta alike.
         """
-        entity = {p.name: p.default for p in self.properties}
+        entity = {p.name: p.default for p in self.properties if not p.optional}
         entity.update(values)
         return entity
 
     def render(
-        self, entity: Mapping[str, Any], version: str, select: Iterable[str] | None = None
+        self,
+        entity: Mapping[str, Any],
+        version: str,
+        select: Iterable[str] | None = None,
+        expand: Iterable[str] = (),
     ) -> dict[str, Any]:
-        """The full entity as ``version`` returns it (Graph always sends every property)."""
+        """The full entity as ``version`` returns it (Graph always sends every property), with
+        the derived type's own properties and the navigation properties in ``expand``."""
         names = self.property_names(version) if select is None else list(select)
-        return {name: self._by_name[name].render(entity.get(name), version) for name in names}
+        rendered: dict[str, Any] = {}
+        own: tuple[Property, ...] = ()
+        if self.subtypes:
+            derived = str(entity.get("@odata.type") or "").lstrip("#").removeprefix("microsoft.graph.")
+            rendered["@odata.type"] = f"#microsoft.graph.{derived}"
+            own = tuple(p for p in self.subtypes.get(derived, ()) if version in p.versions)
+        rendered.update(
+            {
+                name: self._by_name[name].render(entity.get(name), version)
+                for name in names
+                if name in entity or not self._by_name[name].optional
+            }
+        )
+        for prop in own:
+            if select is None or prop.name in names:
+                rendered[prop.name] = prop.render(entity.get(prop.name, prop.default), version)
+        for name in expand:
+            rendered[name] = list(entity.get(name) or [])
+        return rendered
+
+    def check_expand(self, expand: list[str]) -> None:
+        """400 for a navigation property this collection does not have (as Graph answers)."""
+        for name in expand:
+            if name not in self.navigation:
+                raise GraphError(400, f"Could not find a property named '{name}' on type '{self.type_name}'.")
 
     def check_select(self, select: list[str], version: str) -> None:
         for name in select:

@@ -115,7 +115,8 @@ class GraphApi:
         if offset + size < len(entities):
             # Graph (odata.streaming=true) writes control information before "value".
             payload["@odata.nextLink"] = _next_link(request, offset + size)
-        payload["value"] = [rt.render(e, request.version, select) for e in page]
+        expand = _expand(request, rt)
+        payload["value"] = [rt.render(e, request.version, select, expand) for e in page]
         return json_reply(200, payload)
 
     def _get(self, request: GraphRequest, rt: ResourceType, item_id: str) -> Reply:
@@ -123,7 +124,7 @@ class GraphApi:
         entity = self.store.get(rt.collection_path, item_id)
         if entity is None:
             raise _not_found(rt, item_id)
-        return json_reply(200, rt.render(entity, request.version, select))
+        return json_reply(200, rt.render(entity, request.version, select, _expand(request, rt)))
 
     def _create(self, request: GraphRequest, rt: ResourceType) -> Reply:
         values = self._kept(rt.validate_write(_parse_body(request.body), request.version))
@@ -209,6 +210,8 @@ def _check_query_options(query: dict[str, list[str]], rt: ResourceType) -> None:
         supported.add("$filter")
     if rt.orderable:
         supported.add("$orderby")
+    if rt.navigation:
+        supported.add("$expand")
     for name in query:
         if name.startswith("$") and name.lower() not in supported:
             raise GraphError(400, f"Query option '{name}' is not supported by graphsim.")
@@ -236,6 +239,15 @@ def _select(request: GraphRequest, rt: ResourceType) -> list[str] | None:
         return None
     names = [n.strip() for n in raw.split(",") if n.strip()]
     rt.check_select(names, request.version)
+    return names
+
+
+def _expand(request: GraphRequest, rt: ResourceType) -> list[str]:
+    raw = _single(request.query, "$expand")
+    if raw is None:
+        return []
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    rt.check_expand(names)
     return names
 
 

@@ -118,7 +118,11 @@ def prepare_entity(
     """One scenario entity as stored: names checked, relative times resolved, defaults added."""
     if not isinstance(raw, Mapping):
         raise ScenarioError(f"{where} must be a JSON object")
-    _reject_unknown_keys(raw, set(resource_type.property_names()), where)
+    _reject_unknown_keys(raw, resource_type.scenario_names(), where)
+    derived = str(raw.get("@odata.type") or "").lstrip("#").removeprefix("microsoft.graph.")
+    if resource_type.subtypes and derived not in resource_type.subtypes:
+        known = ", ".join(sorted(resource_type.subtypes))
+        raise ScenarioError(f"{where} needs '@odata.type', one of: {known}")
     entity_id = raw.get("id")
     if not isinstance(entity_id, str) or not entity_id:
         raise ScenarioError(f"{where} needs a non-empty string 'id'")

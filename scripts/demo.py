@@ -236,8 +236,13 @@ def conditional_access(api: Api, inbox: _Inbox) -> None:
     _alerts(inbox, "Alerts the webhook received")
     _, found = api.call("GET", "/api/findings?kind=classicPolicyDrift")
     _, coverage_found = api.call("GET", "/api/findings?kind=caCoverage")
+    _, chain_found = api.call("GET", "/api/findings?kind=complianceThreatLevel")
+    _, posture = api.call("GET", "/api/posture")
+    print("\n  The enforcement chain per platform (GET /api/posture):")
+    for platform in posture["platforms"]:
+        say(f"weakest link {platform['weakestLink'] or 'none'}: {platform['weakestReason']}", 4)
     print("\n  What the findings say (GET /api/findings?kind=...):")
-    for finding in found["findings"] + coverage_found["findings"]:
+    for finding in found["findings"] + coverage_found["findings"] + chain_found["findings"]:
         say(f"[{finding['severity']}] {finding['id']}", 4)
         say(finding["message"], 6, hang=0)
 

@@ -7,6 +7,7 @@ is still monitored, shown as "unknown partner <id>".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -113,6 +114,63 @@ _PARTNERS: tuple[Partner, ...] = (
 
 _BY_ID = {i.lower(): p for p in _PARTNERS for i in (p.id, *p.alternate_ids)}
 _BY_SLUG = {p.slug: p for p in _PARTNERS}
+
+
+# App protection (devices without enrollment): the partners Microsoft's "Mobile Threat Defense for
+# unenrolled devices" page lists, by slug. Intune evaluates app protection on Android and iOS/iPadOS
+# only (and Windows MAM, beta, with Defender). Which platform each listed partner supports is not
+# stated per partner on that page (unconfirmed beyond "Android and iOS/iPadOS"); a partner NOT
+# listed is "not confirmed", never "unsupported". The beta connector's partnerSupports<Platform>Mam
+# fields, when a tenant sends them, are the partner's own word and win (partner_supports_mam).
+APP_PROTECTION_PARTNERS = frozenset(
+    {
+        "blackberry",
+        "better",
+        "checkpoint",
+        "jamf",
+        "lookout",
+        "sentinelone",
+        "symantec",
+        "trellix",
+        "zimperium",
+        "defender",
+    }
+)
+APP_PROTECTION_SOURCE = (
+    "Microsoft's 'Mobile Threat Defense for unenrolled devices' page lists BlackBerry, BETTER Mobile, "
+    "Check Point, Jamf, Lookout, SentinelOne, Symantec, Trellix, Zimperium and Defender for Endpoint"
+)
+# connector toggle platform (configure's names) -> beta partnerSupports* / partnerMinimumSupported* field
+_MAM_FACT = {
+    "android": "partnerSupportsAndroidMam",
+    "ios": "partnerSupportsIosMam",
+    "windows": "partnerSupportsWindowsMam",
+}
+_MINIMUM_FACT = {
+    "android": "partnerMinimumSupportedAndroidVersion",
+    "ios": "partnerMinimumSupportedIosVersion",
+    "windows": "partnerMinimumSupportedWindowsVersion",
+    "mac": "partnerMinimumSupportedMacVersion",
+}
+
+
+def partner_supports_mam(partner: Partner, platform: str, facts: Mapping[str, object]) -> bool | None:
+    """Whether ``partner`` evaluates app protection on ``platform`` ("android", "ios", "windows"):
+    the beta connector's ``partnerSupports<Platform>Mam`` when sent; else True when Microsoft's list
+    names the partner (Android and iOS/iPadOS only); else None (not confirmed either way)."""
+    said = facts.get(_MAM_FACT.get(platform, ""))
+    if isinstance(said, bool):
+        return said
+    if partner.slug in APP_PROTECTION_PARTNERS and platform in ("android", "ios"):
+        return True
+    return None
+
+
+def minimum_os_version(platform: str, facts: Mapping[str, object]) -> str | None:
+    """The partner's minimum supported OS version on ``platform`` ("android", "ios", "windows",
+    "mac"), from the beta connector's ``partnerMinimumSupported<Platform>Version``; None when not sent."""
+    value = facts.get(_MINIMUM_FACT.get(platform, ""))
+    return value if isinstance(value, str) and value else None
 
 
 def partners() -> tuple[Partner, ...]:

@@ -81,19 +81,30 @@ POLICY_READ = GraphPermission(
     why="Read the modern Conditional Access policies (/identity/conditionalAccess/policies) "
     "to compare them with the last known state.",
 )
-
-INTUNE_AUDIT_READ = GraphPermission(
+COMPLIANCE_READ = GraphPermission(
+    "DeviceManagementConfiguration.Read.All",
+    "dc377aa6-52d8-4e23-b271-2a7ae04cedf3",
+    feature="Enforcement chain and posture (compliance link)",
+    why="Read the device compliance policies with their assignments "
+    "(/deviceManagement/deviceCompliancePolicies?$expand=assignments) to check that each platform an "
+    "MTD connector evaluates has an assigned policy using the Device Threat Level rule. Least-privileged "
+    "permission for that read.",
+)
+APPS_READ = GraphPermission(
     "DeviceManagementApps.Read.All",
     # Not checked against Microsoft's generated list here: the id every public deployment script
     # found uses for this permission (tests/infra keeps Bicep equal to it).
     "7a6ee1e7-141e-4cec-ae74-d9db155731ff",
-    feature="Connector drift: who changed it (optional)",
-    why="Read Intune's audit log (/deviceManagement/auditEvents), the permission Microsoft's "
-    "reference names for it, to say who changed a connector. Whether connector edits appear there "
-    "is unconfirmed; without it a drift finding says it cannot see who (not needed with "
-    "CONNECTOR_AUDIT_EVENTS=false).",
-    not_needed_with="CONNECTOR_AUDIT_EVENTS=false",
+    feature="Enforcement chain (app protection link); connector drift: who changed it",
+    why="Read the iOS/iPadOS and Android app protection policies with their assignments "
+    "(/deviceAppManagement/iosManagedAppProtections, androidManagedAppProtections) for their maximum "
+    "allowed device threat level (beta only), and Intune's audit log (/deviceManagement/auditEvents) "
+    "to say who changed a connector (whether connector edits appear there is unconfirmed). The "
+    "least-privileged permission Microsoft's reference names for each of those reads.",
 )
+# One permission, two uses: each feature names it by what it reads.
+APP_PROTECTION_READ = APPS_READ
+INTUNE_AUDIT_READ = APPS_READ
 
 PERMISSIONS: tuple[GraphPermission, ...] = (
     CONNECTORS_READ,
@@ -101,7 +112,8 @@ PERMISSIONS: tuple[GraphPermission, ...] = (
     AUDIT_LOG_READ,
     DIRECTORY_READ,
     POLICY_READ,
-    INTUNE_AUDIT_READ,
+    COMPLIANCE_READ,
+    APPS_READ,
 )
 """The registry, in the order docs/permissions.md and the Bicep module list them."""
 

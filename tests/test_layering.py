@@ -47,6 +47,7 @@ CAPABILITIES = (
     "shared.findings",
     "shared.audit",
     "shared.status",
+    "shared.posture",
 )
 
 

@@ -43,6 +43,7 @@ from functions.models.heartbeat import (
     Observation,
     SweepResult,
 )
+from functions.models.posture import PlatformPosture, Posture
 
 __all__ = [
     "Alert",
@@ -85,6 +86,8 @@ __all__ = [
     "PlannedRemoval",
     "PlannedRemovalBody",
     "PlannedRemovalRequest",
+    "PlatformPosture",
+    "Posture",
     "Problem",
     "ProblemError",
     "Source",

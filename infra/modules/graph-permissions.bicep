@@ -40,7 +40,13 @@ var alwaysGranted = [
     id: '246dd0d5-5bd0-4def-940b-0421030a5b68'
   }
   {
-    // Connector drift (optional): Intune's audit log, to say who changed a connector.
+    // Enforcement chain: device compliance policies and their assignments (Device Threat Level rule).
+    name: 'DeviceManagementConfiguration.Read.All'
+    id: 'dc377aa6-52d8-4e23-b271-2a7ae04cedf3'
+  }
+  {
+    // Enforcement chain: app protection policies (max allowed threat level); connector drift:
+    // Intune's audit log, to say who changed a connector.
     name: 'DeviceManagementApps.Read.All'
     id: '7a6ee1e7-141e-4cec-ae74-d9db155731ff'
   }

@@ -25,7 +25,7 @@ outlast GRAPH_TRANSIENT_GRACE_MINUTES, at warning; access failures (401, 403, 40
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +38,14 @@ from shared.clock import now_utc
 from shared.conditional_access.classic.changes import ChangePlan, plan_change
 from shared.conditional_access.classic.hygiene import GAP_RESOURCE, HYGIENE_RESOURCE, plan_gap, plan_hygiene
 from shared.conditional_access.classic.inventory import diff_inventory, parse_inventory, refreshed
-from shared.conditional_access.classic.matching import ClassicChange, changes_from_event, find_policy
+from shared.conditional_access.classic.matching import (
+    MODERN_SERVICE,
+    ClassicChange,
+    changes_from_event,
+    find_policy,
+    modern_policy_ids,
+)
+from shared.conditional_access.classic.not_classic import plan_not_classic
 from shared.conditional_access.classic.removals import parse_removal
 from shared.conditional_access.classic.rows import (
     AUDIT_CURSOR,
@@ -72,10 +79,22 @@ from shared.conditional_access.stored import (
 from shared.findings.model import Finding, FindingKind, finding_id
 from shared.findings.stored import stored_findings
 from shared.graph.conditional_access_policies import CaPolicy
-from shared.graph.errors import READ_CA_POLICIES, READ_CONNECTORS, READ_DIRECTORY_AUDITS, GraphError, Hints
-from shared.graph.gateway import GraphGateway
+from shared.graph.errors import (
+    READ_APP_PROTECTION,
+    READ_CA_POLICIES,
+    READ_COMPLIANCE_POLICIES,
+    READ_CONNECTORS,
+    READ_DIRECTORY_AUDITS,
+    GraphError,
+    Hints,
+)
+from shared.graph.gateway import AppProtectionList, ComplianceList, ConnectorList, GraphGateway, PolicyList
 from shared.heartbeat.plan import plan_odd_data
+from shared.heartbeat.sweep import stored_statuses
 from shared.job_runs import Job
+from shared.posture.chain import plan_chain
+from shared.posture.links import ChainReads
+from shared.posture.stored import link_baselines
 from shared.settings import Settings
 from shared.store.rows import row_key
 from shared.store.state import StateStore, StoreConflict, StoreError
@@ -84,6 +103,10 @@ log = logging.getLogger(__name__)
 
 AUDIT_RESOURCE = "directory-audit-log"
 POLICIES_RESOURCE = "conditional-access-policies"
+COMPLIANCE_RESOURCE = "device-compliance-policies"
+APP_PROTECTION_RESOURCE = "app-protection-policies"
+CA_CUT_SHORT = "cannot see: Graph's list of Conditional Access policies was cut short"
+CONNECTORS_SEEN = "connectors"  # key of run.unseen only: the heartbeat raises the access finding
 ODD_DATA_LISTING = "conditional-access"  # graphData.tenant-<id>.conditional-access: not the heartbeat's
 ODD_DATA_ENTRY = "Conditional Access policy or directory audit event"
 
@@ -115,6 +138,7 @@ class CaDriftResult:
     watched: list[str] = field(default_factory=list)  # modern policies requiring compliant devices
     drifted: list[str] = field(default_factory=list)
     coverage: dict[str, bool] = field(default_factory=dict)  # platform -> a policy enforces MTD
+    weakest: dict[str, str | None] = field(default_factory=dict)  # platform -> its chain's weakest link
     alerts: list[Alert] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
@@ -144,6 +168,9 @@ class _Run:
         self.unjudgeable: list[str] = []  # entries of Graph's lists that were not policies/events
         self.anomalies: list[str] = []  # paging that stopped early
         self.read_all = True  # every list this run reads was read (the oddities are the whole story)
+        # lower-case ids of known modern policies: never classic, whatever their name
+        self.modern: set[str] = set(modern_baseline(store, self.tenant))
+        self.unseen: dict[str, str] = {}  # resource -> "cannot see: ..." for the posture
 
     def refresh(self) -> None:
         """Re-read what another run may have changed since this one started (before a change)."""
@@ -189,6 +216,16 @@ class _Run:
             self.baseline.pop(plan.replaces_key, None)
         return plan, rows
 
+    def not_classic(self, result: CaDriftResult) -> None:
+        """Baseline entries that are modern policies leave the classic baseline."""
+        for group in plan_not_classic(
+            self.baseline, self.findings, self.modern, now=self.now, channels=self.channels
+        ):
+            self.commit(result, group)
+        self.baseline = {
+            k: p for k, p in self.baseline.items() if not (p.policy_id and p.policy_id.lower() in self.modern)
+        }
+
     def hygiene(self, result: CaDriftResult | _ImportTotals) -> None:
         existing = self.finding(FindingKind.CLASSIC_POLICY_HYGIENE, HYGIENE_RESOURCE)
         found, alert = plan_hygiene(
@@ -228,13 +265,19 @@ def run_ca_drift(
     result = CaDriftResult(tenant_id, now, settings.ca.classic_source)
     try:
         run = _Run(settings, store, tenant_id, [c.name for c in channels], now)
+        # Modern first: what Graph lists as a modern policy is never classic (issue 13).
+        listed = _list_modern(run, gateway, result)
+        run.modern |= {p.id.lower() for p in listed.policies} if listed else set()
         if settings.ca.reads_audit_log:
             _classic_from_audit(run, gateway, result)
+        run.not_classic(result)
         run.hygiene(result)
         result.classic_known = sum(1 for p in run.baseline.values() if p.exists)
-        policies = _modern(run, gateway, result)
-        if policies is not None:
-            _coverage(run, gateway, policies, result)
+        policies = _modern(run, result, listed) if listed is not None else None
+        connectors = _connectors(run, gateway, result, checking_coverage=policies is not None)
+        if policies is not None and connectors is not None:
+            _coverage(run, connectors, policies, result)
+        _chain(run, gateway, result, connectors, policies)
         _odd_data(run, result)
     except StoreError as exc:
         result.problems.append(str(exc))
@@ -343,6 +386,10 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     _read(run, result, AUDIT_RESOURCE, "the directory audit log")
     _listed(run, result, listed.problems, listed.unjudgeable, listed.anomaly)
     read.events = len(listed.events)
+    run.modern |= modern_policy_ids(listed.events)
+    if any(changes_from_event(e, ca.matching, run.baseline, run.modern) for e in listed.events):
+        # Only when an event would count as classic: is its target a modern policy after all?
+        run.modern |= _modern_events(run, gateway, result, since, until)
     processed = processed_events(run.store, run.tenant, since)
     position = cursor.position if cursor else since
     for event in sorted(listed.events, key=lambda e: (e.activity_at, e.id)):
@@ -351,10 +398,10 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
         if event.id in processed:
             read.already_processed += 1
             continue
-        if not changes_from_event(event, ca.matching, run.baseline):
+        if not changes_from_event(event, ca.matching, run.baseline, run.modern):
             continue
         run.refresh()  # rare (classic policies seldom change): judge against the latest state
-        changes = changes_from_event(event, ca.matching, run.baseline)
+        changes = changes_from_event(event, ca.matching, run.baseline, run.modern)
         if not changes:
             continue
         position = max(position, event.activity_at)
@@ -386,15 +433,39 @@ def _classic_from_audit(run: _Run, gateway: GraphGateway, result: CaDriftResult)
     prune_processed_events(run.store, run.tenant, until - overlap)
 
 
-def _modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> list[CaPolicy] | None:
+def _modern_events(
+    run: _Run, gateway: GraphGateway, result: CaDriftResult, since: datetime, until: datetime
+) -> set[str]:
+    """Ids the modern audit events of the window name, when the configured services leave them
+    out of the main read (by default Graph is asked for Core Directory events only)."""
+    services = {s.casefold() for s in run.settings.ca.matching.services}
+    if "*" in services or MODERN_SERVICE.casefold() in services:
+        return set()  # already in the main read
+    try:
+        listed = gateway.list_directory_audits(since, until, {"loggedByService": MODERN_SERVICE})
+    except GraphError as exc:
+        result.problems.append(
+            "the modern Conditional Access audit events could not be read; classic changes were told "
+            "from modern ones by Graph's policy list only: " + exc.describe(READ_DIRECTORY_AUDITS)
+        )
+        return set()
+    return modern_policy_ids(listed.events)
+
+
+def _list_modern(run: _Run, gateway: GraphGateway, result: CaDriftResult) -> PolicyList | None:
     try:
         listed = gateway.list_ca_policies()
     except GraphError as exc:
         what, hints = "Conditional Access policies", READ_CA_POLICIES
         _read_failed(run, result, exc, resource=POLICIES_RESOURCE, what=what, hints=hints)
+        run.unseen[POLICIES_RESOURCE] = _cannot_see(exc, hints)
         return None
     _read(run, result, POLICIES_RESOURCE, "Conditional Access policies")
     _listed(run, result, listed.problems, listed.unjudgeable, listed.anomaly)
+    return listed
+
+
+def _modern(run: _Run, result: CaDriftResult, listed: PolicyList) -> list[CaPolicy] | None:
     result.policies = len(listed.policies)
     baseline = modern_baseline(run.store, run.tenant)
     if listed.anomaly:  # a policy on an unread page is not deleted: judge only what was read
@@ -430,12 +501,19 @@ def _listed(
         run.anomalies.append(anomaly)
 
 
-def _coverage(run: _Run, gateway: GraphGateway, policies: list[CaPolicy], result: CaDriftResult) -> None:
+def _connectors(
+    run: _Run, gateway: GraphGateway, result: CaDriftResult, *, checking_coverage: bool
+) -> ConnectorList | None:
     try:
-        connectors = gateway.list_connectors()
+        return gateway.list_connectors()
     except GraphError as exc:  # the heartbeat monitor raises its own finding for this
-        result.problems.append("platform coverage not checked: " + exc.describe(READ_CONNECTORS))
-        return
+        if checking_coverage:
+            result.problems.append("platform coverage not checked: " + exc.describe(READ_CONNECTORS))
+        run.unseen[CONNECTORS_SEEN] = _cannot_see(exc, READ_CONNECTORS)
+        return None
+
+
+def _coverage(run: _Run, connectors: ConnectorList, policies: list[CaPolicy], result: CaDriftResult) -> None:
     groups, _, covered = plan_coverage(
         enabled_platforms(connectors.readings),
         policies,
@@ -447,6 +525,99 @@ def _coverage(run: _Run, gateway: GraphGateway, policies: list[CaPolicy], result
     for group in groups:
         run.commit(result, group)
     result.coverage = covered
+
+
+# -- the enforcement chain (shared/posture/) ------------------------------------------------------------
+
+
+def _cannot_see(exc: GraphError, hints: Hints) -> str:
+    """ "cannot see: grant ..." for a missing permission, else what went wrong."""
+    hint = hints.get(exc.status or 0)
+    return f"cannot see: {hint}" if exc.status == 403 and hint else f"cannot see: {exc.describe(hints)}"
+
+
+def _chain_list(
+    run: _Run,
+    result: CaDriftResult,
+    read: Callable[[], ComplianceList | AppProtectionList],
+    *,
+    resource: str,
+    what: str,
+    hints: Hints,
+) -> list[Any] | None:
+    """One chain list, or None (its reason in ``run.unseen[resource]``) when it cannot be read
+    whole: a failed read raises the usual graphAccess finding; a cut-short list judges nothing."""
+    try:
+        listed = read()
+    except GraphError as exc:
+        _read_failed(run, result, exc, resource=resource, what=what, hints=hints)
+        run.unseen[resource] = _cannot_see(exc, hints)
+        return None
+    _read(run, result, resource, what)
+    _listed(run, result, listed.problems, listed.unjudgeable, listed.anomaly)
+    if listed.anomaly:
+        run.unseen[resource] = f"cannot see: Graph's list of {what} was cut short ({listed.anomaly})"
+        return None
+    return list(listed.policies)
+
+
+def _chain(
+    run: _Run,
+    gateway: GraphGateway,
+    result: CaDriftResult,
+    connectors: ConnectorList | None,
+    policies: list[CaPolicy] | None,
+) -> None:
+    """Read the compliance and app protection policies, judge every platform's chain, record its
+    link findings and the posture snapshot GET /api/posture serves."""
+    compliance = _chain_list(
+        run,
+        result,
+        gateway.list_compliance_policies,
+        resource=COMPLIANCE_RESOURCE,
+        what="device compliance policies",
+        hints=READ_COMPLIANCE_POLICIES,
+    )
+    apps: list[Any] | None = None
+    if gateway.api_version == "beta":
+        apps = _chain_list(
+            run,
+            result,
+            gateway.list_app_protection_policies,
+            resource=APP_PROTECTION_RESOURCE,
+            what="app protection policies",
+            hints=READ_APP_PROTECTION,
+        )
+    else:
+        run.unseen[APP_PROTECTION_RESOURCE] = (
+            "cannot see: the maximum allowed device threat level of app protection policies is in Graph "
+            "beta only; set GRAPH_API_VERSION=beta to check this link"
+        )
+    reads = ChainReads(
+        connectors=connectors.readings if connectors is not None else None,
+        statuses=stored_statuses(run.store, run.tenant),
+        compliance=compliance,
+        ca=policies,
+        app_protection=apps,
+        connectors_unseen=run.unseen.get(CONNECTORS_SEEN, ""),
+        compliance_unseen=run.unseen.get(COMPLIANCE_RESOURCE, ""),
+        ca_unseen=run.unseen.get(
+            POLICIES_RESOURCE, "cannot see: the Conditional Access policy list was cut short"
+        ),
+        app_protection_unseen=run.unseen.get(APP_PROTECTION_RESOURCE, ""),
+    )
+    plan = plan_chain(
+        reads,
+        link_baselines(run.store, run.tenant),
+        run.findings,
+        tenant_id=run.tenant,
+        now=run.now,
+        channels=run.channels,
+    )
+    for group in plan.groups:
+        run.commit(result, group)
+    run.commit(result, list(plan.postures))
+    result.weakest = {p.platform: p.weakest_link.value if p.weakest_link else None for p in plan.postures}
 
 
 # -- import of an inventory ---------------------------------------------------------------------------

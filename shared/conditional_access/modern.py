@@ -6,15 +6,14 @@ This module watches the last link on a supported API (``/identity/conditionalAcc
 Policy.Read.All, read into ``CaPolicy`` by shared/graph/conditional_access_policies.py):
 
 * Every policy whose grant controls include ``compliantDevice`` is baselined (row
-  ``capolicy|<id>``). Once it has been seen enforcing (enabled with ``compliantDevice``), it being
-  deleted, disabled, switched to report-only or losing ``compliantDevice`` is a ``high`` finding:
-  MTD enforcement through it silently stops. Enforcing again resolves the finding.
+  ``capolicy|<id>``). Once it has been seen enforcing (``enforcement.enforces``: On, every way
+  through its grant needs a compliant device, about someone and some app), it being deleted,
+  disabled, switched to report-only, losing ``compliantDevice`` or gaining a way in without it is
+  a ``high`` finding: MTD enforcement through it silently stops. Enforcing again resolves it.
 * Per platform with an enabled connector (``androidEnabled``, ``iosEnabled``, ``windowsEnabled``,
-  beta ``macEnabled``), when no enabled policy *requires* a compliant device on that platform, a
-  ``warning``. "Requires" means ``compliantDevice`` is the only control or the operator is AND: with
-  OR and another control (MFA, hybrid join) a device MTD marks at risk still gets in.
-  Coverage is judged per platform only (not per user or app scope): it finds a missing link, it
-  does not prove every user is covered.
+  beta ``macEnabled``), when no policy enforces on that platform (``enforcement.judge``), a
+  ``warning`` naming the policies that only seem to, and why. Policies scoped to selected users or
+  apps still count: coverage finds a missing link, it does not prove every user is covered.
 """
 
 from __future__ import annotations
@@ -25,10 +24,10 @@ from datetime import datetime
 
 from shared import catalog
 from shared.alerting.alerts import Alert, close_finding, finding_alert
+from shared.conditional_access.enforcement import enforces, gaps, judge
 from shared.findings.kinds import KINDS
 from shared.findings.model import Finding, FindingKind, finding_id, observe
 from shared.graph.conditional_access_policies import (
-    COMPLIANT_DEVICE,
     DISABLED,
     ENABLED,
     REPORT_ONLY,
@@ -85,7 +84,9 @@ def _reason(policy: CaPolicy | None) -> str:
     if not policy.has_compliant_device:
         controls = ", ".join(policy.controls) or "none"
         return f"no longer requires a compliant device (grant controls now: {controls})"
-    return f"is in state {policy.state!r}, which does not enforce"
+    if policy.state != ENABLED:
+        return f"is in state {policy.state!r}, which does not enforce"
+    return "now " + "; ".join(gaps(policy))
 
 
 def _remedy(policy: CaPolicy | None) -> str:
@@ -101,6 +102,20 @@ def _remedy(policy: CaPolicy | None) -> str:
             "Set the policy back to On in Entra admin center > Protection > Conditional Access, after "
             "checking with whoever changed it (audit log: 'Update conditional access policy'). If the "
             "change is intended, acknowledge this finding."
+        )
+    if policy.state != ENABLED:  # a state Graph does not document
+        pass
+    elif policy.has_compliant_device and not policy.requires_compliant_device:
+        return (
+            "Remove the other grant controls or set the grant to 'Require all the selected controls' "
+            f"(grantControls.operator AND): {', '.join(policy.alternatives)} now let a device MTD marks "
+            "at risk in. Acknowledge this finding if another policy now enforces compliance."
+        )
+    elif policy.has_compliant_device:
+        return (
+            "Assign the policy to users and cloud apps again (Entra admin center > Protection > "
+            "Conditional Access), including browsers and mobile apps and desktop clients, or acknowledge "
+            "this finding if another policy now enforces compliance."
         )
     return (
         "Add 'Require device to be marked as compliant' back to the policy's grant controls, or "
@@ -141,7 +156,7 @@ def plan_modern(
             group.append(row)
         fid = finding_id(FindingKind.CA_POLICY_DRIFT, row.policy_id)
         existing = findings.get(fid)
-        stopped = row.watched and not (policy is not None and policy.enforcing)
+        stopped = row.watched and not (policy is not None and enforces(policy))
         finding: Finding | None
         alert: Alert | None = None
         if stopped:
@@ -199,7 +214,7 @@ def _row(
         content_hash=policy.content_hash,
         first_seen=before.first_seen if before else now,
         updated_at=now,
-        watched=(before.watched if before else False) or policy.enforcing,
+        watched=(before.watched if before else False) or enforces(policy),
         modified_at=policy.modified_at,
     )
 
@@ -233,9 +248,7 @@ def plan_coverage(
     covered: dict[str, bool] = {}
     for platform, label in PLATFORM_NAMES.items():
         partners = platforms.get(platform, [])
-        requiring = [
-            p for p in listed if p.state == ENABLED and p.requires_compliant_device and p.covers(platform)
-        ]
+        requiring = [p for p in listed if (v := judge(p, platform)) is not None and v.enforces]
         existing = findings.get(finding_id(FindingKind.CA_COVERAGE, platform))
         finding: Finding | None
         alert: Alert | None = None
@@ -284,17 +297,10 @@ def plan_coverage(
 
 
 def _near_misses(policies: list[CaPolicy], platform: str) -> str:
-    notes = []
-    for p in policies:
-        if not (p.has_compliant_device and p.covers(platform)):
-            continue
-        if p.state == REPORT_ONLY:
-            notes.append(f"'{p.display_name}' is report-only")
-        elif p.state == DISABLED:
-            notes.append(f"'{p.display_name}' is off")
-        elif p.state == ENABLED:
-            others = " or ".join(c for c in p.controls if c != COMPLIANT_DEVICE)
-            notes.append(f"'{p.display_name}' also lets devices in with {others}")
+    """The policies that only seem to enforce on ``platform``, each with why (a policy in a state
+    Graph does not document is odd data, not a near miss)."""
+    verdicts = [judge(p, platform) for p in policies if p.state in (ENABLED, REPORT_ONLY, DISABLED)]
+    notes = [v.summary for v in verdicts if v is not None and not v.enforces]
     return (" Close, but not enforcing: " + "; ".join(notes) + ".") if notes else ""
 
 

@@ -218,7 +218,9 @@ def _run(
         if any(desired.get(f.graph) is True for f in connector_config.FIELDS if f.mam):
             readings = graph.list_connectors().readings
             others = connector_config.mam_holders([(r.id, r.toggles) for r in readings], connector_id)
-        refused = connector_config.refusals(connector_id, desired, api_version=api_version, others_mam=others)
+        refused = connector_config.refusals(
+            connector_id, desired, api_version=api_version, others_mam=others, partner_facts=current or {}
+        )
         if refused:
             status = 409 if any(r.status == 409 for r in refused) else 422
             first = next(r for r in refused if r.status == status)
@@ -238,8 +240,9 @@ def _run(
         held = connector_config.current_values(current) if current else {}
         sent, skipped = verify.skip_refused(desired, held, memory)
         plan = connector_config.plan(connector_id, current, sent)
+        advice = connector_config.partner_notes(connector_id, desired, current or {})
         if dry_run:
-            return audit.done(Result.DRY_RUN, plan, current, None, applied=False, notes=skipped)
+            return audit.done(Result.DRY_RUN, plan, current, None, applied=False, notes=[*skipped, *advice])
         after, notes = _apply(graph, plan)
         checked = verify.verify(plan, connector_config.current_values(after or {}))
         if after is not None and checked.side_effects and plan.action is Action.UPDATE:
@@ -261,7 +264,7 @@ def _run(
     result = Result.UNCHANGED if plan.action is Action.NONE else Result.APPLIED
     if not checked.complete:
         result = Result.PARTIAL
-    notes = [*notes, *skipped, *checked.notes()]
+    notes = [*notes, *skipped, *checked.notes(), *advice]
     outcome = audit.done(result, plan, current, after, applied=plan.action is not Action.NONE, notes=notes)
     _record_write(services, audit, plan, desired, after or current, checked=checked, memory=memory)
     return outcome

@@ -347,12 +347,15 @@ def refusals(
     *,
     api_version: str,
     others_mam: Mapping[str, list[str]],
+    partner_facts: Mapping[str, object] | None = None,
 ) -> list[Refusal]:
     """What Intune would refuse (or what we refuse on its behalf), all of it at once.
 
     ``others_mam``: platform -> ids of OTHER connectors that have app protection evaluation on.
+    ``partner_facts``: the connector as Graph sent it (beta ``partnerSupports<Platform>Mam``: a
+    partner saying false is refused).
     """
-    found: list[Refusal] = []
+    found: list[Refusal] = _mam_refusals(connector_id, desired, partner_facts or {})
     for spec in FIELDS:
         if spec.graph not in desired:
             continue
@@ -403,6 +406,46 @@ def refusals(
                 )
             )
     return found
+
+
+def _mam_refusals(
+    connector_id: str, desired: Mapping[str, bool | int], facts: Mapping[str, object]
+) -> list[Refusal]:
+    partner = catalog.by_id(connector_id)
+    return [
+        Refusal(
+            422,
+            "partner-capability",
+            "Not offered by this partner",
+            spec.pointer,
+            f"{partner.name} does not offer app protection evaluation on {spec.platform}: the connector "
+            "itself says so (beta partnerSupports" + f"{spec.platform.capitalize()}Mam = false).",
+        )
+        for spec in FIELDS
+        if spec.mam and spec.platform and desired.get(spec.graph) is True
+        if catalog.partner_supports_mam(partner, spec.platform, facts) is False
+    ]
+
+
+def partner_notes(
+    connector_id: str, desired: Mapping[str, bool | int], facts: Mapping[str, object]
+) -> list[str]:
+    """Warnings for a configure answer: app protection asked of a partner Microsoft does not list
+    for it (not confirmed, not refused), and the partner's minimum OS version next to each platform
+    turned on, when the beta connector sends it."""
+    partner = catalog.by_id(connector_id)
+    notes = []
+    for spec in FIELDS:
+        if desired.get(spec.graph) is not True or spec.platform is None:
+            continue
+        if spec.mam and catalog.partner_supports_mam(partner, spec.platform, facts) is None:
+            notes.append(
+                f"{spec.pointer}: app protection evaluation by {partner.name} on {spec.platform} is not "
+                f"confirmed ({catalog.APP_PROTECTION_SOURCE}); check the partner's documentation."
+            )
+        elif not spec.mam and (version := catalog.minimum_os_version(spec.platform, facts)):
+            notes.append(f"{spec.pointer}: {partner.name} supports {spec.platform} {version} and later.")
+    return notes
 
 
 def mam_holders(connectors: list[tuple[str, Mapping[str, bool]]], connector_id: str) -> dict[str, list[str]]:

@@ -158,10 +158,56 @@ _KINDS: dict[FindingKind, KindInfo] = {
         permission=permissions.CONNECTORS_READ,
         docs=f"{_INTUNE}/mtd-connector-enable",  # memdocs source confirmed; live path unconfirmed
     ),
+    FindingKind.COMPLIANCE_THREAT_LEVEL: KindInfo(
+        title="Compliance policies do not use the Device Threat Level rule",
+        severity=Severity.WARNING,  # info when the rule is on but its level was relaxed (posture.findings)
+        remediation=(
+            "In Intune admin center > Devices > Compliance, open (or create) the platform's compliance "
+            "policy, under Device Health set 'Require the device to be at or under the Device Threat "
+            "Level' to Secured, Low or Medium (not 'Not configured'), and assign it to the users or "
+            "devices the MTD connector covers. Without it the partner's risk verdicts change nothing."
+        ),
+        permission=permissions.COMPLIANCE_READ,
+        # memdocs source confirmed ("Create device compliance policies for MTD"); live path unconfirmed
+        docs=f"{_INTUNE}/mtd-device-compliance-policy-create",
+    ),
+    FindingKind.APP_PROTECTION_THREAT_LEVEL: KindInfo(
+        title="App protection policies set no maximum device threat level",
+        severity=Severity.WARNING,  # info when the level was relaxed (posture.findings)
+        remediation=(
+            "In Intune admin center > Apps > App protection policies, open (or create) the platform's "
+            "policy, under Conditional launch > Device conditions add 'Max allowed device threat level' "
+            "(Secured, Low or Medium) with the action Block access or Wipe data, and assign it. The "
+            "connector's app protection toggle must be on for the platform."
+        ),
+        permission=permissions.APP_PROTECTION_READ,
+        # memdocs source confirmed ("Create MTD app protection policy"); live path unconfirmed
+        docs=f"{_INTUNE}/mtd-app-protection-policy",
+    ),
 }
 
 KINDS: Mapping[FindingKind, KindInfo] = MappingProxyType(_KINDS)
 """Every FindingKind -> its KindInfo (read-only; tests check no kind is missing)."""
+
+
+DEFENDER_CONNECTOR_ID = "fc780465-2017-40d4-a0c5-307022471b92"
+DEFENDER_STEPS = (
+    " For Microsoft Defender for Endpoint: in the Microsoft Defender portal open Settings > Endpoints > "
+    "Advanced features, set 'Microsoft Intune connection' to On and select Save preferences (if it is "
+    "already On, switch it Off, save, then On again and save); then check the connector in the Intune "
+    "admin center > Tenant administration > Connectors and tokens > Microsoft Defender for Endpoint "
+    "(Connection status, Last synchronized). Defender and Intune sync at least once every 24 hours."
+)
+_DEFENDER_HEALTH = frozenset({"unresponsive", "notSetUp", "error"})
+
+
+def heartbeat_remediation(connector_id: str, health: str, remediation: str) -> str:
+    """A heartbeat finding's remediation for ``connector_id`` at ``health`` (a Health value):
+    for the Defender for Endpoint connector unresponsive, not set up or in error, the Defender
+    portal setting and the admin-center page are named after ``remediation``."""
+    if connector_id.lower() == DEFENDER_CONNECTOR_ID and health in _DEFENDER_HEALTH:
+        return remediation + DEFENDER_STEPS
+    return remediation
 
 
 def info(kind: str) -> KindInfo | None:

@@ -46,6 +46,9 @@ class FindingKind(StrEnum):
     ALERT_DELIVERY = "alertDelivery"  # an alert channel gave up on an alert (dead letter)
     GRAPH_DATA = "graphData"  # Graph listed entries MTD Guard cannot judge, or its paging broke
     CONNECTOR_DRIFT = "connectorDrift"  # a connector's settings differ from its baseline (configure/drift)
+    # The enforcement chain (shared/posture/)
+    COMPLIANCE_THREAT_LEVEL = "complianceThreatLevel"  # no assigned compliance policy uses the threat rule
+    APP_PROTECTION_THREAT_LEVEL = "appProtectionThreatLevel"  # no app protection policy sets a max level
 
 
 @dataclass(frozen=True)

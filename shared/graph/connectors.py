@@ -53,6 +53,9 @@ class ConnectorReading:
     heartbeat_unreadable: bool
     threshold_days: int | None  # None when Graph gave null, 0, or something that is not a number
     toggles: dict[str, bool] = field(default_factory=dict)
+    # Beta's undocumented read-only partner facts, only when sent: partnerSupports{AndroidMam,
+    # IosMam,WindowsMam} (bool) and partnerMinimumSupported{Android,Ios,Mac,Windows}Version (text).
+    partner_facts: dict[str, bool | str] = field(default_factory=dict)
 
 
 def parse_timestamp(raw: str) -> datetime | None:
@@ -108,4 +111,16 @@ def reading_from_graph(item: Any) -> ConnectorReading:
         heartbeat_unreadable=unreadable,
         threshold_days=_threshold(item.get("partnerUnresponsivenessThresholdInDays")),
         toggles=toggles,
+        partner_facts=_partner_facts(item),
     )
+
+
+def _partner_facts(item: dict[str, Any]) -> dict[str, bool | str]:
+    """The beta partner facts present in ``item``, well-typed ones only (absent: not known)."""
+    facts: dict[str, bool | str] = {}
+    for name, value in item.items():
+        if name.startswith("partnerSupports") and isinstance(value, bool):
+            facts[name] = value
+        elif name.startswith("partnerMinimumSupported") and isinstance(value, str) and value.strip():
+            facts[name] = bounded(value.strip(), 40)
+    return dict(sorted(facts.items())[:20])

@@ -48,6 +48,12 @@ READ_CA_POLICIES: Hints = hints(permissions.POLICY_READ)
 READ_INTUNE_AUDIT_EVENTS: Hints = hints(permissions.INTUNE_AUDIT_READ)
 """Reading Intune's audit log to say who changed a connector (optional)."""
 
+READ_COMPLIANCE_POLICIES: Hints = hints(permissions.COMPLIANCE_READ)
+"""Listing the device compliance policies with their assignments."""
+
+READ_APP_PROTECTION: Hints = hints(permissions.APP_PROTECTION_READ)
+"""Listing the iOS/iPadOS and Android app protection policies with their assignments."""
+
 
 TRANSIENT_STATUSES = frozenset({429, 503, 504})
 """Throttling and service faults: Graph will answer again without anyone fixing anything."""

@@ -38,6 +38,16 @@ from urllib.parse import urlsplit
 import httpx
 
 from shared import deadline
+from shared.graph.app_protection_policies import (
+    AppProtectionPolicy,
+    MalformedAppProtectionPolicy,
+    app_protection_from_graph,
+)
+from shared.graph.compliance_policies import (
+    CompliancePolicy,
+    MalformedCompliancePolicy,
+    compliance_policy_from_graph,
+)
 from shared.graph.conditional_access_policies import CaPolicy, MalformedPolicy, policy_from_graph
 from shared.graph.connectors import ConnectorReading, MalformedConnector, reading_from_graph
 from shared.graph.directory_audits import AuditEvent, MalformedAuditEvent, event_from_graph
@@ -121,8 +131,29 @@ class PolicyList:
     anomaly: str | None = None  # paging stopped early: the list may be incomplete
 
 
+@dataclass(frozen=True)
+class ComplianceList:
+    """Every device compliance policy, and the entries that were not policies."""
+
+    policies: list[CompliancePolicy]
+    problems: list[str] = field(default_factory=list)
+    unjudgeable: list[str] = field(default_factory=list)
+    anomaly: str | None = None
+
+
+@dataclass
+class AppProtectionList:
+    """Every iOS/iPadOS and Android app protection policy, and the entries that were not."""
+
+    policies: list[AppProtectionPolicy]
+    problems: list[str] = field(default_factory=list)
+    unjudgeable: list[str] = field(default_factory=list)
+    anomaly: str | None = None
+
+
 class GraphGateway:
-    """Microsoft Graph for MTD Guard: connectors, directory audits, Conditional Access policies.
+    """Microsoft Graph for MTD Guard: connectors, directory audits, Conditional Access policies,
+    device compliance and app protection policies.
 
     Every method raises ``GraphError`` (status, Graph's code and message) when the call fails for
     good, after the SDK's retries; a malformed entry of a list is skipped and named in the list's
@@ -310,6 +341,83 @@ class GraphGateway:
             key=lambda p: p.id,
         )
         return PolicyList(pages.items, pages.problems, pages.unjudgeable, pages.anomaly)
+
+    # -- the enforcement chain: compliance and app protection policies -----------------------
+
+    def list_compliance_policies(self) -> ComplianceList:
+        """Every device compliance policy with its assignments (``$expand=assignments``), every
+        page. Needs DeviceManagementConfiguration.Read.All (hints: errors.READ_COMPLIANCE_POLICIES).
+        What the rule looks like per type and version: shared/graph/compliance_policies.py."""
+        return self._run("read device compliance policies", self._list_compliance)
+
+    async def _list_compliance(self, adapter: RequestAdapter) -> ComplianceList:
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.device_management.device_compliance_policies import (
+            device_compliance_policies_request_builder as m,
+        )
+
+        builder = m.DeviceCompliancePoliciesRequestBuilder(adapter, {})
+        query = (
+            m.DeviceCompliancePoliciesRequestBuilder.DeviceCompliancePoliciesRequestBuilderGetQueryParameters(
+                expand=["assignments"]
+            )
+        )
+        pages = await _all_pages(
+            adapter,
+            builder,
+            builder.to_get_request_information(RequestConfiguration(query_parameters=query)),
+            "read device compliance policies",
+            parse=functools.partial(compliance_policy_from_graph, api_version=self.api_version),
+            malformed=MalformedCompliancePolicy,
+            what="compliance policy",
+            key=lambda p: p.id,
+        )
+        return ComplianceList(pages.items, pages.problems, pages.unjudgeable, pages.anomaly)
+
+    def list_app_protection_policies(self) -> AppProtectionList:
+        """Every iOS/iPadOS and Android app protection policy with its assignments, every page.
+        Needs DeviceManagementApps.Read.All (hints: errors.READ_APP_PROTECTION). Their MTD settings
+        are in the beta schema only: callers read them only when ``api_version`` is beta."""
+        return self._run("read app protection policies", self._list_app_protection)
+
+    async def _list_app_protection(self, adapter: RequestAdapter) -> AppProtectionList:
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.device_app_management.android_managed_app_protections import (
+            android_managed_app_protections_request_builder as android,
+        )
+        from msgraph.generated.device_app_management.ios_managed_app_protections import (
+            ios_managed_app_protections_request_builder as ios,
+        )
+
+        found = AppProtectionList([])
+        ios_builder = ios.IosManagedAppProtectionsRequestBuilder
+        android_builder = android.AndroidManagedAppProtectionsRequestBuilder
+        for platform, cls, params in (
+            ("iOS", ios_builder, ios_builder.IosManagedAppProtectionsRequestBuilderGetQueryParameters),
+            (
+                "android",
+                android_builder,
+                android_builder.AndroidManagedAppProtectionsRequestBuilderGetQueryParameters,
+            ),
+        ):
+            builder = cls(adapter, {})
+            query: Any = params(expand=["assignments"])
+            info = builder.to_get_request_information(RequestConfiguration(query_parameters=query))
+            pages = await _all_pages(
+                adapter,
+                builder,
+                info,
+                "read app protection policies",
+                parse=functools.partial(app_protection_from_graph, platform=platform),
+                malformed=MalformedAppProtectionPolicy,
+                what=f"{platform} app protection policy",
+                key=lambda p: p.id,
+            )
+            found.policies.extend(pages.items)
+            found.problems.extend(pages.problems)
+            found.unjudgeable.extend(pages.unjudgeable)
+            found.anomaly = found.anomaly or pages.anomaly
+        return found
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from shared import catalog
 from shared.alerting.alerts import Alert, finding_alert, new_alert
 from shared.configure.drift import raised_while_silent
 from shared.configure.fields import connector_settings
-from shared.findings.kinds import KINDS
+from shared.findings.kinds import KINDS, heartbeat_remediation
 from shared.findings.model import (
     Finding,
     FindingKind,
@@ -197,7 +197,8 @@ def plan_connector(
         health_since=now if changed or previous is None else previous.health_since,
         settings=connector_settings(reading.toggles, reading.threshold_days),
     )
-    new_finding = _next_finding(status, finding, verdict.severity, verdict.remediation, now)
+    remedy = heartbeat_remediation(reading.id, verdict.health.value, verdict.remediation)
+    new_finding = _next_finding(status, finding, verdict.severity, remedy, now)
     # A first sighting of a healthy connector is not news; any other change of health is, unless a
     # person acknowledged the problem and it merely moved between unhealthy states.
     newsworthy = changed and not (previous is None and verdict.health is Health.HEALTHY)

@@ -31,8 +31,8 @@ from shared.findings.model import Severity
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 KINDS = (
-    "alertDelivery, auditLogGap, caCoverage, caPolicyDrift, classicPolicyDrift, classicPolicyHygiene, "
-    "connectorDrift, graphAccess, graphData, heartbeat"
+    "alertDelivery, appProtectionThreatLevel, auditLogGap, caCoverage, caPolicyDrift, classicPolicyDrift, "
+    "classicPolicyHygiene, complianceThreatLevel, connectorDrift, graphAccess, graphData, heartbeat"
 )
 
 

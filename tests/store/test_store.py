@@ -253,7 +253,9 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
     import shared.configure.verify
     import shared.findings.model
     import shared.heartbeat.plan
-    import shared.job_runs  # noqa: F401
+    import shared.job_runs
+    import shared.posture.findings
+    import shared.posture.model  # noqa: F401
 
     layout = {k.type.__name__: (k.table, k.prefix, k.write) for k in rows._KINDS.values()}
     state, upsert = "mtdguardstate", Write.UPSERT
@@ -279,6 +281,8 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
         # new kinds (issue 12): a connector's baseline, values Intune refused to keep
         "Baseline": (state, "baseline", upsert),
         "NotKept": (state, "notkept", upsert),
+        "PlatformPosture": (state, "posture", upsert),  # new kinds (issue 13): the chain per platform
+        "LinkBaseline": (state, "chainlink", upsert),
     }
     assert "mtdguardstate  finding|<Finding key>" in rows.layout()
 

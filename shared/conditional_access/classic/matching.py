@@ -191,15 +191,38 @@ class ClassicChange:
     new_state: PolicyState | None = None
 
 
+MODERN_SERVICE = "Conditional Access"  # loggedByService of modern policy changes
+
+
+def modern_policy_ids(events: Iterable[AuditEvent]) -> set[str]:
+    """Lower-case ids of the objects that modern Conditional Access audit events name (events
+    logged by the service "Conditional Access"): whatever else logs them, they are modern."""
+    return {
+        t.id.lower()
+        for e in events
+        if (e.service or "").casefold() == MODERN_SERVICE.casefold()
+        for t in e.targets
+        if t.id
+    }
+
+
 def changes_from_event(
-    event: AuditEvent, matching: AuditMatching, baseline: Mapping[str, ClassicPolicy]
+    event: AuditEvent,
+    matching: AuditMatching,
+    baseline: Mapping[str, ClassicPolicy],
+    modern: frozenset[str] | set[str] = frozenset(),
 ) -> list[ClassicChange]:
-    """The classic-policy changes one audit event records (usually none)."""
+    """The classic-policy changes one audit event records (usually none). ``modern`` holds the
+    lower-case ids of known modern policies (Graph's list, the modern baseline, the modern audit
+    events): Core Directory logs modern edits as "Update policy" too, so an object among them is
+    never a classic policy, whatever its name."""
     if not event.succeeded or not matching._logged_as_configured(event):
         return []
     found = []
     for target in event.targets:
         if target.type and target.type.casefold() != "policy":
+            continue
+        if target.id and target.id.lower() in modern:
             continue
         known = find_policy(baseline, target.id, target.display_name)
         why = "its baseline entry" if known is not None else matching.looks_classic(target)
