@@ -3,7 +3,8 @@
 Reads, all from Table Storage, in two round trips: ONE read of the tenant's state partition
 (``STATUS_READS``: each job's last success (shared/job_runs.py), the last heartbeat sweep and every
 connector's status (shared/heartbeat), the connectors' baselines (shared/configure), the findings
-(shared/findings) and the alerts with their deliveries (shared/alerting)), then every connector's
+(shared/findings), the alerts with their deliveries (shared/alerting) and the enforcement chain's
+last posture (shared/posture)), then every connector's
 history within the retention window. Raises StoreError when storage is unreachable.
 """
 
@@ -27,6 +28,8 @@ from shared.heartbeat.plan import (
 )
 from shared.heartbeat.sweep import SWEEP_NAME
 from shared.job_runs import JOB_RUN_ROWS, Job, successes
+from shared.posture.model import POSTURE_ROWS
+from shared.posture.stored import posture_of
 from shared.status.view import StatusPage, Stored, build
 from shared.store.rows import Select, inverted_ticks, lt
 
@@ -45,6 +48,7 @@ STATUS_READS = (
     Select(BASELINE_ROWS),
     Select(FINDING_ROWS),
     Select(ALERT_ROWS),
+    Select(POSTURE_ROWS),
 )
 
 
@@ -99,5 +103,6 @@ def read_status(settings: Settings, store: StateStore, *, tenant_id: str, now: d
         findings=tuple(found[FINDING_ROWS]),
         alerts=tuple(found[ALERT_ROWS]),
         baselines={b.connector_id.lower(): b for b in found[BASELINE_ROWS]},
+        posture=posture_of(tenant_id, found[POSTURE_ROWS]),
     )
     return build(stored)

@@ -19,7 +19,9 @@ from shared.findings.model import Finding, FindingStatus
 from shared.heartbeat.health import Health, HealthPolicy, describe_age, warning_point_hours
 from shared.heartbeat.plan import ConnectorStatus, Observation
 from shared.job_runs import Freshness, Job, freshness
+from shared.posture.model import Posture
 from shared.status import chart
+from shared.status.enforcement_chain import ChainSection, chain_section
 from shared.status.settings_drift import DriftLine, drift_lines
 
 # Worst first: Intune ignores the partner, then broken, then about to be ignored, then unknowable.
@@ -122,6 +124,7 @@ class StatusPage:
     jobs: tuple[JobLine, ...]
     connectors: tuple[ConnectorLine, ...]
     drift: tuple[DriftLine, ...]  # the connectors' settings against their baselines, same order
+    chain: ChainSection  # the enforcement chain per platform, from the stored posture
     findings: tuple[FindingLine, ...]
     channels: tuple[ChannelLine, ...]
     undelivered: tuple[UndeliveredLine, ...]
@@ -145,6 +148,7 @@ class Stored:
     findings: tuple[Finding, ...]
     alerts: tuple[Alert, ...]
     baselines: Mapping[str, Baseline] = field(default_factory=dict)  # by lower-case connector id
+    posture: Posture | None = None  # the chain run's last snapshot; None before the first
 
 
 def worst_first(statuses: Iterable[ConnectorStatus]) -> list[ConnectorStatus]:
@@ -292,6 +296,7 @@ def build(stored: Stored) -> StatusPage:
         jobs=_jobs(stored),
         connectors=connectors,
         drift=drift_lines(ordered, stored.baselines, found),
+        chain=chain_section(stored.posture),
         findings=_findings(stored.findings),
         channels=channels,
         undelivered=tuple(undelivered[:MAX_UNDELIVERED]),

@@ -7,10 +7,12 @@ from typing import Any
 
 from pytest_mock import MockerFixture
 
-from graphsim import GraphSimulator
+from graphsim import Fault, GraphSimulator
 from tests.api.test_authorization import principal_header
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host
 from tests.heartbeat.test_sweep import sweep
+from tests.posture.test_chain import Chain, chain  # noqa: F401 (the fixture)
+from tests.posture.test_chain import run as run_chain
 from tests.status import known
 from tests.status.htmlcheck import Element, parse
 from tests.support.scenarios import connector, load
@@ -154,3 +156,54 @@ def test_settings_drift_reads_per_connector_in_the_admin_centers_words(
     assert "by MTD Guard (taken when a sweep first saw the connector)" in baseline
     assert drift["Microsoft Defender for Endpoint"][0] == "Matches baseline"
     assert drift["Zimperium"][0] == "No baseline yet" and drift["Zimperium"][2] == "no baseline yet"
+
+
+def test_the_enforcement_chain_reads_per_platform_with_its_weakest_link(
+    host: Host,
+    chain: Chain,  # noqa: F811 (the fixture imported above)
+    graph: GraphSimulator,
+) -> None:
+    status, _, html = page(host)
+    assert "Not checked yet" in html  # before any chain run
+    chain.connectors[1] = {
+        **chain.connectors[1],
+        "partnerState": "unresponsive",
+        "lastHeartbeatDateTime": "now-9d",
+    }
+    chain.push()
+    graph.add_fault(
+        Fault(kind="status", status=403, path="/deviceAppManagement/iosManagedAppProtections", times=None)
+    )
+    run_chain(host)
+    status, _, html = page(host)
+    assert status == 200
+    table = _table(parse(html), "enforcement chain")
+    headers = [_text(th).strip() for th in table.all("thead")[0].all("th")]
+    assert headers == [
+        "Platform",
+        "Connector",
+        "Compliance policy with Device Threat Level",
+        "App protection",
+        "Conditional Access",
+        "Weakest link",
+    ]
+    cells = {
+        _text(r.own("th")[0]).strip(): [
+            (_text(_span(d, "tone")).strip(), " ".join(_text(_span(d, "why")).split())) for d in r.own("td")
+        ]
+        for r in table.all("tbody")[0].own("tr")
+    }
+    assert list(cells) == ["Android", "iOS/iPadOS", "Windows", "macOS"]
+    state = {platform: [s for s, _ in row] for platform, row in cells.items()}
+    # one 403 on the app protection read: MTD Guard cannot see either platform's policies
+    assert state["Android"] == ["ok", "ok", "cannot see", "ok", "App protection"]
+    assert state["Windows"] == ["ok", "ok", "not applicable", "ok", "none"]
+    assert state["iOS/iPadOS"] == ["ok", "ok", "cannot see", "ok", "App protection"]
+    grant = "cannot see: grant the application permission DeviceManagementApps.Read.All"
+    assert cells["iOS/iPadOS"][2][1].startswith(grant) and cells["iOS/iPadOS"][4][1].startswith(grant)
+    assert state["macOS"][0] == "broken" and state["macOS"][4] == "Connector"
+    assert cells["macOS"][4][1].startswith("macOS: the ")
+
+
+def _span(cell: Element, cls: str) -> Element:
+    return next(s for s in cell.all("span") if cls in s.attrs.get("class", "").split())
