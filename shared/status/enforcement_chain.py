@@ -63,12 +63,21 @@ class ChainSection:
     columns: tuple[str, ...] = tuple(name for _, name in LINKS)  # the links' headers, in order
 
 
+def _plain(reason: str, *said: str) -> str:
+    """``reason`` without the words its row and cell already say ("Android: ", "cannot see: "),
+    its first letter capitalised: the row header names the platform, the state word the state."""
+    for prefix in said:
+        if reason.lower().startswith(prefix.lower()):
+            reason = reason[len(prefix) :]
+    return reason[:1].upper() + reason[1:]
+
+
 def _cell(platform: PlatformPosture, name: LinkName) -> LinkCell:
     link = next((x for x in platform.links if x.name is name), None)
     if link is None:  # a snapshot stored before this link was judged
         return LinkCell("not checked", "quiet", "This link was not part of the stored check.")
     state, tone = STATE_WORDS.get(link.state, (str(link.state), "blind"))
-    return LinkCell(state, tone, link.reason)
+    return LinkCell(state, tone, _plain(link.reason, f"{platform.label}: ", "cannot see: "))
 
 
 def chain_line(platform: PlatformPosture) -> ChainLine:
@@ -84,7 +93,7 @@ def chain_line(platform: PlatformPosture) -> ChainLine:
         if platform.weakest_link
         else "none",
         weakest_tone=tone,
-        weakest_reason=platform.weakest_reason,
+        weakest_reason=_plain(platform.weakest_reason, f"{platform.label}: "),
     )
 
 
