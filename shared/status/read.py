@@ -4,8 +4,8 @@ Reads, all from Table Storage, in two round trips: ONE read of the tenant's stat
 (``STATUS_READS``: each job's last success (shared/job_runs.py), the last heartbeat sweep and every
 connector's status (shared/heartbeat), the connectors' baselines (shared/configure), the findings
 (shared/findings), the alerts with their deliveries (shared/alerting) and the enforcement chain's
-last posture (shared/posture)), then every connector's
-history within the retention window. Raises StoreError when storage is unreachable.
+last posture (shared/posture)), then every connector's history within the retention window.
+Raises StoreError when storage is unreachable.
 """
 
 from __future__ import annotations

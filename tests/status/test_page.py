@@ -3,6 +3,7 @@ HTML keeps its accessibility promises (captions, header cells, text alternatives
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pytest_mock import MockerFixture
@@ -10,6 +11,7 @@ from pytest_mock import MockerFixture
 from graphsim import Fault, GraphSimulator
 from tests.api.test_authorization import principal_header
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host
+from tests.heartbeat.test_round_trips import wire  # noqa: F401 (the fixture)
 from tests.heartbeat.test_sweep import sweep
 from tests.posture.test_chain import Chain, chain  # noqa: F401 (the fixture)
 from tests.posture.test_chain import run as run_chain
@@ -208,3 +210,30 @@ def test_the_enforcement_chain_reads_per_platform_with_its_weakest_link(
 
 def _span(cell: Element, cls: str) -> Element:
     return next(s for s in cell.all("span") if cls in s.attrs.get("class", "").split())
+
+
+def test_the_page_reads_the_state_partition_once_and_never_calls_graph(
+    host: Host,
+    wire: Callable[..., Any],  # noqa: F811 (the fixture imported above)
+    graph: GraphSimulator,
+    tenant_id: str,
+) -> None:
+    graph_proxy, table_proxy = wire()
+    load(graph, tenant_id, connector(LOOKOUT, "now-2h"), connector(DEFENDER, "now-9d"))
+    host.timer("heartbeat_monitor")
+    host.timer("ca_drift_monitor")  # a posture stored too
+    graph_proxy.clear()
+    table_proxy.clear()
+    status, _, html = page(host)
+    assert status == 200 and "Enforcement chain per platform" in html
+    assert graph_proxy.requests == []
+    reads = [f"{r.method} {r.path.split('?')[0]}" for r in table_proxy.requests]
+    # 1: the state partition (job runs, sweep record, statuses, baselines, findings, alerts,
+    # posture); 2: every connector's history; then, until it ages out, one range per connector of
+    # the history layout before issue 15.
+    assert reads == [
+        "GET /devstoreaccount1/mtdguardstate()",
+        "GET /devstoreaccount1/mtdguardhistory()",
+        "GET /devstoreaccount1/mtdguardhistory()",
+        "GET /devstoreaccount1/mtdguardhistory()",
+    ]
