@@ -19,8 +19,9 @@ bp = func.Blueprint()
 @endpoint(Role.READER)
 def status_page(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/status (Reader): the status page (text/html): the tenant, each job's last success
-    and whether it is stale, connectors worst first with a chart of heartbeat age over the
-    retention window, open findings worst first, undelivered alerts per channel. Stored state
+    and whether it is stale, connectors worst first with their settings drift and a chart of
+    heartbeat age over the retention window, the enforcement chain per platform with its weakest
+    link, open findings worst first, undelivered alerts per channel. Stored state
     only. Sent with a Content-Security-Policy that allows nothing but its own inline stylesheet.
 
     400 for any query parameter but ``code`` (the function key); 503 problem+json when storage is

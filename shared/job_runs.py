@@ -9,6 +9,7 @@ pure; the schedule is read the way the Functions host reads it (shared/ncrontab.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -56,8 +57,14 @@ def record_success(store: StateStore, tenant_id: str, job: Job, at: datetime) ->
 
 def last_successes(store: StateStore, tenant_id: str) -> dict[Job, datetime]:
     """Each job's last success (jobs that never succeeded are absent); one query, raises StoreError."""
+    return successes(store.query(JOB_RUN_ROWS, tenant_id))
+
+
+def successes(rows: Iterable[JobRun]) -> dict[Job, datetime]:
+    """Each job's last success from its stored rows (rows of jobs this version does not know are
+    skipped)."""
     known = {j.value: j for j in Job}
-    return {known[r.job]: r.succeeded_at for r in store.query(JOB_RUN_ROWS, tenant_id) if r.job in known}
+    return {known[r.job]: r.succeeded_at for r in rows if r.job in known}
 
 
 def freshness(last: datetime | None, schedule: str, now: datetime) -> Freshness:

@@ -1,9 +1,11 @@
 """I/O entry of the status page: read the stored state it shows (no Graph call) and build the page.
 
-Reads, all from Table Storage: each job's last success (shared/job_runs.py), the last heartbeat
-sweep and every connector's status and history within the retention window (shared/heartbeat),
-the findings (shared/findings) and the alerts with their deliveries (shared/alerting). Raises
-StoreError when storage is unreachable.
+Reads, all from Table Storage, in two round trips: ONE read of the tenant's state partition
+(``STATUS_READS``: each job's last success (shared/job_runs.py), the last heartbeat sweep and every
+connector's status (shared/heartbeat), the connectors' baselines (shared/configure), the findings
+(shared/findings), the alerts with their deliveries (shared/alerting) and the enforcement chain's
+last posture (shared/posture)), then every connector's history within the retention window.
+Raises StoreError when storage is unreachable.
 """
 
 from __future__ import annotations
@@ -12,14 +14,24 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from shared.alerting.stored import query_alerts
-from shared.findings.stored import stored_findings
+from shared.alerting.alerts import ALERT_ROWS
+from shared.configure.baseline import BASELINE_ROWS
+from shared.findings.model import FINDING_ROWS
 from shared.heartbeat.health import HealthPolicy
-from shared.heartbeat.plan import LEGACY_OBSERVATION_ROWS, OBSERVATION_ROWS, Observation, connector_key
-from shared.heartbeat.sweep import last_sweep, stored_statuses
-from shared.job_runs import Job, last_successes
+from shared.heartbeat.plan import (
+    CONNECTOR_STATUS_ROWS,
+    LEGACY_OBSERVATION_ROWS,
+    OBSERVATION_ROWS,
+    SWEEP_ROWS,
+    Observation,
+    connector_key,
+)
+from shared.heartbeat.sweep import SWEEP_NAME
+from shared.job_runs import JOB_RUN_ROWS, Job, successes
+from shared.posture.model import POSTURE_ROWS
+from shared.posture.stored import posture_of
 from shared.status.view import StatusPage, Stored, build
-from shared.store.rows import inverted_ticks, lt
+from shared.store.rows import Select, inverted_ticks, lt
 
 if TYPE_CHECKING:
     from shared.settings import Settings
@@ -28,6 +40,16 @@ if TYPE_CHECKING:
 # A chart draws at most this many of a connector's newest observations: 90 days of the default
 # half-hourly sweep is 4,320; a page must stay quick to read and to draw.
 MAX_OBSERVATIONS = 5000
+# What the page reads of the tenant's state partition, in ONE query.
+STATUS_READS = (
+    Select(JOB_RUN_ROWS),
+    Select(SWEEP_ROWS, SWEEP_NAME),
+    Select(CONNECTOR_STATUS_ROWS),
+    Select(BASELINE_ROWS),
+    Select(FINDING_ROWS),
+    Select(ALERT_ROWS),
+    Select(POSTURE_ROWS),
+)
 
 
 def histories_since(
@@ -60,8 +82,9 @@ def histories_since(
 def read_status(settings: Settings, store: StateStore, *, tenant_id: str, now: datetime) -> StatusPage:
     """The status page of ``tenant_id`` at ``now`` (UTC), from what the store holds."""
     since = now - timedelta(days=settings.history_retention_days)
-    sweep = last_sweep(store, tenant_id)
-    statuses = tuple(stored_statuses(store, tenant_id).values())
+    found = {kind: [row for row, _ in rows] for kind, rows in store.read(tenant_id, STATUS_READS).items()}
+    sweep = next(iter(found[SWEEP_ROWS]), None)
+    statuses = tuple(found[CONNECTOR_STATUS_ROWS])
     stored = Stored(
         tenant_id=tenant_id,
         now=now,
@@ -72,12 +95,14 @@ def read_status(settings: Settings, store: StateStore, *, tenant_id: str, now: d
             Job.CA_DRIFT: settings.ca.schedule,
             Job.OUTBOX: settings.alerting.outbox_schedule,
         },
-        last_successes=last_successes(store, tenant_id),
+        last_successes=successes(found[JOB_RUN_ROWS]),
         last_sweep_at=sweep.checked_at if sweep else None,
         sweep_problems=tuple(sweep.problems) if sweep else (),
         statuses=statuses,
         history=histories_since(store, tenant_id, [s.id for s in statuses], since),
-        findings=tuple(stored_findings(store, tenant_id).values()),
-        alerts=tuple(query_alerts(store, tenant_id)),
+        findings=tuple(found[FINDING_ROWS]),
+        alerts=tuple(found[ALERT_ROWS]),
+        baselines={b.connector_id.lower(): b for b in found[BASELINE_ROWS]},
+        posture=posture_of(tenant_id, found[POSTURE_ROWS]),
     )
     return build(stored)

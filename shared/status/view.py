@@ -8,17 +8,21 @@ job's freshness, alerts still pending or given up on, per channel. The template 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.alerting.alerts import Alert, DeliveryStatus
+from shared.configure.baseline import Baseline
 from shared.findings import query as finding_query
 from shared.findings.kinds import title_of
 from shared.findings.model import Finding, FindingStatus
 from shared.heartbeat.health import Health, HealthPolicy, describe_age, warning_point_hours
 from shared.heartbeat.plan import ConnectorStatus, Observation
 from shared.job_runs import Freshness, Job, freshness
+from shared.posture.model import Posture
 from shared.status import chart
+from shared.status.enforcement_chain import ChainSection, chain_section
+from shared.status.settings_drift import DriftLine, drift_lines
 
 # Worst first: Intune ignores the partner, then broken, then about to be ignored, then unknowable.
 HEALTH_ORDER: tuple[Health, ...] = (
@@ -119,6 +123,8 @@ class StatusPage:
     retention_days: int
     jobs: tuple[JobLine, ...]
     connectors: tuple[ConnectorLine, ...]
+    drift: tuple[DriftLine, ...]  # the connectors' settings against their baselines, same order
+    chain: ChainSection  # the enforcement chain per platform, from the stored posture
     findings: tuple[FindingLine, ...]
     channels: tuple[ChannelLine, ...]
     undelivered: tuple[UndeliveredLine, ...]
@@ -141,6 +147,8 @@ class Stored:
     history: Mapping[str, list[Observation]]  # by connector id in lower case
     findings: tuple[Finding, ...]
     alerts: tuple[Alert, ...]
+    baselines: Mapping[str, Baseline] = field(default_factory=dict)  # by lower-case connector id
+    posture: Posture | None = None  # the chain run's last snapshot; None before the first
 
 
 def worst_first(statuses: Iterable[ConnectorStatus]) -> list[ConnectorStatus]:
@@ -272,10 +280,11 @@ def _deliveries(alerts: Iterable[Alert]) -> tuple[tuple[ChannelLine, ...], list[
 def build(stored: Stored) -> StatusPage:
     """The status page for ``stored``: pure, the same input always says the same."""
     start = window_start(stored)
+    ordered = worst_first(stored.statuses)
     connectors = tuple(
-        connector_line(s, stored.history.get(s.id.lower(), []), stored, start)
-        for s in worst_first(stored.statuses)
+        connector_line(s, stored.history.get(s.id.lower(), []), stored, start) for s in ordered
     )
+    found = {f.id: f for f in stored.findings}
     channels, undelivered = _deliveries(stored.alerts)
     return StatusPage(
         tenant_id=stored.tenant_id,
@@ -286,6 +295,8 @@ def build(stored: Stored) -> StatusPage:
         retention_days=stored.retention_days,
         jobs=_jobs(stored),
         connectors=connectors,
+        drift=drift_lines(ordered, stored.baselines, found),
+        chain=chain_section(stored.posture),
         findings=_findings(stored.findings),
         channels=channels,
         undelivered=tuple(undelivered[:MAX_UNDELIVERED]),

@@ -73,6 +73,7 @@ def test_the_status_page_draws_every_stored_observation_under_its_policy(
         cid: len(history(s.store, tenant_id, cid, limit=1000)) for cid in (LOOKOUT, DEFENDER, ZIMPERIUM)
     }
     assert stored == dict.fromkeys(stored, len(known.SWEEPS))  # the scenario is what we think it is
+    host.timer("ca_drift_monitor")  # stores the enforcement chain's posture: its table is drawn too
 
     with chromium() as browser:
         _check_page(browser.new_page(), served.url, stored)
@@ -94,6 +95,14 @@ def _check_page(page: Any, base: str, stored: dict[str, int]) -> None:
     assert requests == [f"{base}/api/status?code={FUNCTION_KEY}"]  # nothing else was fetched
     # The stylesheet applied (a blocked one would leave the table borders collapsed to none).
     assert page.eval_on_selector("table", "t => getComputedStyle(t).borderCollapse") == "collapse"
+    # Both drift and chain sections are laid out by the same policy-allowed stylesheet.
+    chain = page.locator("section[aria-labelledby='chain'] table tbody tr")
+    assert chain.count() == 4
+    assert (
+        page.eval_on_selector("section[aria-labelledby='chain'] .why", "e => getComputedStyle(e).display")
+        == "block"
+    )
+    assert page.locator("#drift + table tbody tr").count() == len(stored)
 
     for cid, count in stored.items():
         chart = page.locator(f"svg[aria-labelledby^='chart-{cid}']")

@@ -3,15 +3,21 @@ HTML keeps its accessibility promises (captions, header cells, text alternatives
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pytest_mock import MockerFixture
 
-from graphsim import GraphSimulator
+from graphsim import Fault, GraphSimulator
 from tests.api.test_authorization import principal_header
-from tests.conftest import LOOKOUT, ZIMPERIUM, Host
+from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host
+from tests.heartbeat.test_round_trips import wire  # noqa: F401 (the fixture)
+from tests.heartbeat.test_sweep import sweep
+from tests.posture.test_chain import Chain, chain  # noqa: F401 (the fixture)
+from tests.posture.test_chain import run as run_chain
 from tests.status import known
 from tests.status.htmlcheck import Element, parse
+from tests.support.scenarios import connector, load
 
 
 def page(host: Host, **params: str) -> tuple[int, dict[str, str], str]:
@@ -109,3 +115,125 @@ def test_a_reader_role_is_enough_behind_app_service_authentication(host: Host, e
     reader = principal_header("MtdGuard.Reader")
     signed_in = host.http("status_page", "GET", "/api/status", headers=reader)
     assert signed_in.status_code == 200 and signed_in.mimetype == "text/html"
+
+
+def _table(doc: Element, caption_word: str) -> Element:
+    return next(t for t in doc.all("table") if caption_word in _text(t.own("caption")[0]).lower())
+
+
+def _rows(table: Element) -> dict[str, list[str]]:
+    """Each body row's cells as read, by its row header."""
+    rows = table.all("tbody")[0].own("tr")
+    return {_text(r.own("th")[0]).strip(): [" ".join(_text(d).split()) for d in r.own("td")] for r in rows}
+
+
+def test_settings_drift_reads_per_connector_in_the_admin_centers_words(
+    host: Host, graph: GraphSimulator, tenant_id: str, env: Any
+) -> None:
+    enforcing: dict[str, Any] = {
+        "androidEnabled": True,
+        "iosEnabled": True,
+        "partnerUnsupportedOsVersionBlocked": True,
+    }
+    defender = connector(DEFENDER, "now-1h", threshold=7, **enforcing)
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h", threshold=7, **enforcing), defender)
+    sweep(host)  # CONNECTOR_BASELINE=first-seen: both get the settings they have as their baseline
+    env(CONNECTOR_BASELINE="explicit")  # Zimperium, met later, gets none
+    load(
+        graph,
+        tenant_id,
+        connector(LOOKOUT, "now-1h", threshold=30, **{**enforcing, "iosEnabled": False}),
+        defender,
+        connector(ZIMPERIUM, "now-1h", threshold=7, **enforcing),
+    )
+    sweep(host)
+    status, _, html = page(host)
+    assert status == 200
+    drift = _rows(_table(parse(html), "baseline"))
+    assert set(drift) == {"Lookout for Work", "Microsoft Defender for Endpoint", "Zimperium"}
+    state, changes, baseline = drift["Lookout for Work"]
+    assert state == "Drifted, high severity: enforcement is weaker"
+    assert "Connect iOS/iPadOS devices to Lookout for Work (compliance evaluation): On -> Off" in changes
+    assert "Number of days until partner is unresponsive: 7 -> 30 (weakens enforcement)" in changes
+    assert "by MTD Guard (taken when a sweep first saw the connector)" in baseline
+    assert drift["Microsoft Defender for Endpoint"][0] == "Matches baseline"
+    assert drift["Zimperium"][0] == "No baseline yet" and drift["Zimperium"][2] == "no baseline yet"
+
+
+def test_the_enforcement_chain_reads_per_platform_with_its_weakest_link(
+    host: Host,
+    chain: Chain,  # noqa: F811 (the fixture imported above)
+    graph: GraphSimulator,
+) -> None:
+    status, _, html = page(host)
+    assert "Not checked yet" in html  # before any chain run
+    chain.connectors[1] = {
+        **chain.connectors[1],
+        "partnerState": "unresponsive",
+        "lastHeartbeatDateTime": "now-9d",
+    }
+    chain.push()
+    graph.add_fault(
+        Fault(kind="status", status=403, path="/deviceAppManagement/iosManagedAppProtections", times=None)
+    )
+    run_chain(host)
+    status, _, html = page(host)
+    assert status == 200
+    table = _table(parse(html), "enforcement chain")
+    headers = [_text(th).strip() for th in table.all("thead")[0].all("th")]
+    assert headers == [
+        "Platform",
+        "Connector",
+        "Compliance policy with Device Threat Level",
+        "App protection",
+        "Conditional Access",
+        "Weakest link",
+    ]
+    cells = {
+        _text(r.own("th")[0]).strip(): [
+            (_text(_span(d, "tone")).strip(), " ".join(_text(_span(d, "why")).split())) for d in r.own("td")
+        ]
+        for r in table.all("tbody")[0].own("tr")
+    }
+    assert list(cells) == ["Android", "iOS/iPadOS", "Windows", "macOS"]
+    state = {platform: [s for s, _ in row] for platform, row in cells.items()}
+    # one 403 on the app protection read: MTD Guard cannot see either platform's policies
+    assert state["Android"] == ["ok", "ok", "cannot see", "ok", "App protection"]
+    assert state["Windows"] == ["ok", "ok", "not applicable", "ok", "none"]
+    assert state["iOS/iPadOS"] == ["ok", "ok", "cannot see", "ok", "App protection"]
+    grant = "grant the application permission DeviceManagementApps.Read.All"
+    assert cells["iOS/iPadOS"][2][1].startswith("G" + grant[1:])  # the state word says "cannot see"
+    assert cells["iOS/iPadOS"][4][1].startswith(f"Cannot see: {grant}")
+    assert state["macOS"][0] == "broken" and state["macOS"][4] == "Connector"
+    assert cells["macOS"][4][1].startswith("The Jamf Trust (formerly Wandera) connector is unresponsive")
+
+
+def _span(cell: Element, cls: str) -> Element:
+    return next(s for s in cell.all("span") if cls in s.attrs.get("class", "").split())
+
+
+def test_the_page_reads_the_state_partition_once_and_never_calls_graph(
+    host: Host,
+    wire: Callable[..., Any],  # noqa: F811 (the fixture imported above)
+    graph: GraphSimulator,
+    tenant_id: str,
+) -> None:
+    graph_proxy, table_proxy = wire()
+    load(graph, tenant_id, connector(LOOKOUT, "now-2h"), connector(DEFENDER, "now-9d"))
+    host.timer("heartbeat_monitor")
+    host.timer("ca_drift_monitor")  # a posture stored too
+    graph_proxy.clear()
+    table_proxy.clear()
+    status, _, html = page(host)
+    assert status == 200 and "Enforcement chain per platform" in html
+    assert graph_proxy.requests == []
+    reads = [f"{r.method} {r.path.split('?')[0]}" for r in table_proxy.requests]
+    # 1: the state partition (job runs, sweep record, statuses, baselines, findings, alerts,
+    # posture); 2: every connector's history; then, until it ages out, one range per connector of
+    # the history layout before issue 15.
+    assert reads == [
+        "GET /devstoreaccount1/mtdguardstate()",
+        "GET /devstoreaccount1/mtdguardhistory()",
+        "GET /devstoreaccount1/mtdguardhistory()",
+        "GET /devstoreaccount1/mtdguardhistory()",
+    ]
