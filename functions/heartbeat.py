@@ -7,7 +7,7 @@ import logging
 import azure.functions as func
 
 from functions import views
-from functions.http import endpoint, json_response
+from functions.http import Problem, endpoint, json_response
 from functions.jobs import configured_services, succeeded, timer_job
 from shared.context import services
 from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep
@@ -43,6 +43,8 @@ def heartbeat_monitor(timer: func.TimerRequest) -> None:
     for status in result.statuses:
         counts[status.health] = counts.get(status.health, 0) + 1
     summary = ", ".join(f"{n} {h}" for h, n in sorted(counts.items())) or "no connectors"
+    if not result.recorded:
+        summary = "nothing recorded (storage unavailable)"
     log.info(
         "heartbeat sweep of tenant %s: %s; %d alert(s)",
         result.tenant_id,
@@ -58,8 +60,13 @@ def heartbeat_monitor(timer: func.TimerRequest) -> None:
 @endpoint(Role.OPERATOR)
 def checks_run(req: func.HttpRequest) -> func.HttpResponse:
     """POST /api/checks/heartbeat (Operator): run a heartbeat sweep now; answers SweepResult, 200 even
-    when Graph failed (``ok`` false, ``problems`` says why). 400 for any query parameter.
+    when Graph failed (``ok`` false, ``problems`` says why: the failure itself was recorded as a
+    finding). 503 problem+json when nothing could be recorded (storage unavailable), as every other
+    route answers then: a caller retries later instead of taking a sweep that left no trace for a
+    check. 400 for any query parameter.
     """
     result = _sweep()
-    # 200 even when Graph failed: the sweep ran and its answer (with problems) is the result.
+    if not result.recorded:
+        detail = "the sweep ran but nothing was recorded: " + "; ".join(result.problems)
+        raise Problem(503, "Storage unavailable", detail)
     return json_response(views.sweep(result))

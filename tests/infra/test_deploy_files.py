@@ -57,6 +57,8 @@ def test_host_json_suits_flex_consumption():
     sampling = host["logging"]["applicationInsights"]["samplingSettings"]
     assert sampling["isEnabled"] is True
     assert "Request" in sampling["excludedTypes"].split(";"), "requests must never be sampled away"
+    # The watchdog (infra/modules/watchdog.bicep) counts the success trace: a sampled-out line would fire it.
+    assert "Trace" in sampling["excludedTypes"].split(";"), "traces must never be sampled away"
     hours, minutes, seconds = (int(x) for x in host["functionTimeout"].split(":"))
     total = hours * 3600 + minutes * 60 + seconds
     # Flex Consumption allows longer, but a sweep that runs 10 minutes is stuck, and the next
