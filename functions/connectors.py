@@ -101,8 +101,8 @@ def connector_get(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     tenant = s.settings.tenant_id
     wanted = req.route_params.get("partner", "")
-    connector_id = catalog.resolve(wanted)
-    status = stored_statuses(s.store, tenant).get(connector_id)
+    statuses = stored_statuses(s.store, tenant)
+    status = statuses.get(catalog.resolve_in(wanted, lambda i: i in statuses))
     if status is None:
         raise Problem(
             404,

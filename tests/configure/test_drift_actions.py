@@ -10,7 +10,7 @@ from graphsim import GraphSimulator
 from tests.configure.test_configure_api import ITEM, audit, put, seed, writes
 from tests.conftest import LOOKOUT, ZIMPERIUM, Host, body
 from tests.heartbeat.test_drift import ENFORCING, drift_alerts, drift_findings, lookout
-from tests.heartbeat.test_sweep import sweep
+from tests.heartbeat.test_sweep import UNKNOWN_ID, sweep
 from tests.support.scenarios import connector, load
 
 
@@ -235,9 +235,11 @@ def test_export_then_put_each_body_into_an_empty_tenant_then_export_again_is_ide
             androidEnabled=True,
             androidMobileApplicationManagementEnabled=True,
         ),
+        # a partner outside the catalog (the demo tenant has one): replayed as a create by its id
+        connector(UNKNOWN_ID, "now-1h", androidEnabled=True, threshold=5),
     )
     first = export(host)
-    assert set(first) == {"lookout", "zimperium"}
+    assert set(first) == {"lookout", "zimperium", UNKNOWN_ID}
     assert first["zimperium"]["android"]["appProtectionEvaluation"] is True
     seed(graph, tenant_id)  # an empty tenant
     for partner, settings in first.items():
