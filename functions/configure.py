@@ -32,7 +32,7 @@ def connector_configure(req: func.HttpRequest) -> func.HttpResponse:
     400 invalid JSON, settings (a pointer per field), ticket reference, idempotency key or query
     parameter; 404 unknown partner; 409 concurrent change (Retry-After), Intune's one-MAM-partner
     rule, or the same key still running; 413 body above 1,000,000 bytes; 422 a setting Intune or
-    the partner does not support, an unknown partner id, or a reused idempotency key; 502/503 when
+    the partner does not support, or a reused idempotency key; 502/503 when
     Graph failed. Refusals carry ``ticket``.
     """
 

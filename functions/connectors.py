@@ -13,6 +13,7 @@ import azure.functions as func
 from functions import views
 from functions.findings import note_body
 from functions.http import Problem, endpoint, json_response
+from functions.http.body import no_body
 from functions.http.callers import TICKET_HEADER, caller_for, clean_ticket, refused_response
 from functions.http.query import Count, Flag, QuerySpec, Schema
 from functions.replay import idempotent
@@ -101,8 +102,8 @@ def connector_get(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     tenant = s.settings.tenant_id
     wanted = req.route_params.get("partner", "")
-    connector_id = catalog.resolve(wanted)
-    status = stored_statuses(s.store, tenant).get(connector_id)
+    statuses = stored_statuses(s.store, tenant)
+    status = statuses.get(catalog.resolve_in(wanted, lambda i: i in statuses))
     if status is None:
         raise Problem(
             404,
@@ -156,12 +157,13 @@ def connector_restore(req: func.HttpRequest) -> func.HttpResponse:
     RUN unless ``?dryRun=false``. A deleted connector is created again. Audited as ``restore``;
     honours Idempotency-Key. Answers ConfigureResult.
 
-    400 bad query parameter; 404 unknown partner or no baseline; 409 concurrent change; 422 a
+    400 bad query parameter or any body; 404 unknown partner or no baseline; 409 concurrent change; 422 a
     baseline setting this Graph version cannot write; 502/503 Graph failed.
     """
 
     def run() -> func.HttpResponse:
         dry_run: bool = RESTORE_QUERY.parse(req)["dryRun"]
+        no_body(req, "dryRun is a query parameter: ?dryRun=false")
         ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
         caller = caller_for(req, "api", ticket, anonymous="function key caller")
         try:
@@ -189,12 +191,13 @@ def connector_delete(req: func.HttpRequest) -> func.HttpResponse:
     Audited as ``delete``; the baseline is kept (restore sets the connector up again); honours
     Idempotency-Key. Answers ConnectorDeletion.
 
-    400 bad query parameter; 404 unknown partner or no such connector; 409 concurrent change;
+    400 bad query parameter or any body; 404 unknown partner or no such connector; 409 concurrent change;
     502/503 Graph failed.
     """
 
     def run() -> func.HttpResponse:
         dry_run: bool = DELETE_QUERY.parse(req)["dryRun"]
+        no_body(req, "dryRun is a query parameter: ?dryRun=false")
         ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
         caller = caller_for(req, "api", ticket, anonymous="function key caller")
         try:
@@ -208,7 +211,7 @@ def connector_delete(req: func.HttpRequest) -> func.HttpResponse:
             )
         except Refused as refused:
             return refused_response(req, refused, ticket=ticket)
-        return json_response(views.connector_deletion(deletion))
+        return json_response(views.connector_deletion(deletion, ticket))
 
     return idempotent(req, "api", run)
 

@@ -154,11 +154,12 @@ def connector_export(
     return {"tenantId": tenant_id, "exportedAt": at, "graphApiVersion": api_version, "connectors": bodies}
 
 
-def connector_deletion(d: Deletion) -> m.ConnectorDeletion:
-    """DELETE /api/connectors/{partner}: what was (or would be) deleted."""
+def connector_deletion(d: Deletion, ticket: str | None) -> m.ConnectorDeletion:
+    """DELETE /api/connectors/{partner}: what was (or would be) deleted, for which ticket."""
     return {
         "connectorId": d.connector_id,
         "partner": d.partner,
+        "ticket": ticket,
         "dryRun": d.dry_run,
         "deleted": d.deleted,
         "before": d.before,

@@ -38,6 +38,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="answer PATCH with 200 and the entity instead of Graph's usual 204",
     )
+    parser.add_argument(
+        "--patch-mode",
+        choices=("merge", "replace"),
+        help="how PATCH treats connector booleans it is not sent: kept (merge, the default) or reset "
+        "to false (replace); beats the scenario's patchMode. Which one Graph does is unconfirmed",
+    )
     return parser.parse_args(argv)
 
 
@@ -68,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             patch_returns_body=args.patch_returns_body,
             log=_log,
+            patch_mode=args.patch_mode,
         )
     except ScenarioError as exc:
         _log(f"graphsim: {exc}")

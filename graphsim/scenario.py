@@ -6,6 +6,8 @@ Format (JSON; keys starting with ``_`` are comments and ignored everywhere)::
       "description": "optional free text",
       "tenantId": "00000000-0000-0000-0000-0000000000aa",   # optional, informational
       "pageSize": 2,                                      # optional server page size
+      "patchMode": "replace",                             # optional: "merge" (default) or "replace"
+      "serverKeeps": {"iosEnabled": true},                # optional: values kept whatever is sent
       "connectors": [                                     # MTD connectors
         {"id": "2c7790de-8b02-4814-85cf-e0c59380dee8",    # required, unique
          "partnerState": "enabled",
@@ -42,7 +44,16 @@ from graphsim.timestamps import resolve_relative, utc_now
 
 ScenarioSource = Mapping[str, Any] | str | os.PathLike[str] | None
 
-_TOP_LEVEL_KEYS = {"description", "tenantId", "pageSize", "faults", *BY_SCENARIO_KEY}
+_TOP_LEVEL_KEYS = {
+    "description",
+    "tenantId",
+    "pageSize",
+    "patchMode",
+    "serverKeeps",
+    "faults",
+    *BY_SCENARIO_KEY,
+}
+PATCH_MODES = ("merge", "replace")  # graphsim.routes.PATCH_MERGE, PATCH_REPLACE
 
 
 class ScenarioError(ValueError):
@@ -58,6 +69,8 @@ class Scenario:
     # collection path -> stored entities (every property of every version present)
     entities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    patch_mode: str | None = None  # None: the simulator's default ("merge") or the CLI's choice
+    server_keeps: dict[str, Any] = field(default_factory=dict)
 
 
 def load_scenario(source: ScenarioSource, now: datetime | None = None) -> Scenario:
@@ -97,6 +110,13 @@ def parse_scenario(data: Any, now: datetime | None = None) -> Scenario:
     ):
         raise ScenarioError(f"pageSize must be an integer >= 1, not {page_size!r}")
 
+    patch_mode = data.get("patchMode")
+    if patch_mode is not None and patch_mode not in PATCH_MODES:
+        raise ScenarioError(f"patchMode must be 'merge' or 'replace', not {patch_mode!r}")
+    server_keeps = data.get("serverKeeps", {})
+    if not isinstance(server_keeps, Mapping):
+        raise ScenarioError(f"serverKeeps must be an object of property -> value, not {server_keeps!r}")
+
     moment = now or utc_now()
     entities: dict[str, list[dict[str, Any]]] = {}
     for key, resource_type in BY_SCENARIO_KEY.items():
@@ -109,7 +129,14 @@ def parse_scenario(data: Any, now: datetime | None = None) -> Scenario:
             faults.append(Fault.from_json(raw))
         except FaultError as exc:
             raise ScenarioError(f"faults[{index}]: {exc}") from exc
-    return Scenario(tenant_id=tenant_id, page_size=page_size, entities=entities, faults=faults)
+    return Scenario(
+        tenant_id=tenant_id,
+        page_size=page_size,
+        entities=entities,
+        faults=faults,
+        patch_mode=patch_mode,
+        server_keeps=dict(server_keeps),
+    )
 
 
 def prepare_entity(

@@ -67,7 +67,11 @@ class GraphSimulator:
         patch_returns_body: bool = False,
         *,
         log: LogSink | None = None,
+        patch_mode: str | None = None,
     ) -> None:
+        if patch_mode not in (None, PATCH_MERGE, PATCH_REPLACE):
+            raise ValueError(f"patch_mode must be {PATCH_MERGE!r} or {PATCH_REPLACE!r}, not {patch_mode!r}")
+        self._explicit_patch_mode = patch_mode
         if page_size is not None and page_size < 1:
             raise ValueError(f"page_size must be >= 1, not {page_size}")
         self._explicit_page_size = page_size
@@ -151,6 +155,10 @@ class GraphSimulator:
         self._raw_pages = {}
         self._api.page_size = self._explicit_page_size or loaded.page_size or DEFAULT_PAGE_SIZE
         self.tenant_id = loaded.tenant_id
+        # the switches for what is unconfirmed about Graph's writes: the constructor's (CLI's)
+        # patch mode beats the scenario's; a scenario without them puts the defaults back
+        self._api.patch_mode = self._explicit_patch_mode or loaded.patch_mode or PATCH_MERGE
+        self._api.server_keeps = dict(loaded.server_keeps)
 
     @property
     def patch_mode(self) -> str:

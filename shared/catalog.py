@@ -7,7 +7,7 @@ is still monitored, shown as "unknown partner <id>".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -191,6 +191,17 @@ def resolve(slug_or_id: str) -> str:
     key = slug_or_id.strip().lower()
     partner = _BY_SLUG.get(key)
     return partner.id if partner else key
+
+
+def resolve_in(slug_or_id: str, present: Callable[[str], bool]) -> str:
+    """The connector id ``slug_or_id`` means in a tenant: for the slug of a partner with several
+    public ids (``Partner.alternate_ids``), the first of its ids (default first) that ``present``
+    says the tenant has, else the default id; anything else as ``resolve``. ``present`` is asked
+    only for such a partner."""
+    partner = _BY_SLUG.get(slug_or_id.strip().lower())
+    if partner is None or not partner.alternate_ids:
+        return resolve(slug_or_id)
+    return next((i for i in (partner.id, *partner.alternate_ids) if present(i)), partner.id)
 
 
 # Words that mark a policy as MTD's without naming a partner.

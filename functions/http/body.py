@@ -66,3 +66,11 @@ def read_json(req: func.HttpRequest, *, max_bytes: int = MAX_BODY) -> Any:
     except (ValueError, UnicodeDecodeError):
         why = "not UTF-8 text"
     raise invalid("Invalid JSON", [FieldError("", f"The request body must be JSON: {why}.")])
+
+
+def no_body(req: func.HttpRequest, hint: str) -> None:
+    """Raise 400 ``Unexpected body`` (pointer ``""``) when a route that takes no body was sent one:
+    ignoring it would let ``{"dryRun": false}`` look accepted while only a preview ran. ``hint``
+    says what to do instead (e.g. the query parameter)."""
+    if (req.get_body() or b"").strip():
+        raise invalid("Unexpected body", [FieldError("", f"This request takes no body; {hint}.")])

@@ -55,6 +55,7 @@ class ConnectorDeletion(TypedDict):
 
     connectorId: str
     partner: str
+    ticket: str | None  # X-Ticket-Reference, dry run included
     dryRun: bool
     deleted: bool
     before: SettingsView

@@ -21,6 +21,7 @@ import math
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -112,18 +113,52 @@ class Outcome:
     result: Result = Result.APPLIED  # as the audit trail records it: partial when Intune kept less
 
 
-def resolve_connector(partner: str) -> str:
-    """A connector id from a catalog slug or an id; Refused(404) for anything else."""
+def resolve_connector(partner: str, present: Callable[[str], bool] | None = None) -> str:
+    """A connector id from a catalog slug or an id; Refused(404) for anything else. With
+    ``present`` (does the tenant have this id?), the slug of a partner with several public ids
+    means the one the tenant has (catalog.resolve_in)."""
     connector_id = catalog.resolve(partner)
-    if _CONNECTOR_ID.match(connector_id):
-        return connector_id
-    slugs = ", ".join(p.slug for p in catalog.partners())
-    raise Refused(
-        404,
-        "unknown-partner",
-        "Unknown partner",
-        f"{partner!r} is neither a partner name MTD Guard knows ({slugs}) nor a connector id (a GUID).",
-    )
+    if not _CONNECTOR_ID.match(connector_id):
+        slugs = ", ".join(p.slug for p in catalog.partners())
+        raise Refused(
+            404,
+            "unknown-partner",
+            "Unknown partner",
+            f"{partner!r} is neither a partner name MTD Guard knows ({slugs}) nor a connector id (a GUID).",
+        )
+    return connector_id if present is None else catalog.resolve_in(partner, present)
+
+
+def in_graph(graph: GraphGateway) -> Callable[[str], bool]:
+    """``present`` for resolve_connector: Graph has a connector with this id. A failed read says
+    no: the request's own read of the connector then fails and is reported and audited."""
+
+    def present(connector_id: str) -> bool:
+        try:
+            return graph.get_connector(connector_id) is not None
+        except GraphError:
+            return False
+
+    return present
+
+
+def create_notes(connector_id: str) -> list[str]:
+    """What a person should know before MTD Guard creates this connector: a partner it does not
+    know (Intune decides whether the id is valid), or a partner whose id is unconfirmed."""
+    partner = catalog.by_id(connector_id)
+    if not partner.known:
+        return [
+            f"MTD Guard does not know partner {connector_id} (it is not in its catalog); Intune decides "
+            "whether it is a valid partner id, and refuses the create if not"
+        ]
+    if partner.alternate_ids and connector_id.lower() == partner.id:
+        others = ", ".join(partner.alternate_ids)
+        return [
+            f"which connector id Intune uses for {partner.name} is unconfirmed (public sources also give "
+            f"{others}); created as {partner.id}: PUT /api/connectors/{others.split(', ')[0]} to use "
+            "the other"
+        ]
+    return []
 
 
 def configure(
@@ -151,7 +186,7 @@ def configure(
     now = now or now_utc()
     changes_store = ChangeStore(services.store)
     tenant = tenant_id
-    connector_id = resolve_connector(partner)
+    connector_id = resolve_connector(partner, in_graph(services.graph))
     audit = _Auditor(services.store, tenant, caller, connector_id, now, action=action)
     try:
         desired = connector_config.parse(body, pointer_base)
@@ -205,15 +240,6 @@ def _run(
     api_version = services.settings.graph_api_version
     try:
         current = graph.get_connector(connector_id)
-        if current is None and not catalog.by_id(connector_id).known:
-            detail = (
-                f"No connector {connector_id} exists, and it is not the id of a partner MTD Guard "
-                "knows, so it is not created: what Intune does with a connector for an unknown id is "
-                "undocumented. Use a partner name (GET /api/openapi.json lists them) or the id of an "
-                "existing connector."
-            )
-            audit.refused(422, detail)
-            raise Refused(422, "unknown-partner-id", "Unknown partner id", detail)
         others: dict[str, list[str]] = {}
         if any(desired.get(f.graph) is True for f in connector_config.FIELDS if f.mam):
             readings = graph.list_connectors().readings
@@ -241,6 +267,8 @@ def _run(
         sent, skipped = verify.skip_refused(desired, held, memory)
         plan = connector_config.plan(connector_id, current, sent)
         advice = connector_config.partner_notes(connector_id, desired, current or {})
+        if current is None:
+            advice = [*create_notes(connector_id), *advice]
         if dry_run:
             return audit.done(Result.DRY_RUN, plan, current, None, applied=False, notes=[*skipped, *advice])
         after, notes = _apply(graph, plan)
@@ -262,7 +290,8 @@ def _run(
             retry_after=30 if _graph_status(exc) == 503 else None,
         ) from exc
     result = Result.UNCHANGED if plan.action is Action.NONE else Result.APPLIED
-    if not checked.complete:
+    if not checked.complete or skipped:
+        # a value left out because Intune refused it before is still not held: never "unchanged"
         result = Result.PARTIAL
     notes = [*notes, *skipped, *checked.notes(), *advice]
     outcome = audit.done(result, plan, current, after, applied=plan.action is not Action.NONE, notes=notes)
@@ -459,7 +488,9 @@ class _Auditor:
         heartbeat = source.get("lastHeartbeatDateTime")
         heartbeat = heartbeat if isinstance(heartbeat, str) else None
         count = f"{len(plan.changes)} setting(s)"
-        if plan.action is Action.NONE:
+        if plan.action is Action.NONE and result is Result.PARTIAL:
+            summary = f"{partner.name} does not hold every setting asked, and nothing more can be sent"
+        elif plan.action is Action.NONE:
             summary = f"{partner.name} is already as desired; nothing to write"
         elif result is Result.DRY_RUN:
             summary = f"dry run: would {plan.action.value} {partner.name} ({count}); nothing written"

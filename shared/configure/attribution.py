@@ -69,7 +69,7 @@ def attributed(plan: DriftPlan, line: str) -> DriftPlan:
     """The plan with ``line`` added to its finding's message and its alert's reason and details."""
     if plan.finding is None or plan.alert is None:
         return plan
-    finding = replace(plan.finding, message=f"{plan.finding.message}. {line}")
+    finding = replace(plan.finding, message=f"{plan.finding.message}. {line}")  # drift.CHANGED_BY
     alert = replace(
         plan.alert, reason=f"{plan.alert.reason}. {line}", details={**plan.alert.details, "changedBy": line}
     )

@@ -228,7 +228,13 @@ def plan_drift(
         return DriftPlan(
             done, finding_alert(done, f"{partner} settings match the baseline again", now, channels)
         )
+    opened = finding is None or not finding.is_active
+    before = None if previous is None else {c.key for c in diff(baseline.settings, previous)}
+    changed_set = before is not None and before != {c.key for c in changes}
     message = drift_message(partner, baseline, changes, heartbeat_age_hours)
+    if not opened and not changed_set:
+        # the same differences: who made them (read from Intune's log only when they alerted) stays
+        message += attribution_of(finding)
     level = severity(changes)
     updated = observe(
         finding,
@@ -241,9 +247,6 @@ def plan_drift(
         remediation=KINDS[FindingKind.CONNECTOR_DRIFT].remediation,
         now=now,
     )
-    opened = finding is None or not finding.is_active
-    before = None if previous is None else {c.key for c in diff(baseline.settings, previous)}
-    changed_set = before is not None and before != {c.key for c in changes}
     alert = None
     if opened or changed_set:
         alert = new_alert(
@@ -265,6 +268,16 @@ def plan_drift(
             remediation=updated.remediation,
         )
     return DriftPlan(updated, alert, None, drifted=True)
+
+
+CHANGED_BY = ". changed by: "  # how configure.attribution appends who changed it to the message
+
+
+def attribution_of(finding: Finding | None) -> str:
+    """The '. changed by: ...' tail of a drift finding's message, '' when it has none."""
+    message = finding.message if finding is not None else ""
+    at = message.find(CHANGED_BY)
+    return "" if at < 0 else message[at:]
 
 
 def drift_message(

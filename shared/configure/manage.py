@@ -14,7 +14,7 @@ from shared.audit import trail
 from shared.audit.entries import AuditAction, Caller, Result, entry_by
 from shared.clock import now_utc
 from shared.configure import fields as connector_config
-from shared.configure.apply import Ports, Refused, acquire_lease, resolve_connector
+from shared.configure.apply import Ports, Refused, acquire_lease, in_graph, resolve_connector
 from shared.configure.baseline import Baseline, BaselineSource
 from shared.configure.stored import stored_baseline
 from shared.findings.model import Finding, FindingKind, resolve
@@ -82,7 +82,7 @@ def adopt_baseline(
     with ``note``; audited. Raises Refused 404 (unknown partner, or no such connector in Intune),
     502/503 (Graph failed)."""
     now = now or now_utc()
-    connector_id = resolve_connector(partner)
+    connector_id = resolve_connector(partner, in_graph(services.graph))
     try:
         current = services.graph.get_connector(connector_id)
     except GraphError as exc:
@@ -244,7 +244,7 @@ def delete_connector(
     again (the recovery Intune documents after a classic CA policy was deleted). Raises Refused
     404 (unknown partner or no such connector), 409 (another change running), 502/503 (Graph)."""
     now = now or now_utc()
-    connector_id = resolve_connector(partner)
+    connector_id = resolve_connector(partner, in_graph(services.graph))
     name = catalog.by_id(connector_id).name
 
     def audit(result: Result, status: int, detail: str, before: dict[str, Any] | None = None) -> str:

@@ -40,7 +40,9 @@ def restore(
     """Bring ``partner`` (slug or connector id) back to its stored baseline (audited as
     ``restore``). Raises Refused 404 (unknown partner, or no baseline yet) and whatever
     ``configure`` raises."""
-    connector_id = resolve_connector(partner)
+    connector_id = resolve_connector(
+        partner, lambda i: stored_baseline(services.store, tenant_id, i) is not None
+    )
     baseline = stored_baseline(services.store, tenant_id, connector_id)
     if baseline is None:
         name = catalog.by_id(connector_id).name

@@ -746,16 +746,51 @@ def test_without_entra_authentication_a_client_sent_principal_is_not_believed(
     assert entry["who"] == "function key caller" and entry["principalId"] is None
 
 
-def test_an_unknown_id_is_configured_only_if_the_connector_exists(
+def test_an_id_outside_the_catalog_is_created_with_a_note_that_intune_decides_whether_it_is_valid(
     host: Host, graph: GraphSimulator, tenant_id: str
 ) -> None:
     unknown = "7d9a6c1e-0000-4000-8000-00000000beef"
     seed(graph, tenant_id)
-    found = problem(put(host, unknown, {"appSync": True}), 422)
-    assert found["type"] == "urn:mtd-guard:problem:unknown-partner-id"
-    assert writes(graph) == []
+    created = put(host, unknown, {"appSync": True})
+    assert created.status_code == 200, created.get_body()
+    assert body(created)["action"] == "create"
+    assert any("does not know partner" in n and "Intune decides" in n for n in body(created)["notes"])
+    assert [w[:2] for w in writes(graph)] == [("POST", ITEM.format("")[:-1])]
     seed(graph, tenant_id, {"id": unknown})  # a partner newer than the catalog, already connected
     assert put(host, unknown, {"appSync": True}).status_code == 200
     assert writes(graph) == [
         ("PATCH", ITEM.format(unknown), {"allowPartnerToCollectIOSApplicationMetadata": True})
     ]
+    assert problem(put(host, "not-a-partner", {"appSync": True}), 404)["type"].endswith("unknown-partner")
+
+
+WSC_DEFAULT = "e6f777f8-e4c2-4a5b-be01-50b5c124bc7f"
+WSC_SECOND = "c2b688fe-48c0-464b-a89c-67041aa8fcb2"
+
+
+def test_windows_security_center_resolves_to_the_id_the_tenant_has(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    seed(graph, tenant_id, {"id": WSC_SECOND})
+    asked = {"windows": {"complianceEvaluation": True}}
+    plan = put(host, "windows-security-center", asked, params={"dryRun": "true"})
+    assert plan.status_code == 200, plan.get_body()
+    assert body(plan)["action"] == "update" and body(plan)["connectorId"] == WSC_SECOND
+    done = put(host, "windows-security-center", asked)
+    assert done.status_code == 200, done.get_body()
+    assert [w[:2] for w in writes(graph)] == [("PATCH", ITEM.format(WSC_SECOND))]
+    assert graph.connector(WSC_DEFAULT) is None
+    assert host.http("checks_run", "POST", "/api/checks/heartbeat").status_code == 200
+    read = host.http(
+        "connector_get",
+        "GET",
+        "/api/connectors/windows-security-center",
+        route_params={"partner": "windows-security-center"},
+    )
+    assert read.status_code == 200, read.get_body()
+    assert body(read)["id"] == WSC_SECOND
+
+    seed(graph, tenant_id)  # neither id: created under the default, saying it is unconfirmed
+    fresh = body(put(host, "windows-security-center", asked, params={"dryRun": "true"}))
+    assert fresh["action"] == "create" and fresh["connectorId"] == WSC_DEFAULT
+    assert any("unconfirmed" in n and WSC_SECOND in n for n in fresh["notes"])

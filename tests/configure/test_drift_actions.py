@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from graphsim import GraphSimulator
-from tests.configure.test_configure_api import ITEM, audit, put, seed, writes
+from tests.configure.test_configure_api import ITEM, audit, problem, put, seed, writes
 from tests.conftest import LOOKOUT, ZIMPERIUM, Host, body
 from tests.heartbeat.test_drift import ENFORCING, drift_alerts, drift_findings, lookout
-from tests.heartbeat.test_sweep import sweep
+from tests.heartbeat.test_sweep import UNKNOWN_ID, sweep
 from tests.support.scenarios import connector, load
 
 
@@ -235,12 +235,35 @@ def test_export_then_put_each_body_into_an_empty_tenant_then_export_again_is_ide
             androidEnabled=True,
             androidMobileApplicationManagementEnabled=True,
         ),
+        # a partner outside the catalog (the demo tenant has one): replayed as a create by its id
+        connector(UNKNOWN_ID, "now-1h", androidEnabled=True, threshold=5),
     )
     first = export(host)
-    assert set(first) == {"lookout", "zimperium"}
+    assert set(first) == {"lookout", "zimperium", UNKNOWN_ID}
     assert first["zimperium"]["android"]["appProtectionEvaluation"] is True
     seed(graph, tenant_id)  # an empty tenant
     for partner, settings in first.items():
         response = put(host, partner, settings)
         assert response.status_code == 200, response.get_body()
     assert export(host) == first
+
+
+def test_delete_and_restore_refuse_a_body_rather_than_ignore_it_and_the_delete_dry_run_carries_the_ticket(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    load(graph, tenant_id, lookout())
+    sweep(host)
+    graph.clear_requests()
+    for name, method, path in (
+        ("connector_delete", "DELETE", "/api/connectors/lookout"),
+        ("connector_restore", "POST", "/api/connectors/lookout/restore"),
+    ):
+        refused = problem(call(host, name, method, path, body={"dryRun": False}), 400)
+        assert refused["errors"][0]["pointer"] == ""
+        assert "?dryRun=false" in refused["errors"][0]["detail"]
+    assert writes(graph) == [] and graph.connector(LOOKOUT) is not None
+    preview = call(
+        host, "connector_delete", "DELETE", "/api/connectors/lookout", headers={"X-Ticket-Reference": "CHG9"}
+    )
+    assert preview.status_code == 200, preview.get_body()
+    assert body(preview)["ticket"] == "CHG9" and body(preview)["dryRun"] is True

@@ -85,6 +85,10 @@ def test_a_value_intune_keeps_is_reported_partial_and_never_patched_again(
     repeat = body(again)
     assert repeat["applied"] is False
     assert any(n.startswith("not sent again: Intune did not keep") for n in repeat["notes"])
+    # Intune still holds the opposite of what was asked: partial, never "unchanged"
+    assert repeat["result"] == "partial"
+    entry = audit(host)["entries"][0]
+    assert entry["result"] == "partial" and "already as desired" not in entry["detail"]
 
 
 def test_settings_outside_the_request_that_intune_changed_are_said_and_alerted(

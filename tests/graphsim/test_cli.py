@@ -109,3 +109,19 @@ def test_a_started_simulator_answers_at_once() -> None:
     demo = json.loads(DEMO_SCENARIO.read_text(encoding="utf-8"))
     served = [c["id"] for c in response.json()["value"]]  # the first page of the demo's connectors
     assert served and served == [c["id"] for c in demo["connectors"]][: len(served)]
+
+
+def test_cli_patch_mode_replace_resets_unsent_booleans() -> None:
+    process = spawn("--port", "0", "--patch-mode", "replace", "--scenario", str(DEMO_SCENARIO))
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip().rsplit(" ", 1)[1]
+        lookout = "2c7790de-8b02-4814-85cf-e0c59380dee8"
+        assert httpx.get(f"{base_url}{V1}/{lookout}", timeout=5).json()["iosEnabled"] is True
+        assert httpx.patch(f"{base_url}{V1}/{lookout}", json={"androidEnabled": True}, timeout=5).is_success
+        assert httpx.get(f"{base_url}{V1}/{lookout}", timeout=5).json()["iosEnabled"] is False
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=5)
+    finally:
+        process.kill()
+    assert process.returncode == 0

@@ -55,3 +55,22 @@ def test_intune_audit_events_are_served_newest_first_and_filtered_by_time() -> N
         since = listed[0]["activityDateTime"]
         recent = http.get(url, params={"$filter": f"activityDateTime ge {since}"}).json()["value"]
         assert [e["id"] for e in recent] == ["e2"]
+
+
+def test_the_switches_are_scenario_keys_over_http_and_cli_flags() -> None:
+    with GraphSimulator() as sim, client_for(sim) as http:
+        loaded = http.put(
+            "/_sim/scenario",
+            json={"connectors": [ON], "patchMode": "replace", "serverKeeps": {"androidEnabled": True}},
+        )
+        assert loaded.status_code == 204, loaded.text
+        assert http.patch(f"{V1}/c1", json={"androidEnabled": False}).status_code == 204
+        held = sim.connector("c1")
+        assert held is not None and held["androidEnabled"] is True  # kept by the "service"
+        assert held["iosEnabled"] is False  # unsent boolean reset: replace
+        refused = http.put("/_sim/scenario", json={"patchMode": "upsert"})
+        assert refused.status_code == 400 and "patchMode" in refused.text
+        bad_keeps = http.put("/_sim/scenario", json={"serverKeeps": ["androidEnabled"]})
+        assert bad_keeps.status_code == 400 and "serverKeeps" in bad_keeps.text
+        http.put("/_sim/scenario", json={"connectors": [ON]})  # a scenario without them: the defaults
+        assert sim.patch_mode == "merge" and sim.server_keeps == {}

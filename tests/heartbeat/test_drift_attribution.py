@@ -97,3 +97,11 @@ def test_the_log_is_read_only_when_a_drift_alerts_and_never_when_turned_off(
     [alert] = drift_alerts(sweep(host))
     assert "changed by" not in alert["reason"]
     assert not [r for r in graph.requests if r.path == AUDIT]
+
+
+def test_who_changed_it_stays_on_the_finding_while_the_differences_are_the_same(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    drift_with(host, graph, tenant_id, [event(LOOKOUT)])
+    assert drift_alerts(sweep(host)) == []  # nothing changed: no new alert, no new log read
+    assert "changed by: admin@contoso.com" in drift_findings(host)[0]["message"]
