@@ -21,6 +21,7 @@ import math
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -172,10 +173,18 @@ def configure(
         )
         audit.refused(409, detail)
         raise Refused(409, "concurrent-change", "Concurrent change", detail, retry_after=5)
+    held_until = now_utc() + _lease()  # no earlier than the lease's own end (the same budget end)
+    release = True
     try:
-        return _run(services, connector_id, desired, dry_run=False, audit=audit)
+        return _run(services, connector_id, desired, dry_run=False, audit=audit, held_until=held_until)
+    except Refused as refused:
+        # Graph may still apply a write it never answered: the lease is kept to its end, so no
+        # other configure plans against a state that is about to change (one MAM partner rule).
+        release = refused.kind != OUTCOME_UNKNOWN
+        raise
     finally:
-        changes_store.release_lease(tenant, holder)
+        if release:
+            changes_store.release_lease(tenant, holder)
 
 
 def acquire_lease(store: ChangeStore, tenant: str) -> str | None:
@@ -199,7 +208,13 @@ def _lease() -> timedelta:
 
 
 def _run(
-    services: Ports, connector_id: str, desired: dict[str, bool | int], *, dry_run: bool, audit: _Auditor
+    services: Ports,
+    connector_id: str,
+    desired: dict[str, bool | int],
+    *,
+    dry_run: bool,
+    audit: _Auditor,
+    held_until: datetime | None = None,
 ) -> Outcome:
     graph = services.graph
     api_version = services.settings.graph_api_version
@@ -251,16 +266,12 @@ def _run(
                 "Intune reset settings this request did not send (its PATCH replaced rather than "
                 "merged); MTD Guard sent the whole set of settings once more"
             )
+    except _OutcomeUnknown as unknown:
+        raise _unknown_refusal(unknown.error, audit, connector_id, held_until) from unknown.error
     except GraphError as exc:
         hint = exc.describe(WRITE_CONNECTORS)
         audit.failed(_graph_status(exc), hint)
-        raise Refused(
-            _graph_status(exc),
-            "graph-failed",
-            "Microsoft Graph failed",
-            hint,
-            retry_after=30 if _graph_status(exc) == 503 else None,
-        ) from exc
+        raise Refused(_graph_status(exc), "graph-failed", "Microsoft Graph failed", hint) from exc
     result = Result.UNCHANGED if plan.action is Action.NONE else Result.APPLIED
     if not checked.complete:
         result = Result.PARTIAL
@@ -278,7 +289,7 @@ def _repair(
     verified again. Whatever is still off after it is reported, never retried in a loop."""
     refused = {d.graph for d in checked.not_kept}
     body = {p: v for p, v in plan.predicted.items() if p not in refused}
-    graph.update_connector(plan.connector_id, body)
+    _write(lambda: graph.update_connector(plan.connector_id, body))
     after = graph.get_connector(plan.connector_id)
     return after, verify.verify(plan, connector_config.current_values(after or {}))
 
@@ -352,7 +363,7 @@ def _apply(graph: Any, plan: Plan) -> tuple[dict[str, Any] | None, list[str]]:
     notes: list[str] = []
     if plan.action is Action.CREATE:
         try:
-            graph.create_connector(plan.body)
+            _write(lambda: graph.create_connector(plan.body))
         except GraphError as exc:
             if exc.status != 409:
                 raise
@@ -360,13 +371,61 @@ def _apply(graph: Any, plan: Plan) -> tuple[dict[str, Any] | None, list[str]]:
             current = graph.get_connector(plan.connector_id)
             again = connector_config.plan(plan.connector_id, current, plan.predicted)
             if again.action is Action.UPDATE:
-                graph.update_connector(plan.connector_id, again.body)
+                _write(lambda: graph.update_connector(plan.connector_id, again.body))
             notes.append("the connector appeared while this request ran; only the differences were patched")
     elif plan.action is Action.UPDATE:
-        graph.update_connector(plan.connector_id, plan.body)
+        _write(lambda: graph.update_connector(plan.connector_id, plan.body))
     if plan.action is Action.NONE:
         return None, notes
     return graph.get_connector(plan.connector_id), notes
+
+
+OUTCOME_UNKNOWN = "write-outcome-unknown"  # the Refused kind of a write Graph may still apply
+
+
+class _OutcomeUnknown(Exception):
+    """A write sent to Graph without an answer (timeout, dropped connection, 504): it may land
+    later, after this request has given up."""
+
+    def __init__(self, error: GraphError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _write(send: Callable[[], object]) -> None:
+    """Send one Graph write; a failure that leaves its outcome unknown raises _OutcomeUnknown,
+    any other GraphError as it is."""
+    try:
+        send()
+    except GraphError as exc:
+        if exc.status is None or exc.status == 504:
+            raise _OutcomeUnknown(exc) from exc
+        raise
+
+
+def _unknown_refusal(
+    exc: GraphError, audit: _Auditor, connector_id: str, held_until: datetime | None
+) -> Refused:
+    """The 503 of a write whose outcome is unknown: says so, until when the lease is held (no other
+    change gets in before), and to read the connector again before retrying."""
+    until = ((held_until or now_utc()) + timedelta(seconds=1)).replace(microsecond=0)  # rounded up
+    wait = max(1, math.ceil((until - now_utc()).total_seconds()))
+    detail = (
+        f"{exc.describe(WRITE_CONNECTORS)}. The write was sent, so Intune may still apply it: its "
+        f"outcome is unknown. The tenant's configure lease is held until "
+        f"{until.isoformat().replace('+00:00', 'Z')} so that no other change plans against it; "
+        f"read the connector again (GET /api/connectors/{catalog.by_id(connector_id).slug}) before "
+        "retrying."
+    )
+    audit.failed(503, detail)
+    return Refused(
+        503,
+        OUTCOME_UNKNOWN,
+        "Write outcome unknown",
+        detail,
+        retry_after=wait,
+        leaseHeldUntil=until,
+    )
 
 
 def _graph_status(exc: GraphError) -> int:
