@@ -16,6 +16,7 @@ A dry run does steps 1, 3 and the plan of 4, and writes nothing to Graph.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -65,7 +66,7 @@ class Ports(Protocol):
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)  # only without a time budget (a script); see _lease
+LEASE = timedelta(minutes=2)  # the time budget of a configure run without one (a script); see _bounded
 LEASE_MARGIN = timedelta(seconds=30)  # clock differences between instances, the release itself
 LEASE_WAIT_SECONDS = 10.0  # how long a second caller waits for the first to finish
 _POLL_SECONDS = 0.2
@@ -165,7 +166,28 @@ def configure(
         raise Refused(400, "invalid-settings", "Invalid settings", detail, errors=errors) from None
     if dry_run:
         return _run(services, connector_id, desired, dry_run=True, audit=audit)
-    holder = acquire_lease(changes_store, tenant)
+    with _bounded():
+        return _leased(services, changes_store, connector_id, desired, audit)
+
+
+def _bounded() -> contextlib.AbstractContextManager[object]:
+    """Without an enclosing time budget (a script), one of ``LEASE``: every Graph call of the run
+    then ends before the lease does, which a fixed lease alone did not ensure (each call may take
+    up to the gateway's CALL_SECONDS)."""
+    if math.isinf(deadline.remaining_for_storage()):
+        return deadline.budget(LEASE.total_seconds())
+    return contextlib.nullcontext()
+
+
+def _leased(
+    services: Ports,
+    changes_store: ChangeStore,
+    connector_id: str,
+    desired: dict[str, bool | int],
+    audit: _Auditor,
+) -> Outcome:
+    """The real run under the tenant's configure lease; Refused(409) when another holds it."""
+    holder = acquire_lease(changes_store, audit.tenant)
     if holder is None:
         detail = (
             "Another configure request for this tenant is still being applied; retry in a few "
@@ -184,7 +206,7 @@ def configure(
         raise
     finally:
         if release:
-            changes_store.release_lease(tenant, holder)
+            changes_store.release_lease(audit.tenant, holder)
 
 
 def acquire_lease(store: ChangeStore, tenant: str) -> str | None:

@@ -20,6 +20,7 @@ from pytest_mock import MockerFixture
 from graphsim import Fault, GraphSimulator
 from scripts.azurite import Azurite
 from shared import catalog
+from shared.audit.entries import Caller
 from shared.clock import now_utc
 from shared.configure import apply as configurator
 from shared.context import services
@@ -212,6 +213,42 @@ def test_a_write_that_times_out_keeps_the_lease_so_a_late_landing_leaves_one_mam
     assert "outcome is unknown" in problem["detail"] and "GET /api/connectors/zimperium" in problem["detail"]
     assert problem["leaseHeldUntil"] in problem["detail"]
     assert int(unknown.headers["Retry-After"]) >= late
+
+
+def test_a_configure_without_a_budget_ends_its_write_before_its_lease_does(
+    budgeted: Callable[..., None], graph: GraphSimulator, tenant_id: str, mocker: MockerFixture
+) -> None:
+    """A script's configure (no HTTP or timer budget around it): its PATCH may take the gateway's
+    whole CALL_SECONDS, so the fixed lease ran out under it and let a second partner in."""
+    load(graph, tenant_id, connector(ZIMPERIUM, "now-1h"), connector(SENTINELONE, "now-1h"))
+    mocker.patch.object(configurator, "LEASE", timedelta(seconds=2))
+    graph.add_fault(Fault(kind="slow", method="PATCH", delay_seconds=4, times=1))  # beyond the lease
+    s = services()
+    answers: dict[str, int] = {}
+
+    def configure(partner: str) -> None:
+        try:
+            configurator.configure(
+                s,
+                partner,
+                {"android": {"appProtectionEvaluation": True}},
+                dry_run=False,
+                caller=Caller(who="a script", via="api"),
+                tenant_id=s.settings.tenant_id,
+            )
+            answers[partner] = 200
+        except configurator.Refused as refused:
+            answers[partner] = refused.status
+
+    first = threading.Thread(target=configure, args=("zimperium",))
+    first.start()
+    time.sleep(2.5)  # past the lease's 2 s, while the PATCH is still on its way
+    configure("sentinelone")
+    first.join()
+    _wait_for(lambda: _android_mam_on(graph) == [ZIMPERIUM], seconds=10)  # the late PATCH lands
+
+    assert _android_mam_on(graph) == [ZIMPERIUM]
+    assert answers == {"zimperium": 503, "sentinelone": 409}
 
 
 def test_every_route_failed_by_graph_throttling_passes_on_graphs_retry_after(
