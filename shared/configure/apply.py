@@ -195,7 +195,7 @@ def _leased(
         )
         audit.refused(409, detail)
         raise Refused(409, "concurrent-change", "Concurrent change", detail, retry_after=5)
-    held_until = now_utc() + _lease()  # no earlier than the lease's own end (the same budget end)
+    held_until = now_utc() + lease_length()  # no earlier than the lease's own end (the same budget end)
     release = True
     try:
         return _run(services, connector_id, desired, dry_run=False, audit=audit, held_until=held_until)
@@ -214,13 +214,13 @@ def acquire_lease(store: ChangeStore, tenant: str) -> str | None:
     writer to Intune's connectors at a time, shared by configure, restore and delete."""
     give_up_at = time.monotonic() + min(LEASE_WAIT_SECONDS, deadline.remaining())
     while True:
-        holder = store.acquire(tenant, now_utc(), _lease())
+        holder = store.acquire(tenant, now_utc(), lease_length())
         if holder is not None or time.monotonic() >= give_up_at:
             return holder
         time.sleep(_POLL_SECONDS)
 
 
-def _lease() -> timedelta:
+def lease_length() -> timedelta:
     """A lease that outlasts its holder: every Graph and storage call of a configure ends with the
     invocation's time budget (shared/deadline.py), so the lease runs to the budget's end and a
     margin. A lease shorter than its holder's work let a second configure in during a throttled
@@ -288,8 +288,10 @@ def _run(
                 "Intune reset settings this request did not send (its PATCH replaced rather than "
                 "merged); MTD Guard sent the whole set of settings once more"
             )
-    except _OutcomeUnknown as unknown:
-        raise _unknown_refusal(unknown.error, audit, connector_id, held_until) from unknown.error
+    except OutcomeUnknown as unknown:
+        refusal = unknown_refusal(unknown.error, connector_id, held_until)
+        audit.failed(refusal.status, refusal.detail)
+        raise refusal from unknown.error
     except GraphError as exc:
         hint = exc.describe(WRITE_CONNECTORS)
         audit.failed(_graph_status(exc), hint)
@@ -311,7 +313,7 @@ def _repair(
     verified again. Whatever is still off after it is reported, never retried in a loop."""
     refused = {d.graph for d in checked.not_kept}
     body = {p: v for p, v in plan.predicted.items() if p not in refused}
-    _write(lambda: graph.update_connector(plan.connector_id, body))
+    write(lambda: graph.update_connector(plan.connector_id, body))
     after = graph.get_connector(plan.connector_id)
     return after, verify.verify(plan, connector_config.current_values(after or {}))
 
@@ -385,7 +387,7 @@ def _apply(graph: Any, plan: Plan) -> tuple[dict[str, Any] | None, list[str]]:
     notes: list[str] = []
     if plan.action is Action.CREATE:
         try:
-            _write(lambda: graph.create_connector(plan.body))
+            write(lambda: graph.create_connector(plan.body))
         except GraphError as exc:
             if exc.status != 409:
                 raise
@@ -393,10 +395,10 @@ def _apply(graph: Any, plan: Plan) -> tuple[dict[str, Any] | None, list[str]]:
             current = graph.get_connector(plan.connector_id)
             again = connector_config.plan(plan.connector_id, current, plan.predicted)
             if again.action is Action.UPDATE:
-                _write(lambda: graph.update_connector(plan.connector_id, again.body))
+                write(lambda: graph.update_connector(plan.connector_id, again.body))
             notes.append("the connector appeared while this request ran; only the differences were patched")
     elif plan.action is Action.UPDATE:
-        _write(lambda: graph.update_connector(plan.connector_id, plan.body))
+        write(lambda: graph.update_connector(plan.connector_id, plan.body))
     if plan.action is Action.NONE:
         return None, notes
     return graph.get_connector(plan.connector_id), notes
@@ -405,7 +407,7 @@ def _apply(graph: Any, plan: Plan) -> tuple[dict[str, Any] | None, list[str]]:
 OUTCOME_UNKNOWN = "write-outcome-unknown"  # the Refused kind of a write Graph may still apply
 
 
-class _OutcomeUnknown(Exception):
+class OutcomeUnknown(Exception):
     """A write sent to Graph without an answer (timeout, dropped connection, 504): it may land
     later, after this request has given up."""
 
@@ -414,20 +416,18 @@ class _OutcomeUnknown(Exception):
         self.error = error
 
 
-def _write(send: Callable[[], object]) -> None:
-    """Send one Graph write; a failure that leaves its outcome unknown raises _OutcomeUnknown,
+def write(send: Callable[[], object]) -> None:
+    """Send one Graph write; a failure that leaves its outcome unknown raises OutcomeUnknown,
     any other GraphError as it is."""
     try:
         send()
     except GraphError as exc:
         if exc.status is None or exc.status == 504:
-            raise _OutcomeUnknown(exc) from exc
+            raise OutcomeUnknown(exc) from exc
         raise
 
 
-def _unknown_refusal(
-    exc: GraphError, audit: _Auditor, connector_id: str, held_until: datetime | None
-) -> Refused:
+def unknown_refusal(exc: GraphError, connector_id: str, held_until: datetime | None) -> Refused:
     """The 503 of a write whose outcome is unknown: says so, until when the lease is held (no other
     change gets in before), and to read the connector again before retrying."""
     until = ((held_until or now_utc()) + timedelta(seconds=1)).replace(microsecond=0)  # rounded up
@@ -439,7 +439,6 @@ def _unknown_refusal(
         f"read the connector again (GET /api/connectors/{catalog.by_id(connector_id).slug}) before "
         "retrying."
     )
-    audit.failed(503, detail)
     return Refused(
         503,
         OUTCOME_UNKNOWN,

@@ -215,6 +215,41 @@ def test_a_write_that_times_out_keeps_the_lease_so_a_late_landing_leaves_one_mam
     assert int(unknown.headers["Retry-After"]) >= late
 
 
+def test_a_delete_that_times_out_keeps_the_lease_so_no_configure_is_undone_by_its_landing(
+    host: Host,
+    budgeted: Callable[..., None],
+    graph: GraphSimulator,
+    tenant_id: str,
+    figures: Figures,
+    request: pytest.FixtureRequest,
+) -> None:
+    load(graph, tenant_id, connector(ZIMPERIUM, "now-1h"))
+    late = 2 * BUDGET
+    graph.add_fault(Fault(kind="slow", method="DELETE", delay_seconds=late, times=1))
+    figures.fault(f"Graph applies the DELETE of a connector {late} s late, after the request timed out")
+    zimperium = {"partner": "zimperium"}
+    deleted = timed(
+        figures,
+        request,
+        "connector_delete",
+        lambda: host.http(
+            "connector_delete",
+            "DELETE",
+            "/api/connectors/zimperium",
+            route_params=zimperium,
+            params={"dryRun": "false"},
+        ),
+    )
+    graph.clear_faults()
+    configured = _put_android_mam(host, figures, request, "zimperium")
+    _wait_for(lambda: not graph.connectors(), seconds=3 * late)  # the late DELETE lands
+
+    assert configured.status_code == 409  # not a 200 for settings the late delete then removed
+    assert deleted.status_code == 503
+    assert body(deleted)["type"].endswith("write-outcome-unknown")
+    assert int(deleted.headers["Retry-After"]) >= late
+
+
 def test_a_configure_without_a_budget_ends_its_write_before_its_lease_does(
     budgeted: Callable[..., None], graph: GraphSimulator, tenant_id: str, mocker: MockerFixture
 ) -> None:
