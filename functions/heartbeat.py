@@ -43,7 +43,7 @@ def heartbeat_monitor(timer: func.TimerRequest) -> None:
     for status in result.statuses:
         counts[status.health] = counts.get(status.health, 0) + 1
     summary = ", ".join(f"{n} {h}" for h, n in sorted(counts.items())) or "no connectors"
-    if not result.recorded:
+    if result.storage_unavailable:
         summary = "nothing recorded (storage unavailable)"
     log.info(
         "heartbeat sweep of tenant %s: %s; %d alert(s)",
@@ -66,7 +66,7 @@ def checks_run(req: func.HttpRequest) -> func.HttpResponse:
     check. 400 for any query parameter.
     """
     result = _sweep()
-    if not result.recorded:
+    if result.storage_unavailable:
         detail = "the sweep ran but nothing was recorded: " + "; ".join(result.problems)
         raise Problem(503, "Storage unavailable", detail)
     return json_response(views.sweep(result))

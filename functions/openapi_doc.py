@@ -468,7 +468,10 @@ _PROBLEM_TEXT = {
     422: "Cannot be done as asked (beta-only field, partner capability, reused idempotency key)",
     500: "Unexpected fault; the problem carries an incident id",
     502: "Microsoft Graph refused the call (the detail says what to grant or fix)",
-    503: "Misconfigured, storage unavailable, or Graph throttled/unavailable (Retry-After)",
+    503: (
+        "Misconfigured, storage unavailable, Graph throttled/unavailable, or a write whose outcome is "
+        "unknown (Retry-After)"
+    ),
 }
 
 

@@ -116,7 +116,14 @@ def test_the_graph_adapter_imports_no_capability() -> None:
 
 def test_the_graph_adapter_imports_only_itself_the_permission_registry_and_the_catalog() -> None:
     # shared.deadline: the invocation's time budget (pure, standard library only), as every call needs.
-    allowed = ("shared.graph", "shared.permissions", "shared.catalog", "shared.deadline")
+    # shared.retry_after: reading a Retry-After header (pure: standard library and the clock).
+    allowed = (
+        "shared.graph",
+        "shared.permissions",
+        "shared.catalog",
+        "shared.deadline",
+        "shared.retry_after",
+    )
     for path in sorted((SHARED / "graph").rglob("*.py")):
         ours = {m for m in _imports(path) if m == "shared" or m.startswith("shared.")}
         others = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import azure.functions as func
@@ -10,10 +11,12 @@ from functions.http.endpoint import request_path, trusted_principal
 from functions.http.problems import Problem, problem_response
 from shared.audit.entries import Caller
 from shared.configure.apply import Refused
+from shared.graph.errors import GraphError
 
 TICKET_HEADER = "X-Ticket-Reference"
 KEY_HEADERS = ("Idempotency-Key", "X-Atlassian-Webhook-Identifier")  # first present wins
 MAX_TICKET = 200
+GRAPH_RETRY_AFTER_SECONDS = 30  # a transient Graph failure whose answer named no wait
 
 
 def clean_ticket(value: Any, where: str) -> str | None:
@@ -58,6 +61,20 @@ def refused_response(req: func.HttpRequest, refused: Refused, **extra: Any) -> f
         Problem(refused.status, refused.title, refused.detail, refused.kind, **refused.extra, **extra),
         request_path(req),
     )
-    if refused.retry_after is not None:
-        response.headers["Retry-After"] = str(refused.retry_after)
+    wait = retry_after(refused)
+    if wait is not None:
+        response.headers["Retry-After"] = str(wait)
     return response
+
+
+def retry_after(refused: Refused) -> int | None:
+    """The ``Retry-After`` seconds of a refusal: the longest of its own (``refused.retry_after``)
+    and, for a 503 caused by a transient GraphError (429, 503, 504, no answer), the wait Graph asked
+    for, else ``GRAPH_RETRY_AFTER_SECONDS``; None when neither applies. Every route shapes its
+    refusals here, so a throttled Graph call tells every caller how long Graph asked to wait."""
+    waits = [] if refused.retry_after is None else [refused.retry_after]
+    cause = refused.__cause__
+    if refused.status == 503 and isinstance(cause, GraphError) and cause.transient:
+        asked = cause.retry_after_seconds
+        waits.append(GRAPH_RETRY_AFTER_SECONDS if asked is None else math.ceil(asked))
+    return max(waits, default=None)

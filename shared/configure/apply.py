@@ -16,6 +16,7 @@ A dry run does steps 1, 3 and the plan of 4, and writes nothing to Graph.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -65,7 +66,7 @@ class Ports(Protocol):
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)  # only without a time budget (a script); see _lease
+LEASE = timedelta(minutes=2)  # the time budget of a configure run without one (a script); see _bounded
 LEASE_MARGIN = timedelta(seconds=30)  # clock differences between instances, the release itself
 LEASE_WAIT_SECONDS = 10.0  # how long a second caller waits for the first to finish
 _POLL_SECONDS = 0.2
@@ -199,7 +200,28 @@ def configure(
         raise Refused(400, "invalid-settings", "Invalid settings", detail, errors=errors) from None
     if dry_run:
         return _run(services, connector_id, desired, dry_run=True, audit=audit)
-    holder = acquire_lease(changes_store, tenant)
+    with _bounded():
+        return _leased(services, changes_store, connector_id, desired, audit)
+
+
+def _bounded() -> contextlib.AbstractContextManager[object]:
+    """Without an enclosing time budget (a script), one of ``LEASE``: every Graph call of the run
+    then ends before the lease does, which a fixed lease alone did not ensure (each call may take
+    up to the gateway's CALL_SECONDS)."""
+    if math.isinf(deadline.remaining_for_storage()):
+        return deadline.budget(LEASE.total_seconds())
+    return contextlib.nullcontext()
+
+
+def _leased(
+    services: Ports,
+    changes_store: ChangeStore,
+    connector_id: str,
+    desired: dict[str, bool | int],
+    audit: _Auditor,
+) -> Outcome:
+    """The real run under the tenant's configure lease; Refused(409) when another holds it."""
+    holder = acquire_lease(changes_store, audit.tenant)
     if holder is None:
         detail = (
             "Another configure request for this tenant is still being applied; retry in a few "
@@ -207,10 +229,18 @@ def configure(
         )
         audit.refused(409, detail)
         raise Refused(409, "concurrent-change", "Concurrent change", detail, retry_after=5)
+    held_until = now_utc() + lease_length()  # no earlier than the lease's own end (the same budget end)
+    release = True
     try:
-        return _run(services, connector_id, desired, dry_run=False, audit=audit)
+        return _run(services, connector_id, desired, dry_run=False, audit=audit, held_until=held_until)
+    except Refused as refused:
+        # Graph may still apply a write it never answered: the lease is kept to its end, so no
+        # other configure plans against a state that is about to change (one MAM partner rule).
+        release = refused.kind != OUTCOME_UNKNOWN
+        raise
     finally:
-        changes_store.release_lease(tenant, holder)
+        if release:
+            changes_store.release_lease(audit.tenant, holder)
 
 
 def acquire_lease(store: ChangeStore, tenant: str) -> str | None:
@@ -218,13 +248,13 @@ def acquire_lease(store: ChangeStore, tenant: str) -> str | None:
     writer to Intune's connectors at a time, shared by configure, restore and delete."""
     give_up_at = time.monotonic() + min(LEASE_WAIT_SECONDS, deadline.remaining())
     while True:
-        holder = store.acquire(tenant, now_utc(), _lease())
+        holder = store.acquire(tenant, now_utc(), lease_length())
         if holder is not None or time.monotonic() >= give_up_at:
             return holder
         time.sleep(_POLL_SECONDS)
 
 
-def _lease() -> timedelta:
+def lease_length() -> timedelta:
     """A lease that outlasts its holder: every Graph and storage call of a configure ends with the
     invocation's time budget (shared/deadline.py), so the lease runs to the budget's end and a
     margin. A lease shorter than its holder's work let a second configure in during a throttled
@@ -234,7 +264,13 @@ def _lease() -> timedelta:
 
 
 def _run(
-    services: Ports, connector_id: str, desired: dict[str, bool | int], *, dry_run: bool, audit: _Auditor
+    services: Ports,
+    connector_id: str,
+    desired: dict[str, bool | int],
+    *,
+    dry_run: bool,
+    audit: _Auditor,
+    held_until: datetime | None = None,
 ) -> Outcome:
     graph = services.graph
     api_version = services.settings.graph_api_version
@@ -279,16 +315,14 @@ def _run(
                 "Intune reset settings this request did not send (its PATCH replaced rather than "
                 "merged); MTD Guard sent the whole set of settings once more"
             )
+    except OutcomeUnknown as unknown:
+        refusal = unknown_refusal(unknown.error, connector_id, held_until)
+        audit.failed(refusal.status, refusal.detail)
+        raise refusal from unknown.error
     except GraphError as exc:
         hint = exc.describe(WRITE_CONNECTORS)
         audit.failed(_graph_status(exc), hint)
-        raise Refused(
-            _graph_status(exc),
-            "graph-failed",
-            "Microsoft Graph failed",
-            hint,
-            retry_after=30 if _graph_status(exc) == 503 else None,
-        ) from exc
+        raise Refused(_graph_status(exc), "graph-failed", "Microsoft Graph failed", hint) from exc
     result = Result.UNCHANGED if plan.action is Action.NONE else Result.APPLIED
     if not checked.complete or skipped:
         # a value left out because Intune refused it before is still not held: never "unchanged"
@@ -307,7 +341,7 @@ def _repair(
     verified again. Whatever is still off after it is reported, never retried in a loop."""
     refused = {d.graph for d in checked.not_kept}
     body = {p: v for p, v in plan.predicted.items() if p not in refused}
-    graph.update_connector(plan.connector_id, body)
+    write(lambda: graph.update_connector(plan.connector_id, body))
     after = graph.get_connector(plan.connector_id)
     return after, verify.verify(plan, connector_config.current_values(after or {}))
 
@@ -381,7 +415,7 @@ def _apply(graph: Any, plan: Plan) -> tuple[dict[str, Any] | None, list[str]]:
     notes: list[str] = []
     if plan.action is Action.CREATE:
         try:
-            graph.create_connector(plan.body)
+            write(lambda: graph.create_connector(plan.body))
         except GraphError as exc:
             if exc.status != 409:
                 raise
@@ -389,13 +423,58 @@ def _apply(graph: Any, plan: Plan) -> tuple[dict[str, Any] | None, list[str]]:
             current = graph.get_connector(plan.connector_id)
             again = connector_config.plan(plan.connector_id, current, plan.predicted)
             if again.action is Action.UPDATE:
-                graph.update_connector(plan.connector_id, again.body)
+                write(lambda: graph.update_connector(plan.connector_id, again.body))
             notes.append("the connector appeared while this request ran; only the differences were patched")
     elif plan.action is Action.UPDATE:
-        graph.update_connector(plan.connector_id, plan.body)
+        write(lambda: graph.update_connector(plan.connector_id, plan.body))
     if plan.action is Action.NONE:
         return None, notes
     return graph.get_connector(plan.connector_id), notes
+
+
+OUTCOME_UNKNOWN = "write-outcome-unknown"  # the Refused kind of a write Graph may still apply
+
+
+class OutcomeUnknown(Exception):
+    """A write sent to Graph without an answer (timeout, dropped connection, 504): it may land
+    later, after this request has given up."""
+
+    def __init__(self, error: GraphError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def write(send: Callable[[], object]) -> None:
+    """Send one Graph write; a failure that leaves its outcome unknown raises OutcomeUnknown,
+    any other GraphError as it is."""
+    try:
+        send()
+    except GraphError as exc:
+        if exc.status is None or exc.status == 504:
+            raise OutcomeUnknown(exc) from exc
+        raise
+
+
+def unknown_refusal(exc: GraphError, connector_id: str, held_until: datetime | None) -> Refused:
+    """The 503 of a write whose outcome is unknown: says so, until when the lease is held (no other
+    change gets in before), and to read the connector again before retrying."""
+    until = ((held_until or now_utc()) + timedelta(seconds=1)).replace(microsecond=0)  # rounded up
+    wait = max(1, math.ceil((until - now_utc()).total_seconds()))
+    detail = (
+        f"{exc.describe(WRITE_CONNECTORS)}. The write was sent, so Intune may still apply it: its "
+        f"outcome is unknown. The tenant's configure lease is held until "
+        f"{until.isoformat().replace('+00:00', 'Z')} so that no other change plans against it; "
+        f"read the connector again (GET /api/connectors/{catalog.by_id(connector_id).slug}) before "
+        "retrying."
+    )
+    return Refused(
+        503,
+        OUTCOME_UNKNOWN,
+        "Write outcome unknown",
+        detail,
+        retry_after=wait,
+        leaseHeldUntil=until,
+    )
 
 
 def _graph_status(exc: GraphError) -> int:

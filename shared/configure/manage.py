@@ -14,7 +14,17 @@ from shared.audit import trail
 from shared.audit.entries import AuditAction, Caller, Result, entry_by
 from shared.clock import now_utc
 from shared.configure import fields as connector_config
-from shared.configure.apply import Ports, Refused, acquire_lease, in_graph, resolve_connector
+from shared.configure.apply import (
+    OutcomeUnknown,
+    Ports,
+    Refused,
+    acquire_lease,
+    in_graph,
+    lease_length,
+    resolve_connector,
+    unknown_refusal,
+    write,
+)
 from shared.configure.baseline import Baseline, BaselineSource
 from shared.configure.stored import stored_baseline
 from shared.findings.model import Finding, FindingKind, resolve
@@ -267,6 +277,7 @@ def delete_connector(
         detail = "Another change for this tenant is still being applied; retry in a few seconds."
         audit(Result.REFUSED, 409, detail)
         raise Refused(409, "concurrent-change", "Concurrent change", detail, retry_after=5)
+    held_until = now_utc() + lease_length()
     try:
         try:
             current = services.graph.get_connector(connector_id)
@@ -276,7 +287,12 @@ def delete_connector(
                 raise Refused(404, "connector-not-found", "Connector not found", detail)
             before = connector_config.as_settings(connector_config.current_values(current))
             if not dry_run:
-                services.graph.delete_connector(connector_id)
+                write(lambda: services.graph.delete_connector(connector_id))
+        except OutcomeUnknown as unknown:
+            # the delete may still land: the lease is kept to its end (see apply.configure)
+            refusal, holder = unknown_refusal(unknown.error, connector_id, held_until), None
+            audit(Result.FAILED, refusal.status, refusal.detail)
+            raise refusal from unknown.error
         except GraphError as exc:
             refusal = _graph_refusal(exc, WRITE_CONNECTORS)
             audit(Result.FAILED, refusal.status, refusal.detail)

@@ -67,7 +67,8 @@ class GraphError(Exception):
     ``status`` is the HTTP status (None when Graph never answered: timeout, connection refused),
     ``code`` Graph's OData error code or our own label (``Timeout``, ``MalformedResponse``),
     ``detail`` Graph's message. ``attempts`` is how many times the call was sent (the SDK retries
-    429/503/504), ``retry_after`` whether the last answer carried a ``Retry-After`` header.
+    429/503/504), ``retry_after`` whether the last answer carried a ``Retry-After`` header and
+    ``retry_after_seconds`` the wait it asked for (None when absent or unreadable).
     ``describe`` turns it into one readable sentence; ``transient`` tells throttling and service
     faults (retry next time) from failures someone must fix (401, 403, 404, ...).
     """
@@ -81,6 +82,7 @@ class GraphError(Exception):
         *,
         attempts: int = 1,
         retry_after: bool = False,
+        retry_after_seconds: float | None = None,
     ) -> None:
         self.operation = operation
         self.status = status
@@ -88,6 +90,7 @@ class GraphError(Exception):
         self.detail = message
         self.attempts = attempts
         self.retry_after = retry_after
+        self.retry_after_seconds = retry_after_seconds
         super().__init__(self.describe())
 
     @property

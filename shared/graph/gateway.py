@@ -58,6 +58,7 @@ from shared.graph.intune_audit_events import (
     MalformedIntuneAuditEvent,
     intune_event_from_graph,
 )
+from shared.retry_after import retry_after_seconds
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -571,6 +572,7 @@ class _LastAnswer:
 
     attempts: int = 1
     retry_after: bool = False
+    retry_after_seconds: float | None = None
 
 
 # The answer record of the call running in the current task: the client (and its response hook)
@@ -587,6 +589,7 @@ async def _remember_answer(response: httpx.Response) -> None:
     retried = response.request.headers.get("retry-attempt", "0")
     last.attempts = int(retried) + 1 if retried.isdigit() else 1
     last.retry_after = "retry-after" in response.headers
+    last.retry_after_seconds = retry_after_seconds(response.headers.get("retry-after"))
 
 
 @dataclass
@@ -686,6 +689,7 @@ def _as_graph_error(operation: str, exc: Exception, last: _LastAnswer) -> GraphE
             str(message),
             attempts=last.attempts,
             retry_after=last.retry_after,
+            retry_after_seconds=last.retry_after_seconds,
         )
     if isinstance(exc, httpx.TimeoutException):
         return GraphError(operation, None, "Timeout", "Microsoft Graph did not answer in time")

@@ -65,6 +65,9 @@ class SweepResult:
     recorded: bool = False
     drifted: list[str] = field(default_factory=list)  # ids of connectors that differ from their baseline
     success_recorded: bool = False  # the job's success was written with the sweep's own record
+    # Storage could not be reached, so nothing of this sweep is recorded (a conflict is not this:
+    # another run recorded the same changes first).
+    storage_unavailable: bool = False
 
     @property
     def ok(self) -> bool:
@@ -173,6 +176,7 @@ def run_heartbeat_sweep(
             result.problems.append(str(exc))
         except StoreError as exc:
             result.problems.append(str(exc))
+            result.storage_unavailable = True
             log.error("heartbeat sweep for %s not recorded: %s", tenant, exc)
         break
     if settings.configure.restores and result.drifted:

@@ -19,6 +19,8 @@ from pytest_mock import MockerFixture
 
 from graphsim import Fault, GraphSimulator
 from scripts.azurite import Azurite
+from shared import catalog
+from shared.audit.entries import Caller
 from shared.clock import now_utc
 from shared.configure import apply as configurator
 from shared.context import services
@@ -30,6 +32,8 @@ from tests.support.fakeapi import FakeTeamsWorkflow
 from tests.support.receiver import Receiver
 from tests.support.scenarios import connector, load
 
+SENTINELONE = "bb13fe25-ce1f-45aa-b278-cabbc6b9072e"
+BLACKBERRY = catalog.resolve("blackberry")
 BUDGET = 5  # seconds: TIMER_BUDGET_SECONDS and HTTP_BUDGET_SECONDS in these tests
 CONNECTORS = "/deviceManagement/mobileThreatDefenseConnectors"
 
@@ -169,22 +173,10 @@ def test_a_throttled_patch_never_lets_a_second_configure_in(
     # The throttling outlasts a fixed lease: the old 2 minutes against 9, here 0.5 s against 1.
     mocker.patch.object(configurator, "LEASE", timedelta(seconds=0.5))
     services()  # built once, before the threads
-    android_mam = {"android": {"appProtectionEvaluation": True}}
     answers: dict[str, Any] = {}
 
     def put(partner: str) -> None:
-        answers[partner] = timed(
-            figures,
-            request,
-            f"connector_configure {partner}",
-            lambda: host.http(
-                "connector_configure",
-                "PUT",
-                f"/api/connectors/{partner}",
-                route_params={"partner": partner},
-                body=android_mam,
-            ),
-        )
+        answers[partner] = _put_android_mam(host, figures, request, partner)
 
     first = threading.Thread(target=put, args=("lookout",))
     first.start()
@@ -192,10 +184,176 @@ def test_a_throttled_patch_never_lets_a_second_configure_in(
     put("zimperium")
     first.join()
 
-    on = [c["id"] for c in graph.connectors() if c.get("androidMobileApplicationManagementEnabled")]
-    assert on == [LOOKOUT]
+    assert _android_mam_on(graph) == [LOOKOUT]
     assert answers["lookout"].status_code == 200
     assert answers["zimperium"].status_code == 409
+
+
+def test_a_write_that_times_out_keeps_the_lease_so_a_late_landing_leaves_one_mam_partner(
+    host: Host,
+    budgeted: Callable[..., None],
+    graph: GraphSimulator,
+    tenant_id: str,
+    figures: Figures,
+    request: pytest.FixtureRequest,
+) -> None:
+    load(graph, tenant_id, connector(ZIMPERIUM, "now-1h"), connector(SENTINELONE, "now-1h"))
+    late = 2 * BUDGET  # the PATCH lands after its caller gave up, before the lease ends
+    graph.add_fault(Fault(kind="slow", method="PATCH", delay_seconds=late, times=1))
+    figures.fault(f"Graph applies the configure PATCH {late} s late, after the request timed out")
+
+    unknown = _put_android_mam(host, figures, request, "zimperium")
+    graph.clear_faults()
+    second = _put_android_mam(host, figures, request, "sentinelone")
+    _wait_for(lambda: _android_mam_on(graph) == [ZIMPERIUM], seconds=3 * late)  # the late PATCH lands
+
+    assert _android_mam_on(graph) == [ZIMPERIUM]  # Intune's one-MAM-partner rule held
+    assert second.status_code == 409  # the lease was kept: SentinelOne did not plan against stale state
+    assert unknown.status_code == 503
+    problem = body(unknown)
+    assert problem["type"].endswith("write-outcome-unknown")
+    assert "outcome is unknown" in problem["detail"] and "GET /api/connectors/zimperium" in problem["detail"]
+    assert problem["leaseHeldUntil"] in problem["detail"]
+    assert int(unknown.headers["Retry-After"]) >= late
+
+
+def test_a_delete_that_times_out_keeps_the_lease_so_no_configure_is_undone_by_its_landing(
+    host: Host,
+    budgeted: Callable[..., None],
+    graph: GraphSimulator,
+    tenant_id: str,
+    figures: Figures,
+    request: pytest.FixtureRequest,
+) -> None:
+    load(graph, tenant_id, connector(ZIMPERIUM, "now-1h"))
+    late = 2 * BUDGET
+    graph.add_fault(Fault(kind="slow", method="DELETE", delay_seconds=late, times=1))
+    figures.fault(f"Graph applies the DELETE of a connector {late} s late, after the request timed out")
+    zimperium = {"partner": "zimperium"}
+    deleted = timed(
+        figures,
+        request,
+        "connector_delete",
+        lambda: host.http(
+            "connector_delete",
+            "DELETE",
+            "/api/connectors/zimperium",
+            route_params=zimperium,
+            params={"dryRun": "false"},
+        ),
+    )
+    graph.clear_faults()
+    configured = _put_android_mam(host, figures, request, "zimperium")
+    _wait_for(lambda: not graph.connectors(), seconds=3 * late)  # the late DELETE lands
+
+    assert configured.status_code == 409  # not a 200 for settings the late delete then removed
+    assert deleted.status_code == 503
+    assert body(deleted)["type"].endswith("write-outcome-unknown")
+    assert int(deleted.headers["Retry-After"]) >= late
+
+
+def test_a_configure_without_a_budget_ends_its_write_before_its_lease_does(
+    budgeted: Callable[..., None], graph: GraphSimulator, tenant_id: str, mocker: MockerFixture
+) -> None:
+    """A script's configure (no HTTP or timer budget around it): its PATCH may take the gateway's
+    whole CALL_SECONDS, so the fixed lease ran out under it and let a second partner in."""
+    load(graph, tenant_id, connector(ZIMPERIUM, "now-1h"), connector(SENTINELONE, "now-1h"))
+    mocker.patch.object(configurator, "LEASE", timedelta(seconds=2))
+    graph.add_fault(Fault(kind="slow", method="PATCH", delay_seconds=4, times=1))  # beyond the lease
+    s = services()
+    answers: dict[str, int] = {}
+
+    def configure(partner: str) -> None:
+        try:
+            configurator.configure(
+                s,
+                partner,
+                {"android": {"appProtectionEvaluation": True}},
+                dry_run=False,
+                caller=Caller(who="a script", via="api"),
+                tenant_id=s.settings.tenant_id,
+            )
+            answers[partner] = 200
+        except configurator.Refused as refused:
+            answers[partner] = refused.status
+
+    first = threading.Thread(target=configure, args=("zimperium",))
+    first.start()
+    time.sleep(2.5)  # past the lease's 2 s, while the PATCH is still on its way
+    configure("sentinelone")
+    first.join()
+    _wait_for(lambda: _android_mam_on(graph) == [ZIMPERIUM], seconds=10)  # the late PATCH lands
+
+    assert _android_mam_on(graph) == [ZIMPERIUM]
+    assert answers == {"zimperium": 503, "sentinelone": 409}
+
+
+def test_every_route_failed_by_graph_throttling_passes_on_graphs_retry_after(
+    host: Host, budgeted: Callable[..., None], graph: GraphSimulator, tenant_id: str
+) -> None:
+    load(graph, tenant_id, connector(ZIMPERIUM, "now-1h"), connector(BLACKBERRY, "now-1h"))
+    zimperium = {"partner": "zimperium"}
+    adopt = "/api/connectors/zimperium/baseline"
+    adopted = host.http("connector_baseline", "POST", adopt, route_params=zimperium)
+    assert adopted.status_code == 200, adopted.get_body()
+    graph.add_fault(Fault(kind="status", status=429, retry_after=179))
+    answers = {
+        "export": host.http("connectors_export", "GET", "/api/export"),
+        "delete dry run": host.http(
+            "connector_delete",
+            "DELETE",
+            "/api/connectors/blackberry",
+            route_params={"partner": "blackberry"},
+            params={"dryRun": "true"},
+        ),
+        "configure": host.http(
+            "connector_configure",
+            "PUT",
+            "/api/connectors/zimperium",
+            route_params={"partner": "zimperium"},
+            body={"android": {"appProtectionEvaluation": True}},
+        ),
+        "restore": host.http(
+            "connector_restore",
+            "POST",
+            "/api/connectors/zimperium/restore",
+            route_params={"partner": "zimperium"},
+            params={"dryRun": "false"},
+        ),
+    }
+    seen = {name: (a.status_code, a.headers.get("Retry-After")) for name, a in answers.items()}
+    assert seen == dict.fromkeys(answers, (503, "179"))
+
+    graph.clear_faults()
+    graph.add_fault(Fault(kind="status", status=503))  # Graph unavailable, no wait named
+    export = host.http("connectors_export", "GET", "/api/export")
+    assert (export.status_code, export.headers.get("Retry-After")) == (503, "30")
+
+
+def _put_android_mam(host: Host, figures: Figures, request: pytest.FixtureRequest, partner: str) -> Any:
+    """PUT /api/connectors/{partner} turning Android app protection evaluation on, timed."""
+    return timed(
+        figures,
+        request,
+        f"connector_configure {partner}",
+        lambda: host.http(
+            "connector_configure",
+            "PUT",
+            f"/api/connectors/{partner}",
+            route_params={"partner": partner},
+            body={"android": {"appProtectionEvaluation": True}},
+        ),
+    )
+
+
+def _android_mam_on(graph: GraphSimulator) -> list[str]:
+    return [c["id"] for c in graph.connectors() if c.get("androidMobileApplicationManagementEnabled")]
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float) -> None:
+    give_up = time.monotonic() + seconds
+    while not condition() and time.monotonic() < give_up:
+        time.sleep(0.2)
 
 
 def _table_endpoint(azurite: Azurite) -> str:

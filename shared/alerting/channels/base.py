@@ -15,19 +15,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
 from shared import deadline
-from shared.clock import now_utc
 from shared.logs import redact
+from shared.retry_after import retry_after_seconds
 
 if TYPE_CHECKING:
     from shared.alerting.alerts import Alert, Thread
@@ -75,30 +72,9 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-RETRY_AFTER_LIMIT = 86_400.0  # seconds: the longest wait a receiver's Retry-After is taken at (a day)
-
-
 def retry_after(response: httpx.Response) -> float | None:
-    """The wait in seconds a receiver asked for with ``Retry-After`` (delay-seconds or an HTTP
-    date, RFC 9110 section 10.2.3), bounded to 0 .. ``RETRY_AFTER_LIMIT``: a negative number or a
-    past date is 0, 'inf', '1e20' or a date in year 9999 the limit; None when absent or unreadable
-    ('nan', text). A date without a zone is read as UTC, as HTTP dates are."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError, OverflowError):
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        seconds = (moment - now_utc()).total_seconds()
-    if math.isnan(seconds):
-        return None
-    return min(max(0.0, seconds), RETRY_AFTER_LIMIT)
+    """The wait in seconds a receiver asked for with ``Retry-After`` (``retry_after_seconds``)."""
+    return retry_after_seconds(response.headers.get("Retry-After"))
 
 
 ErrorDetail = Callable[[Any], str | None]  # a receiver's JSON error body -> its own short message
