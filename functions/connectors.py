@@ -21,6 +21,7 @@ from shared import catalog
 from shared.audit.entries import Caller
 from shared.clock import now_utc
 from shared.configure.apply import Refused
+from shared.configure.baseline import Baseline
 from shared.configure.manage import adopt_baseline, delete_connector, export_settings
 from shared.configure.restore import restore
 from shared.configure.stored import stored_baseline, stored_baselines
@@ -127,25 +128,13 @@ def connector_baseline(req: func.HttpRequest) -> func.HttpResponse:
     400 invalid body or query parameter; 404 unknown partner or no such connector in Intune;
     502/503 Graph failed.
     """
+    note, _ = note_body(req)
+    partner = req.route_params.get("partner", "")
 
-    def run() -> func.HttpResponse:
-        note, _ = note_body(req)
-        ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
-        caller = caller_for(req, "api", ticket, anonymous="function key caller")
-        try:
-            s = services()
-            adopted = adopt_baseline(
-                s,
-                req.route_params.get("partner", ""),
-                note=note,
-                caller=caller,
-                tenant_id=s.settings.tenant_id,
-            )
-        except Refused as refused:
-            return refused_response(req, refused, ticket=ticket)
-        return json_response(views.baseline(adopted))
+    def act(s: Services, caller: Caller) -> Baseline:
+        return adopt_baseline(s, partner, note=note, caller=caller, tenant_id=s.settings.tenant_id)
 
-    return idempotent(req, "api", run)
+    return _change(req, act, lambda adopted, _ticket: views.baseline(adopted))
 
 
 @bp.function_name("connector_restore")
@@ -160,26 +149,14 @@ def connector_restore(req: func.HttpRequest) -> func.HttpResponse:
     400 bad query parameter or any body; 404 unknown partner or no baseline; 409 concurrent change; 422 a
     baseline setting this Graph version cannot write; 502/503 Graph failed.
     """
+    dry_run: bool = RESTORE_QUERY.parse(req)["dryRun"]
+    no_body(req, "dryRun is a query parameter: ?dryRun=false")
+    partner = req.route_params.get("partner", "")
 
-    def run() -> func.HttpResponse:
-        dry_run: bool = RESTORE_QUERY.parse(req)["dryRun"]
-        no_body(req, "dryRun is a query parameter: ?dryRun=false")
-        ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
-        caller = caller_for(req, "api", ticket, anonymous="function key caller")
-        try:
-            s = services()
-            outcome = restore(
-                s,
-                req.route_params.get("partner", ""),
-                dry_run=dry_run,
-                caller=caller,
-                tenant_id=s.settings.tenant_id,
-            )
-        except Refused as refused:
-            return refused_response(req, refused, ticket=ticket)
-        return json_response(views.configure_result(outcome, ticket))
+    def act(s: Services, caller: Caller) -> Any:
+        return restore(s, partner, dry_run=dry_run, caller=caller, tenant_id=s.settings.tenant_id)
 
-    return idempotent(req, "api", run)
+    return _change(req, act, views.configure_result)
 
 
 @bp.function_name("connector_delete")
@@ -194,26 +171,14 @@ def connector_delete(req: func.HttpRequest) -> func.HttpResponse:
     400 bad query parameter or any body; 404 unknown partner or no such connector; 409 concurrent change;
     502/503 Graph failed.
     """
+    dry_run: bool = DELETE_QUERY.parse(req)["dryRun"]
+    no_body(req, "dryRun is a query parameter: ?dryRun=false")
+    partner = req.route_params.get("partner", "")
 
-    def run() -> func.HttpResponse:
-        dry_run: bool = DELETE_QUERY.parse(req)["dryRun"]
-        no_body(req, "dryRun is a query parameter: ?dryRun=false")
-        ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
-        caller = caller_for(req, "api", ticket, anonymous="function key caller")
-        try:
-            s = services()
-            deletion = delete_connector(
-                s,
-                req.route_params.get("partner", ""),
-                dry_run=dry_run,
-                caller=caller,
-                tenant_id=s.settings.tenant_id,
-            )
-        except Refused as refused:
-            return refused_response(req, refused, ticket=ticket)
-        return json_response(views.connector_deletion(deletion, ticket))
+    def act(s: Services, caller: Caller) -> Any:
+        return delete_connector(s, partner, dry_run=dry_run, caller=caller, tenant_id=s.settings.tenant_id)
 
-    return idempotent(req, "api", run)
+    return _change(req, act, views.connector_deletion)
 
 
 @bp.function_name("connectors_export")
