@@ -195,9 +195,11 @@ def judged(policies: list[CaPolicy], baseline: dict[str, ModernPolicy], cut: boo
     return {"watched": watched, "drifted": sorted(plan.drifted), "coverage": coverage, "baseline": baseline}
 
 
-@pytest.mark.parametrize("half", [1, 2])  # 2 x 100 examples: each half well inside the test timeout
+# 4 x 50 examples: each part well inside the test timeout on a loaded 2-core CI machine (a run of
+# the whole chain is 4-6 Graph calls and a posture write per example since issue 13)
+@pytest.mark.parametrize("part", [1, 2, 3, 4])
 def test_every_well_formed_policy_is_judged_and_every_classic_event_processed_once(
-    half: int, host: Host, env: Any, graph: GraphSimulator, mocker: MockerFixture
+    part: int, host: Host, env: Any, graph: GraphSimulator, mocker: MockerFixture
 ) -> None:
     from shared.alerting.stored import query_alerts
     from shared.conditional_access.classic.matching import changes_from_event
@@ -221,7 +223,7 @@ def test_every_well_formed_policy_is_judged_and_every_classic_event_processed_on
         }
 
     @settings(
-        max_examples=100,
+        max_examples=50,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
