@@ -23,7 +23,7 @@ from functions.http import json_response
 from shared import settings
 from shared.clock import now_utc
 from shared.context import services
-from shared.job_runs import Freshness, Job, freshness, last_successes
+from shared.job_runs import Freshness, Job, freshness, last_successes, schedules
 from shared.settings import Settings, SettingsError
 from shared.store.state import StoreError
 
@@ -91,11 +91,7 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
 def _judge(
     s: Settings, last: dict[Job, datetime], now: datetime
 ) -> dict[Job, tuple[datetime | None, Freshness]]:
-    schedules = {
-        Job.HEARTBEAT: s.heartbeat_schedule,
-        Job.CA_DRIFT: s.ca.schedule,
-        Job.OUTBOX: s.alerting.outbox_schedule,
-    }
     return {
-        job: (last.get(job), freshness(last.get(job), schedule, now)) for job, schedule in schedules.items()
+        job: (last.get(job), freshness(last.get(job), schedule, now))
+        for job, schedule in schedules(s).items()
     }

@@ -19,6 +19,7 @@ from shared import ncrontab
 from shared.store.rows import RowKind
 
 if TYPE_CHECKING:
+    from shared.settings import Settings
     from shared.store.state import StateStore
 
 
@@ -45,6 +46,16 @@ class JobRun:
     tenant_id: str
     job: str
     succeeded_at: datetime
+
+
+def schedules(settings: Settings) -> dict[Job, str]:
+    """Each timer job's NCRONTAB schedule, as the settings give it (GET /api/health and the status
+    page judge freshness against these)."""
+    return {
+        Job.HEARTBEAT: settings.heartbeat_schedule,
+        Job.CA_DRIFT: settings.ca.schedule,
+        Job.OUTBOX: settings.alerting.outbox_schedule,
+    }
 
 
 JOB_RUN_ROWS = RowKind(JobRun, "job", key=lambda r: r.job, layout="each timer job's last successful run")

@@ -27,7 +27,7 @@ from shared.heartbeat.plan import (
     connector_key,
 )
 from shared.heartbeat.sweep import SWEEP_NAME
-from shared.job_runs import JOB_RUN_ROWS, Job, successes
+from shared.job_runs import JOB_RUN_ROWS, schedules, successes
 from shared.posture.model import POSTURE_ROWS
 from shared.posture.stored import posture_of
 from shared.status.view import StatusPage, Stored, build
@@ -90,11 +90,7 @@ def read_status(settings: Settings, store: StateStore, *, tenant_id: str, now: d
         now=now,
         retention_days=settings.history_retention_days,
         policy=HealthPolicy(settings.default_threshold_days, settings.early_warning_hours),
-        schedules={
-            Job.HEARTBEAT: settings.heartbeat_schedule,
-            Job.CA_DRIFT: settings.ca.schedule,
-            Job.OUTBOX: settings.alerting.outbox_schedule,
-        },
+        schedules=schedules(settings),
         last_successes=successes(found[JOB_RUN_ROWS]),
         last_sweep_at=sweep.checked_at if sweep else None,
         sweep_problems=tuple(sweep.problems) if sweep else (),
