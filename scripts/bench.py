@@ -217,6 +217,8 @@ def token_endpoint() -> Iterator[dict[str, str]]:
     secret = "bench-identity-header"  # noqa: S105 - a local fake's header, not a credential
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # headers and body are two writes (see tests/support/proxy.py)
+
         def do_GET(self) -> None:
             if self.headers.get("X-IDENTITY-HEADER") != secret:
                 self.send_response(401)
