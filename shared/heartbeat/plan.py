@@ -21,7 +21,7 @@ from shared.findings.model import (
     observe,
     resolve,
 )
-from shared.graph.connectors import ConnectorReading
+from shared.graph.connectors import ConnectorReading, parse_timestamp
 from shared.graph.entries import bounded
 from shared.heartbeat.health import Health, HealthPolicy, Verdict, judge
 from shared.store.rows import HISTORY_TABLE, RowDelete, RowKind, inverted_ticks, safe_key
@@ -49,6 +49,53 @@ class ConnectorStatus:
     settings: dict[str, bool | int] = field(default_factory=dict)
 
 
+# What time alone changes in a status: a sweep writes a connector's row (and its history
+# observation) only when something else changed, so a steady sweep writes no status at all.
+_AGEING = ("checked_at", "heartbeat_age_hours", "reason")
+
+
+def unchanged(stored: ConnectorStatus | None, judged: ConnectorStatus) -> bool:
+    """True when ``judged`` says nothing ``stored`` did not: the same health since the same moment,
+    partner state, last heartbeat, threshold and settings, only older (its age, its reason's
+    wording and the check time move with the clock). A status stored while Graph failed ("not
+    re-checked") is never unchanged: the re-check replaces it."""
+    if stored is None or stored.reason.startswith(NOT_RECHECKED):
+        return False
+    return replace(judged, **{name: getattr(stored, name) for name in _AGEING}) == stored
+
+
+def as_of(status: ConnectorStatus, sweep: SweepRecord | None) -> ConnectorStatus:
+    """``status`` as the last sweep saw it: a sweep that found nothing new leaves the stored row as
+    written (``unchanged``), so its age, reason and check time are re-judged here at the sweep's
+    time with the sweep's own policy. Left as stored when it is already that recent, when it was
+    not re-checked, when the record predates kept policies, or when the re-judged health differs
+    (the sweep would have written it: it was not that sweep's verdict)."""
+    policy = sweep.policy if sweep is not None else None
+    if sweep is None or policy is None or sweep.checked_at <= status.checked_at:
+        return status
+    if status.reason.startswith(NOT_RECHECKED):
+        return status
+    raw = status.last_heartbeat
+    parsed = parse_timestamp(raw) if raw is not None else None
+    reading = ConnectorReading(
+        id=status.id,
+        partner_state=status.partner_state,
+        last_heartbeat=parsed,
+        last_heartbeat_raw=raw,
+        heartbeat_unreadable=raw is not None and parsed is None,
+        threshold_days=status.threshold_days if status.threshold_from_connector else None,
+    )
+    verdict = judge(reading, sweep.checked_at, policy)
+    if verdict.health is not status.health:
+        return status
+    return replace(
+        status,
+        checked_at=sweep.checked_at,
+        heartbeat_age_hours=verdict.heartbeat_age_hours,
+        reason=verdict.reason,
+    )
+
+
 def connector_key(connector_id: str) -> str:
     """A connector's storage key: its id in lower case, hashed when it is no plain GUID-like
     text (``safe_key``), so an id with '/' or of any length is stored; GUIDs keep their keys."""
@@ -74,6 +121,17 @@ class SweepRecord:
     problems: list[str]
     pruned_at: datetime | None = None  # no longer set (pruning is its own daily job); kept as read
     transient_since: datetime | None = None  # first of the sweeps Graph throttled or failed in a row
+    # The policy this sweep judged with (settings), so a reader re-judges a status row at this
+    # sweep's time exactly as the sweep did (``as_of``); None in records written before it.
+    default_threshold_days: int | None = None
+    early_warning_hours: int | None = None
+
+    @property
+    def policy(self) -> HealthPolicy | None:
+        """The sweep's judging policy, None for a record written before it was kept."""
+        if self.default_threshold_days is None or self.early_warning_hours is None:
+            return None
+        return HealthPolicy(self.default_threshold_days, self.early_warning_hours)
 
 
 SWEEP_ROWS = RowKind(SweepRecord, "sweep", key=lambda r: r.name, layout="the last sweep's summary")
@@ -129,13 +187,15 @@ LEGACY_OBSERVATION_ROWS = RowKind(
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """What one sweep writes: every status, the findings that changed, the alerts to raise,
-    and the connectors Graph no longer lists."""
+    """What one sweep judged and writes: every status (written unless ``unchanged``), the findings
+    that changed, the alerts to raise, and the connectors Graph no longer lists."""
 
     statuses: list[ConnectorStatus]
     findings: list[Finding]  # only those that changed
     alerts: list[Alert]
     removed: list[RowDelete] = field(default_factory=list)  # status rows of connectors Graph no longer lists
+    # lower-case ids of the statuses with nothing new but their age (``unchanged``): not written
+    unchanged: frozenset[str] = frozenset()
 
 
 def _details(status: ConnectorStatus, previous: Health | None) -> dict[str, object]:
@@ -199,6 +259,10 @@ def plan_connector(
     )
     remedy = heartbeat_remediation(reading.id, verdict.health.value, verdict.remediation)
     new_finding = _next_finding(status, finding, verdict.severity, remedy, now)
+    if unchanged(previous, status) and _only_older(new_finding, finding):
+        # Nothing but time moved: the stored finding stays as written, its message true as of
+        # its lastSeen (GET /api/connectors has the age as of the last sweep).
+        new_finding = finding
     # A first sighting of a healthy connector is not news; any other change of health is, unless a
     # person acknowledged the problem and it merely moved between unhealthy states.
     newsworthy = changed and not (previous is None and verdict.health is Health.HEALTHY)
@@ -224,6 +288,13 @@ def plan_connector(
             channels=channels,
         )
     return status, new_finding if new_finding != finding else None, alert
+
+
+def _only_older(new: Finding | None, stored: Finding | None) -> bool:
+    """True when ``new`` differs from ``stored`` only in its message and lastSeen."""
+    if new is None or stored is None:
+        return new is stored
+    return replace(new, message=stored.message, last_seen=stored.last_seen) == stored
 
 
 def _raised_while_silent(previous: ConnectorStatus | None, verdict: Verdict) -> str | None:
@@ -277,6 +348,7 @@ def plan_sweep(
     statuses: list[ConnectorStatus] = []
     changed: list[Finding] = []
     alerts: list[Alert] = []
+    quiet: set[str] = set()
     for reading in readings:
         key = reading.id.lower()
         status, finding, alert = plan_connector(
@@ -293,6 +365,8 @@ def plan_sweep(
             changed.append(finding)
         if alert is not None:
             alerts.append(alert)
+        if unchanged(previous.get(key), status):
+            quiet.add(key)
     seen = {r.id.lower() for r in readings}
     removed: list[RowDelete] = []
     for key in sorted(k for k in previous if k not in seen and complete):
@@ -303,7 +377,7 @@ def plan_sweep(
         removed.append(CONNECTOR_STATUS_ROWS.delete_of(gone))
         changed += [finding] if finding else []
         alerts.append(alert)
-    return SweepPlan(statuses, changed, alerts, removed)
+    return SweepPlan(statuses, changed, alerts, removed, frozenset(quiet))
 
 
 NOT_RECHECKED = "not re-checked: "

@@ -13,7 +13,7 @@ import contextvars
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from shared import logs
@@ -79,8 +79,11 @@ class SweepResult:
 
 
 def stored_statuses(store: StateStore, tenant_id: str) -> dict[str, ConnectorStatus]:
-    """The latest status of every connector seen by the last sweep, by lower-case connector id."""
-    return {s.id.lower(): s for s in store.query(CONNECTOR_STATUS_ROWS, tenant_id)}
+    """The latest status of every connector seen by the last sweep, as of that sweep (ages and
+    reasons re-judged at its time: ``plan.as_of``), by lower-case connector id. One read."""
+    found = store.read(tenant_id, (Select(CONNECTOR_STATUS_ROWS), Select(SWEEP_ROWS, SWEEP_NAME)))
+    sweep = next((r for r, _ in found[SWEEP_ROWS]), None)
+    return {s.id.lower(): heartbeat.as_of(s, sweep) for s, _ in found[CONNECTOR_STATUS_ROWS]}
 
 
 def last_sweep(store: StateStore, tenant_id: str) -> SweepRecord | None:
@@ -236,14 +239,7 @@ def _sweep(
     drifts = _who_changed(settings, gateway, drifts, last, now)
     groups = _with_drift(_groups(plan, [access_finding, access_alert], [odd_finding, odd_alert]), drifts)
     groups += [[closed] for closed in close_removed(_removed(plan, previous), findings, now)]
-    record = SweepRecord(
-        tenant,
-        SWEEP_NAME,
-        now,
-        len(plan.statuses),
-        _stored_problems(result.problems),
-        last.pruned_at if last else None,
-    )
+    record = _record(settings, tenant, now, len(plan.statuses), result.problems)
     drift_alerts = [d.alert for d in drifts.values()]
     raised = [a for a in [*plan.alerts, *drift_alerts, access_alert, odd_alert] if a is not None]
     # The timer's success goes in the same batch when nothing can still fail it (no problem so far,
@@ -253,7 +249,10 @@ def _sweep(
     done = (
         [JobRun(tenant, job.value, now)] if job and not (result.problems or state.pending or raised) else []
     )
+    groups, quiet = _without_unchanged(groups, plan.unchanged)
     written = _commit_isolated(store, tenant, [*groups, [record, *done]], result)
+    changed = [s for s in plan.statuses if id(s) in written]  # what the history appends
+    written |= quiet  # judged and stored as it was: part of the sweep's answer, not rewritten
     result.recorded = True
     result.success_recorded = bool(done) and id(record) in written
     result.statuses = [s for s in plan.statuses if id(s) in written]
@@ -274,8 +273,8 @@ def _sweep(
     for status in result.statuses:
         seen = logs.fields(connector=status.id, health=status.health, finding_kind=FindingKind.HEARTBEAT)
         log.info("connector %s (%s): %s", status.partner, status.health, status.reason, extra=seen)
-    # history: batched, not atomic
-    _commit_isolated(store, tenant, [[_observation(s)] for s in result.statuses], result)
+    # history: what changed, batched, not atomic
+    _commit_isolated(store, tenant, [[_observation(s)] for s in changed], result)
     return state.pending
 
 
@@ -402,15 +401,7 @@ def _graph_failed(
             transient=exc.transient,
         )
     kept = [heartbeat.not_rechecked(s, problem) for s in failed.previous.values()]
-    record = SweepRecord(
-        tenant,
-        SWEEP_NAME,
-        now,
-        0,
-        _stored_problems(result.problems),
-        last.pruned_at if last else None,
-        transient_since=since,
-    )
+    record = replace(_record(settings, tenant, now, 0, result.problems), transient_since=since)
     rows = [x for x in (finding, alert) if x is not None]
     groups: list[Sequence[object]] = [[s] for s in kept]
     _commit_isolated(store, tenant, [*groups, *([rows] if rows else []), [record]], result)
@@ -459,6 +450,37 @@ def _stored_problems(problems: list[str]) -> list[str]:
     if len(problems) > _STORED_PROBLEMS:
         kept.append(f"and {len(problems) - _STORED_PROBLEMS} more problems")
     return kept
+
+
+def _record(
+    settings: Settings, tenant: str, now: datetime, connectors: int, problems: list[str]
+) -> SweepRecord:
+    """The sweep's summary row, with the policy it judged with (what ``plan.as_of`` re-judges by)."""
+    return SweepRecord(
+        tenant,
+        SWEEP_NAME,
+        now,
+        connectors,
+        _stored_problems(problems),
+        default_threshold_days=settings.default_threshold_days,
+        early_warning_hours=settings.early_warning_hours,
+    )
+
+
+def _without_unchanged(
+    groups: list[list[object]], unchanged: frozenset[str]
+) -> tuple[list[list[object]], set[int]]:
+    """The groups to write, leaving out each connector whose status alone is in it and has nothing
+    new (``plan.unchanged``); and the ``id()`` of the statuses left out."""
+    kept: list[list[object]] = []
+    quiet: set[int] = set()
+    for group in groups:
+        head = group[0]
+        if len(group) == 1 and isinstance(head, ConnectorStatus) and head.id.lower() in unchanged:
+            quiet.add(id(head))
+        else:
+            kept.append(group)
+    return kept, quiet
 
 
 def _groups(plan: heartbeat.SweepPlan, *tenant_level: list[Finding | Alert | None]) -> list[list[object]]:

@@ -24,6 +24,7 @@ from shared.heartbeat.plan import (
     OBSERVATION_ROWS,
     SWEEP_ROWS,
     Observation,
+    as_of,
     connector_key,
 )
 from shared.heartbeat.sweep import SWEEP_NAME
@@ -84,7 +85,7 @@ def read_status(settings: Settings, store: StateStore, *, tenant_id: str, now: d
     since = now - timedelta(days=settings.history_retention_days)
     found = {kind: [row for row, _ in rows] for kind, rows in store.read(tenant_id, STATUS_READS).items()}
     sweep = next(iter(found[SWEEP_ROWS]), None)
-    statuses = tuple(found[CONNECTOR_STATUS_ROWS])
+    statuses = tuple(as_of(s, sweep) for s in found[CONNECTOR_STATUS_ROWS])
     stored = Stored(
         tenant_id=tenant_id,
         now=now,

@@ -175,6 +175,31 @@ def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
+def age_points(seen: Iterable[Observation], until: datetime | None) -> list[chart.Point]:
+    """A connector's heartbeat age over time (oldest first) from its observations and the last
+    sweep's time ``until``. A sweep stores an observation only when something changed; in between
+    the age grows with the clock, so each observation's age is carried forward to the next one (a
+    new heartbeat there drops it) and the newest to ``until``. An observation without an age (no
+    heartbeat) is a gap."""
+    ordered = sorted(seen, key=lambda o: o.checked_at)
+    points: list[chart.Point] = []
+    for i, o in enumerate(ordered):
+        points.append(chart.Point(o.checked_at, o.heartbeat_age_hours))
+        later = ordered[i + 1] if i + 1 < len(ordered) else None
+        after = later.checked_at if later is not None else until
+        if o.heartbeat_age_hours is None or after is None or after <= o.checked_at:
+            continue
+        grown = o.heartbeat_age_hours + (after - o.checked_at).total_seconds() / 3600
+        if (
+            later is not None
+            and later.heartbeat_age_hours is not None
+            and abs(later.heartbeat_age_hours - grown) < 1e-6
+        ):
+            continue  # no heartbeat in between: the next observation continues the line
+        points.append(chart.Point(after, grown))
+    return points
+
+
 def connector_line(
     status: ConnectorStatus, seen: list[Observation], stored: Stored, start: datetime
 ) -> ConnectorLine:
@@ -183,10 +208,11 @@ def connector_line(
     threshold_hours = status.threshold_days * 24.0
     warning_hours = warning_point_hours(status.threshold_days, stored.policy)
     kept = [o for o in seen if start <= o.checked_at <= stored.now]
-    ages = [o.heartbeat_age_hours for o in kept if o.heartbeat_age_hours is not None]
+    points = [p for p in age_points(kept, stored.last_sweep_at) if p.at <= stored.now]
+    ages = [p.age_hours for p in points if p.age_hours is not None]
     drawn = (
         chart.build(
-            [chart.Point(o.checked_at, o.heartbeat_age_hours) for o in kept],
+            points,
             start=start,
             end=stored.now,
             threshold_hours=threshold_hours,
@@ -195,7 +221,9 @@ def connector_line(
         if kept
         else None
     )
-    over = sum(1 for a in ages if a >= threshold_hours)
+    over = sum(
+        1 for o in kept if o.heartbeat_age_hours is not None and o.heartbeat_age_hours >= threshold_hours
+    )
     source = "connector" if status.threshold_from_connector else "default"
     latest = "never" if status.heartbeat_age_hours is None else describe_age(status.heartbeat_age_hours)
     description = (

@@ -16,11 +16,15 @@ from shared.graph.connectors import ConnectorReading
 from shared.heartbeat.health import Health, HealthPolicy
 from shared.heartbeat.plan import (
     ConnectorStatus,
+    SweepRecord,
+    as_of,
     history_key,
+    not_rechecked,
     plan_connector,
     plan_graph_access,
     plan_removal,
     plan_sweep,
+    unchanged,
 )
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM
 
@@ -147,8 +151,18 @@ def test_the_same_health_again_keeps_its_since_and_says_nothing() -> None:
     before = status(Health.UNRESPONSIVE, since=EARLIER - timedelta(days=2))
     got, finding, alert = plan(reading(age=timedelta(days=9)), before, open_finding())
     assert got.health_since == EARLIER - timedelta(days=2) and got.checked_at == NOW
-    assert finding == open_finding(last_seen=NOW)  # last_seen moves: the finding is written
-    assert alert is None
+    # Only time moved: nothing to write, the stored finding stays true as of its lastSeen.
+    assert (finding, alert) == (None, None)
+    assert unchanged(before, got)
+
+
+def test_the_same_health_with_a_new_fact_rewrites_the_status_and_the_finding() -> None:
+    before = status(Health.UNRESPONSIVE, since=EARLIER - timedelta(days=2))
+    got, finding, alert = plan(
+        reading(age=timedelta(days=9), partner_state="unresponsive"), before, open_finding()
+    )
+    assert got.partner_state == "unresponsive" and not unchanged(before, got)
+    assert finding is not None and finding.last_seen == NOW and alert is None
 
 
 def test_a_recovery_resolves_the_finding_and_is_an_info_alert_without_was() -> None:
@@ -243,7 +257,7 @@ def test_a_sweep_plans_each_connector_and_removes_those_graph_no_longer_lists() 
     ]
 
 
-def test_a_sweep_refreshes_each_connectors_open_finding_and_closes_removed_ones_at_its_time() -> None:
+def test_a_sweep_leaves_an_open_finding_with_nothing_new_alone_and_closes_removed_ones_at_its_time() -> None:
     defender = status(Health.UNRESPONSIVE, id=DEFENDER, partner="Microsoft Defender for Endpoint")
     zimperium = status(Health.HEALTHY, id=ZIMPERIUM, partner="Zimperium")  # removed, never a finding
     defender_finding = open_finding(
@@ -259,12 +273,12 @@ def test_a_sweep_refreshes_each_connectors_open_finding_and_closes_removed_ones_
         channels=CHANNELS,
     )
     assert plan_.statuses == [status(Health.UNRESPONSIVE, checked_at=NOW)]
+    assert plan_.unchanged == {LOOKOUT}  # judged again, only older: its row is not rewritten
     removed = (
         "the Microsoft Defender for Endpoint connector no longer exists in Intune (last seen "
         "2026-11-23 11:00 UTC): devices are no longer judged with this partner's risk data"
     )
-    assert plan_.findings == [
-        open_finding(last_seen=NOW),  # the same finding, seen again: first_seen stays
+    assert plan_.findings == [  # Lookout's open finding, seen again with nothing new: not rewritten
         replace(
             defender_finding,
             status=FindingStatus.RESOLVED,
@@ -407,3 +421,39 @@ def test_graph_throttling_past_the_grace_is_a_warning_with_the_service_health_re
         remedy,
         "Cannot monitor MTD connectors",
     )
+
+
+def _sweep_at(at: datetime, policy: HealthPolicy | None = POLICY) -> SweepRecord:
+    return SweepRecord(
+        TENANT,
+        "heartbeat",
+        at,
+        1,
+        [],
+        default_threshold_days=policy.default_threshold_days if policy else None,
+        early_warning_hours=policy.early_warning_hours if policy else None,
+    )
+
+
+def test_a_status_left_unwritten_is_read_back_as_the_last_sweep_saw_it() -> None:
+    # Stored at NOW with a heartbeat 9 days old; the last sweep, 6 hours later, found nothing new.
+    stored, _, _ = plan(reading(age=timedelta(days=9)), None, None)
+    later = NOW + timedelta(hours=6)
+    seen = as_of(stored, _sweep_at(later))
+    assert (seen.checked_at, seen.heartbeat_age_hours) == (later, 222.0)
+    assert seen.reason.startswith("last heartbeat 9.2 days ago; threshold 7 days")
+    assert (seen.health, seen.health_since) == (stored.health, stored.health_since)
+
+
+def test_a_status_is_read_back_as_stored_when_it_cannot_be_re_judged_as_the_sweep_did() -> None:
+    stored, _, _ = plan(reading(age=timedelta(days=9)), None, None)
+    later = NOW + timedelta(hours=6)
+    kept = not_rechecked(stored, "Graph answered 503")
+    assert as_of(kept, _sweep_at(later)) == kept  # Graph failed: the reason says so
+    assert as_of(stored, _sweep_at(later, policy=None)) == stored  # a record from before policies
+    assert as_of(stored, _sweep_at(NOW - timedelta(hours=1))) == stored  # written after that sweep
+    assert as_of(stored, None) == stored
+    # Judged healthy at NOW (20 minutes old); 30 hours later it would be a warning: not that
+    # sweep's verdict (it would have written the change), so the row is shown as written.
+    healthy, _, _ = plan(reading(), None, None)
+    assert as_of(healthy, _sweep_at(NOW + timedelta(hours=30))) == healthy

@@ -53,9 +53,12 @@ def _steady(host: Host, proxies: tuple[CountingProxy, CountingProxy]) -> tuple[l
     return graph, table
 
 
-def test_a_steady_sweep_of_an_unchanged_tenant_waits_for_three_round_trips(
+def test_a_steady_sweep_of_an_unchanged_tenant_waits_for_two_round_trips_and_writes_one_row(
     host: Host, wire: Callable[..., Any], graph: GraphSimulator, tenant_id: str
 ) -> None:
+    from shared.context import services
+    from shared.heartbeat.sweep import history
+
     proxies = wire()
     load(
         graph,
@@ -69,14 +72,14 @@ def test_a_steady_sweep_of_an_unchanged_tenant_waits_for_three_round_trips(
     graph_calls, table_calls = _steady(host, proxies)
     assert graph_calls == ["GET /v1.0/deviceManagement/mobileThreatDefenseConnectors"]
     # Round trip 1: one read of the tenant's state (statuses, findings, the sweep record, pending
-    # alerts), sent while Graph is asked; 2: one batch of what changed, the timer's success with it;
-    # 3: one batch of history. No table creation, no query for pending alerts (none is pending).
-    assert table_calls == [
-        "GET /devstoreaccount1/mtdguardstate()",
-        "POST /devstoreaccount1/$batch",
-        "POST /devstoreaccount1/$batch",
-    ]
+    # alerts), sent while Graph is asked; 2: one batch with the sweep's record and the timer's
+    # success. Nothing else changed, so no status, finding or history row is written; no table
+    # creation, no query for pending alerts (none is pending).
+    assert table_calls == ["GET /devstoreaccount1/mtdguardstate()", "POST /devstoreaccount1/$batch"]
     assert table_proxy.waited_out == []  # the read overlapped the Graph call
+    # Three sweeps, one observation each: only the first saw anything new.
+    store = services().store
+    assert [len(history(store, tenant_id, c)) for c in (LOOKOUT, DEFENDER, ZIMPERIUM)] == [1, 1, 1]
 
 
 def test_an_alert_still_pending_is_delivered_by_a_later_sweep_with_nothing_new(
@@ -109,7 +112,7 @@ def test_a_sweep_with_nothing_pending_does_not_ask_the_outbox(
     assert len(receiver.received) == 1
     table_proxy.clear()
     host.timer("heartbeat_monitor")  # nothing new, nothing pending: no query for pending alerts
-    assert [r.method for r in table_proxy.requests] == ["GET", "POST", "POST"]
+    assert [r.method for r in table_proxy.requests] == ["GET", "POST"]  # the read, the sweep's record
     assert len(receiver.received) == 1
 
 

@@ -316,7 +316,7 @@ def test_a_failed_read_shows_in_the_list_until_a_sweep_succeeds(
 def test_history_keeps_every_observation_within_the_retention_only(
     host: Host, env: Any, graph: GraphSimulator, tenant_id: str, mocker: MockerFixture
 ) -> None:
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
     from shared.alerting.stored import query_alerts
     from shared.clock import now_utc
@@ -325,14 +325,26 @@ def test_history_keeps_every_observation_within_the_retention_only(
     from shared.heartbeat.sweep import history, run_heartbeat_sweep
 
     env(HISTORY_RETENTION_DAYS="30")
-    load(graph, tenant_id, connector(LOOKOUT, "now-1h"), connector(DEFENDER, "now-1h"))
     s = services()
     now = now_utc()
+
+    def iso(at: datetime) -> str:
+        return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
     for days_ago in (45, 41, 20, 10):
-        if days_ago == 20:  # Lookout's heartbeat, 5 days old by then: a change, so an alert
-            load(graph, tenant_id, connector(LOOKOUT, "now-25d"), connector(DEFENDER, "now-1h"))
+        moment = now - timedelta(days=days_ago)
+        # Each sweep sees a new heartbeat (an hour old), so each writes an observation (a sweep that
+        # sees nothing new writes none); from 20 days ago Lookout's stays 25 days old: 5 days old
+        # then (a warning, alerted), 15 days old 10 days ago (unresponsive, alerted).
+        lookout = iso(now - timedelta(days=25)) if days_ago <= 20 else iso(moment - timedelta(hours=1))
+        load(
+            graph,
+            tenant_id,
+            connector(LOOKOUT, lookout),
+            connector(DEFENDER, iso(moment - timedelta(hours=1))),
+        )
         result = run_heartbeat_sweep(
-            s.settings, s.graph, s.store, s.channels, tenant_id=tenant_id, now=now - timedelta(days=days_ago)
+            s.settings, s.graph, s.store, s.channels, tenant_id=tenant_id, now=moment
         )
         assert result.recorded
     # Rows of the layout before issue 15 (<connector>|<inverted ticks>) are read and pruned alike.
@@ -349,8 +361,8 @@ def test_history_keeps_every_observation_within_the_retention_only(
     kept = [o.checked_at for o in history(s.store, tenant_id, LOOKOUT)]
     assert kept == [now - timedelta(days=10), now - timedelta(days=15), now - timedelta(days=20)]
     assert len(history(s.store, tenant_id, DEFENDER)) == 2
-    # Alerts with nothing left to deliver follow the same retention: the first sightings 45 days
-    # ago are gone, the changes 20 and 10 days ago are kept.
+    # Alerts with nothing left to deliver follow the same retention: the changes 20 and 10 days
+    # ago are kept (the first sightings, healthy, said nothing).
     kept_alerts = sorted((a.detected_at, a.details["health"]) for a in query_alerts(s.store, tenant_id))
     assert kept_alerts == [(now - timedelta(days=20), "warning"), (now - timedelta(days=10), "unresponsive")]
 

@@ -30,7 +30,7 @@ def _text(e: Element) -> str:
     return e.text + "".join(_text(c) for c in e.children)
 
 
-def test_the_known_scenario_reads_worst_first_with_a_chart_point_per_observation(
+def test_the_known_scenario_reads_worst_first_with_its_heartbeat_age_drawn_over_time(
     host: Host, graph: GraphSimulator, tenant_id: str, mocker: MockerFixture
 ) -> None:
     known.run(host, graph, tenant_id, mocker)
@@ -49,10 +49,10 @@ def test_the_known_scenario_reads_worst_first_with_a_chart_point_per_observation
     assert len(charts) == 3
     lookout = next(s for k, s in charts.items() if LOOKOUT in k)
     vertices = [v for line in lookout.all("polyline") for v in line.attrs["points"].split()]
-    assert len(vertices) == len(known.LOOKOUT_AGES)
+    assert len(vertices) == known.DRAWN[LOOKOUT]
     zimperium = next(s for k, s in charts.items() if ZIMPERIUM in k)
     assert not zimperium.all("polyline")
-    assert len([x for x in zimperium.all("line") if x.attrs.get("class") == "gap"]) == len(known.SWEEPS)
+    assert len([x for x in zimperium.all("line") if x.attrs.get("class") == "gap"]) == known.DRAWN[ZIMPERIUM]
     # The threshold line two thirds of the way up the plot (from the scenario: 48 h of 72 h).
     plot = next(r for r in lookout.all("rect") if r.attrs.get("class") == "plot")
     top, height = float(plot.attrs["y"]), float(plot.attrs["height"])
@@ -62,7 +62,7 @@ def test_the_known_scenario_reads_worst_first_with_a_chart_point_per_observation
     assert abs((top + height - float(warning.attrs["y1"])) / height - known.WARNING_FRACTION) < 0.01
     # The text alternative gives the key figures.
     desc = _text(lookout.own("desc")[0])
-    assert "8 observations" in desc and "threshold 2 days" in desc.lower() and "2.4 days" in desc
+    assert "3 observations" in desc and "threshold 2 days" in desc.lower() and "2.4 days" in desc
     findings = next(t for t in doc.all("table") if "findings" in _text(t.own("caption")[0]).lower())
     assert "Lookout for Work" in _text(findings)
 

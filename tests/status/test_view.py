@@ -107,7 +107,8 @@ def test_the_time_axis_starts_at_the_oldest_kept_observation_within_the_retentio
     page = view.build(stored(statuses=(s,), history={s.id.lower(): old}, retention_days=30))
     assert page.window_start == NOW - 10 * days  # a row older than the retention (not pruned yet) is not
     chart = page.connectors[0].chart
-    assert chart is not None and chart.point_count == 2
+    # The two kept observations, and the age the older had grown to just before the newer one.
+    assert chart is not None and chart.point_count == 3
 
 
 def test_the_chart_text_gives_the_key_figures() -> None:
@@ -180,3 +181,23 @@ def test_each_job_says_whether_it_is_on_time() -> None:
         ("Alert delivery", "Stale: two scheduled runs missed"),
         ("Conditional Access drift", "Never run"),
     ]
+
+
+def test_the_age_grows_with_the_clock_between_stored_observations_and_up_to_the_last_sweep() -> None:
+    # A sweep stores an observation only when something changed: 2 h old at T0; a new heartbeat
+    # seen 10 h later (1 h old); the last sweep 6 h after that found nothing new.
+    s = status("p", Health.HEALTHY, 7)
+    seen = [observation(s, NOW, 2.0), observation(s, NOW + 10 * HOUR, 1.0)]
+    points = [(p.at, p.age_hours) for p in view.age_points(seen, NOW + 16 * HOUR)]
+    assert points == [
+        (NOW, 2.0),
+        (NOW + 10 * HOUR, 12.0),  # grown from 2 h until the new heartbeat was seen
+        (NOW + 10 * HOUR, 1.0),
+        (NOW + 16 * HOUR, 7.0),  # as old as the last sweep saw it
+    ]
+    # No heartbeat in between: the next observation (a change of health) continues the line.
+    steady = [observation(s, NOW, 2.0), observation(s, NOW + 10 * HOUR, 12.0)]
+    assert [p.age_hours for p in view.age_points(steady, NOW + 10 * HOUR)] == [2.0, 12.0]
+    # Never a heartbeat: a gap, nothing grows.
+    never = [observation(s, NOW, None)]
+    assert [(p.at, p.age_hours) for p in view.age_points(never, NOW + 16 * HOUR)] == [(NOW, None)]
