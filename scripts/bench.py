@@ -92,6 +92,16 @@ with httpx.Client() as client:
 assert len(connectors) == 5, connectors
 result = {}
 """
+# The floor of any build that keeps the two SDKs the issue keeps: the baseline's work after
+# importing what a sweep cannot do without (msgraph-sdk's client and kiota's httpx adapter,
+# azure-data-tables and azure-core's requests transport), doing nothing with them.
+SDK_IMPORTS = (
+    "from msgraph.graph_service_client import GraphServiceClient\n"
+    "from kiota_http.httpx_request_adapter import HttpxRequestAdapter\n"
+    "import azure.data.tables, azure.core.pipeline.transport._requests_basic\n"
+)
+FLOOR_WORK = SDK_IMPORTS + HTTPX_WORK
+
 SIZE_WORK = """
 import logging, os, resource
 logging.disable(logging.CRITICAL)
@@ -285,6 +295,8 @@ def cold_start(azurite: Azurite) -> dict[str, list[float]]:
             "app_pre": lambda: child(APP_WORK, env, preload=APP_PRELOAD, preloaded=True),
             "base_pre": lambda: child(HTTPX_WORK, env, preloaded=True),
             "mi_whole": lambda: child(MI_WORK, mi_env, preload=APP_PRELOAD),
+            "floor_whole": lambda: child(FLOOR_WORK, env, preload=APP_PRELOAD),
+            "floor_pre": lambda: child(FLOOR_WORK, env, preload=APP_PRELOAD, preloaded=True),
         }
         for run in variants.values():  # warm the file cache (and bytecode)
             run()
@@ -298,6 +310,11 @@ def cold_start(azurite: Azurite) -> dict[str, list[float]]:
             rounds.setdefault("ratio_pre", []).append(got["app_pre"].done / got["base_pre"].done)
             rounds.setdefault("ratio_rss", []).append(got["app_whole"].rss / got["base_whole"].rss)
             rounds.setdefault("ratio_mi", []).append(got["mi_whole"].done / got["base_whole"].done)
+            for framing in ("whole", "pre"):
+                floor, app = got[f"floor_{framing}"].done, got[f"app_{framing}"].done
+                rounds.setdefault(f"floor_ratio_{framing}", []).append(floor / got[f"base_{framing}"].done)
+                rounds.setdefault(f"over_floor_{framing}", []).append(app / floor)
+            rounds.setdefault("floor_ratio_rss", []).append(got["floor_whole"].rss / got["base_whole"].rss)
     return rounds
 
 
@@ -420,8 +437,21 @@ def report_cold(c: dict[str, list[float]]) -> None:
         f" (+{(median(c['mi_whole']) - median(c['app_whole'])) * 1000:.0f} ms: azure-identity and a token)"
     )
     print("    The baseline does less than the product: one GET, no token, no Table Storage (one read and")
-    print("    two batches), no judging, no msgraph-sdk middleware; 'worker preloaded' starts the clock once")
-    print("    azure.functions is imported, as a running Python worker has it before loading the app.\n")
+    print("    one batch), no judging, no msgraph-sdk middleware; 'worker preloaded' starts the clock once")
+    print("    azure.functions is imported, as a running Python worker has it before loading the app.")
+    print("    The floor: the baseline's GET after importing only what a sweep cannot do without")
+    print("    (msgraph-sdk's client, kiota's httpx adapter, azure-data-tables, azure-core's requests")
+    print("    transport), with azure.functions loaded as for the app:")
+    for framing, label in (("whole", "whole process   "), ("pre", "worker preloaded")):
+        floor, app = median(c[f"floor_{framing}"]), median(c[f"app_{framing}"])
+        print(
+            f"    {label} floor {floor:.3f} s = {median(c[f'floor_ratio_{framing}']):.2f}x the baseline;"
+            f" MTD Guard {app:.3f} s = {median(c[f'over_floor_{framing}']):.2f}x the floor"
+        )
+    print(
+        f"    peak RSS         floor {median(c['floor_whole_rss']):.0f} MB ="
+        f" {median(c['floor_ratio_rss']):.2f}x the baseline\n"
+    )
 
 
 def report_latency(f: dict[str, list[float]]) -> None:
