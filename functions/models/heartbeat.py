@@ -35,7 +35,8 @@ class ConnectorStatus(TypedDict):
 
 
 class Observation(TypedDict):
-    """One past sweep's reading of a connector."""
+    """A connector as a past sweep read it when something had changed (a new heartbeat, a change
+    of health, state, threshold or settings): a sweep that sees nothing new stores none."""
 
     checkedAt: Time
     health: Health
@@ -57,7 +58,9 @@ class ConnectorView(ConnectorStatus):
 class ConnectorDetail(ConnectorView):
     """One connector's health as the last sweep judged it, and its recent readings."""
 
-    history: Annotated[list[Observation], Meta(description="newest first")]
+    history: Annotated[
+        list[Observation], Meta(description="newest first; one per change, the age grows in between")
+    ]
 
 
 class ConnectorList(TypedDict):
