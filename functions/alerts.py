@@ -6,24 +6,24 @@ import logging
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
-from functions import views
 from functions.http import Problem, endpoint, json_response
 from functions.http.endpoint import trusted_principal
 from functions.http.query import Choice, Count, Moment, QuerySpec, Text, Token
 from functions.jobs import configured_services, succeeded, timer_job
-from shared.alerting import stored
-from shared.alerting.alerts import Alert, DeliveryStatus
-from shared.alerting.outbox import deliver_pending
+from shared.alerting.alerts import DeliveryStatus
 from shared.clock import now_utc
 from shared.context import services
 from shared.findings.model import Severity
 from shared.job_runs import Job
 from shared.principal import Role
-from shared.store.state import StoreError
+from shared.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from shared.alerting.alerts import Alert
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ def alerts_outbox(timer: func.TimerRequest) -> None:
     """Timer (ALERT_OUTBOX_SCHEDULE): deliver this tenant's pending alerts (retries after backoff,
     held alerts after quiet hours, digests) and log the counts; skipped when misconfigured.
     """
+    from shared.alerting.outbox import deliver_pending
+
     s = configured_services()
     if s is None:
         return
@@ -117,6 +119,9 @@ def alerts_list(req: func.HttpRequest) -> func.HttpResponse:
     parameter``, with a pointer per parameter, for a bad parameter or a continuationToken issued
     for another route or other filters.
     """
+    from functions import views
+    from shared.alerting import stored
+
     q = LIST_QUERY.parse(req)
     s = services()
     tenant = s.settings.tenant_id
@@ -165,6 +170,9 @@ def alert_redeliver(req: func.HttpRequest) -> func.HttpResponse:
     routed there); 409 ``Nothing to redeliver`` or ``Alert is being delivered`` (another run saved
     it meanwhile); 400 for a bad query parameter.
     """
+    from functions import views
+    from shared.alerting import stored
+
     channel: str | None = REDELIVER_QUERY.parse(req)["channel"]
     s = services()
     tenant = s.settings.tenant_id

@@ -6,12 +6,9 @@ from typing import Any
 
 import azure.functions as func
 
-from functions import views
 from functions.http import endpoint, json_response
 from functions.http.problems import FieldError, invalid
 from functions.http.query import Choice, Count, Moment, QuerySpec, Text, Token
-from shared import catalog
-from shared.audit import trail
 from shared.audit.entries import AuditAction, AuditQuery, Result
 from shared.context import services
 from shared.principal import Role
@@ -52,6 +49,10 @@ def audit_list(req: func.HttpRequest) -> func.HttpResponse:
     pointer per parameter, for a bad parameter or a continuationToken issued for another route or
     other filters.
     """
+    from functions import views
+    from shared import catalog
+    from shared.audit import trail
+
     q = LIST_QUERY.parse(req)
     if q["since"] is not None and q["until"] is not None and q["since"] >= q["until"]:
         raise invalid(  # an empty window is a mistake in the request, not an empty trail

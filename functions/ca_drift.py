@@ -8,30 +8,27 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions import views
 from functions.http import endpoint, json_response
 from functions.http.body import read_json
 from functions.http.callers import caller_for
 from functions.http.problems import FieldError, Problem, invalid
 from functions.jobs import configured_services, succeeded, timer_job
-from shared.conditional_access.classic.inventory import InvalidInventory
 from shared.context import services
 from shared.job_runs import Job
 from shared.principal import Role
 
 if TYPE_CHECKING:
+    from shared.conditional_access.classic.inventory import InvalidInventory
     from shared.conditional_access.drift import CaDriftResult
-
-# The drift monitor's machinery (shared/conditional_access/drift.py and the rules it loads) is
-# imported when a handler first runs, not at function_app import: the other jobs never need it.
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
 
 
 def _run() -> CaDriftResult:
-    s = services()
     from shared.conditional_access.drift import run_ca_drift
+
+    s = services()
 
     return run_ca_drift(s.settings, s.graph, s.store, s.channels, tenant_id=s.settings.tenant_id)
 
@@ -75,6 +72,8 @@ def checks_ca_drift(req: func.HttpRequest) -> func.HttpResponse:
     CaDriftResult, 200 even when Graph failed (``ok`` false, ``problems`` says why). 400 for any
     query parameter.
     """
+    from functions import views
+
     # 200 even when Graph failed: the check ran and its answer (with problems) is the result.
     return json_response(views.ca_drift(_run()))
 
@@ -97,10 +96,13 @@ def classic_baseline_import(req: func.HttpRequest) -> func.HttpResponse:
     400 ``Invalid JSON``, or ``Invalid body`` with a pointer per bad field (nothing written); 400
     for any query parameter; 413 for a body above 1,000,000 bytes.
     """
+    from functions import views
+    from shared.conditional_access.classic.inventory import InvalidInventory
+    from shared.conditional_access.drift import import_classic_baseline
+
     body = read_json(req)
     caller = caller_for(req, "api", None, anonymous="function key caller")
     s = services()
-    from shared.conditional_access.drift import import_classic_baseline
 
     try:
         result = import_classic_baseline(
@@ -118,8 +120,10 @@ def classic_baseline_get(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/ca/classic-baseline (Reader): the stored classic-policy baseline, last import, audit
     log position and planned removals (ClassicBaseline); no Graph call. 400 for any query parameter.
     """
-    s = services()
+    from functions import views
     from shared.conditional_access.drift import classic_state
+
+    s = services()
 
     state = classic_state(s.store, tenant_id=s.settings.tenant_id)
     ca = s.settings.ca
@@ -139,10 +143,13 @@ def planned_removal_create(req: func.HttpRequest) -> func.HttpResponse:
     400 ``Invalid JSON``, or ``Invalid body`` with a pointer per bad field; 400 for any query
     parameter; 413 for a body above 1,000,000 bytes.
     """
+    from functions import views
+    from shared.conditional_access.classic.inventory import InvalidInventory
+    from shared.conditional_access.drift import announce_removal
+
     body = read_json(req)
     caller = caller_for(req, "api", None, anonymous="function key caller")
     s = services()
-    from shared.conditional_access.drift import announce_removal
 
     try:
         removal = announce_removal(s.store, body, caller.who, tenant_id=s.settings.tenant_id)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions import views
 from functions.http import endpoint, json_response
 from functions.http.body import read_json
 from functions.http.callers import TICKET_HEADER, caller_for, clean_ticket, refused_response
 from functions.http.query import Flag, QuerySpec
 from functions.replay import idempotent
-from shared.configure.apply import Refused, configure
+from shared.configure.refusal import Refused
 from shared.context import services
 from shared.principal import Role
 
@@ -35,6 +34,8 @@ def connector_configure(req: func.HttpRequest) -> func.HttpResponse:
     the partner does not support, or a reused idempotency key; 502/503 when
     Graph failed. Refusals carry ``ticket``.
     """
+    from functions import views
+    from shared.configure.apply import configure
 
     def run() -> func.HttpResponse:
         dry_run: bool = CONFIGURE_QUERY.parse(req)["dryRun"]

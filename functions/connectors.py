@@ -6,28 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
-from functions import views
 from functions.findings import note_body
 from functions.http import Problem, endpoint, json_response
 from functions.http.body import no_body
 from functions.http.callers import TICKET_HEADER, caller_for, clean_ticket, refused_response
 from functions.http.query import Count, Flag, QuerySpec, Schema
 from functions.replay import idempotent
-from shared import catalog
-from shared.audit.entries import Caller
 from shared.clock import now_utc
-from shared.configure.apply import Refused
-from shared.configure.baseline import Baseline
-from shared.configure.manage import adopt_baseline, delete_connector, export_settings
-from shared.configure.restore import restore
-from shared.configure.stored import stored_baseline, stored_baselines
-from shared.context import Services, services
-from shared.heartbeat.sweep import history, last_sweep, stored_statuses
+from shared.configure.refusal import Refused
+from shared.context import services
 from shared.principal import Role
+
+if TYPE_CHECKING:
+    from shared.audit.entries import Caller
+    from shared.configure.baseline import Baseline
+    from shared.context import Services
 
 bp = func.Blueprint()
 DETAIL_QUERY = QuerySpec("connector_get", (Count("historyLimit", low=1, high=1000, fallback=50),))
@@ -83,6 +80,10 @@ def connectors_list(req: func.HttpRequest) -> func.HttpResponse:
     baseline and drift as the last stored sweep saw them, by partner name (ConnectorList); no Graph
     call. 400 for any query parameter.
     """
+    from functions import views
+    from shared.configure.stored import stored_baselines
+    from shared.heartbeat.sweep import last_sweep, stored_statuses
+
     s = services()
     tenant = s.settings.tenant_id
     sweep = last_sweep(s.store, tenant)
@@ -99,6 +100,11 @@ def connector_get(req: func.HttpRequest) -> func.HttpResponse:
     (1-1000, default 50), newest first (ConnectorDetail). 400 for a bad query parameter; 404 when
     the last sweep did not see it.
     """
+    from functions import views
+    from shared import catalog
+    from shared.configure.stored import stored_baseline
+    from shared.heartbeat.sweep import history, stored_statuses
+
     limit: int = DETAIL_QUERY.parse(req)["historyLimit"]
     s = services()
     tenant = s.settings.tenant_id
@@ -128,6 +134,9 @@ def connector_baseline(req: func.HttpRequest) -> func.HttpResponse:
     400 invalid body or query parameter; 404 unknown partner or no such connector in Intune;
     502/503 Graph failed.
     """
+    from functions import views
+    from shared.configure.manage import adopt_baseline
+
     note, _ = note_body(req)
     partner = req.route_params.get("partner", "")
 
@@ -149,6 +158,9 @@ def connector_restore(req: func.HttpRequest) -> func.HttpResponse:
     400 bad query parameter or any body; 404 unknown partner or no baseline; 409 concurrent change; 422 a
     baseline setting this Graph version cannot write; 502/503 Graph failed.
     """
+    from functions import views
+    from shared.configure.restore import restore
+
     dry_run: bool = RESTORE_QUERY.parse(req)["dryRun"]
     no_body(req, "dryRun is a query parameter: ?dryRun=false")
     partner = req.route_params.get("partner", "")
@@ -171,6 +183,9 @@ def connector_delete(req: func.HttpRequest) -> func.HttpResponse:
     400 bad query parameter or any body; 404 unknown partner or no such connector; 409 concurrent change;
     502/503 Graph failed.
     """
+    from functions import views
+    from shared.configure.manage import delete_connector
+
     dry_run: bool = DELETE_QUERY.parse(req)["dryRun"]
     no_body(req, "dryRun is a query parameter: ?dryRun=false")
     partner = req.route_params.get("partner", "")
@@ -189,6 +204,9 @@ def connectors_export(req: func.HttpRequest) -> func.HttpResponse:
     body that sets them, by partner slug, read from Graph now (settings as code: commit them,
     replay them in another tenant). 400 for any query parameter; 502/503 Graph failed.
     """
+    from functions import views
+    from shared.configure.manage import export_settings
+
     s = services()
     try:
         bodies = export_settings(s)

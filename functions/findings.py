@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions import views
 from functions.http import endpoint, json_response
 from functions.http.body import read_json
 from functions.http.callers import TICKET_HEADER, caller_for, clean_ticket, refused_response
 from functions.http.problems import FieldError, invalid, json_pointer
 from functions.http.query import Choice, Count, QuerySpec, Token
-from shared.configure.apply import Refused
-from shared.configure.manage import accept_drift
+from shared.configure.refusal import Refused
 from shared.context import services
 from shared.findings import query as finding_query
 from shared.findings.model import FindingKind, FindingStatus, Severity
-from shared.findings.stored import stored_findings
 from shared.principal import Role
-from shared.tickets.actions import acknowledge_finding
 
 bp = func.Blueprint()
 MAX_NOTE = 1000
@@ -46,6 +42,9 @@ def findings_list(req: func.HttpRequest) -> func.HttpResponse:
     pointer per parameter, for a bad parameter or a continuationToken issued for another route or
     other filters.
     """
+    from functions import views
+    from shared.findings.stored import stored_findings
+
     q = LIST_QUERY.parse(req)
     query = finding_query.FindingQuery(
         kinds=q["kind"] or frozenset(),
@@ -107,6 +106,10 @@ def finding_acknowledge(req: func.HttpRequest) -> func.HttpResponse:
     no such finding; 409 already resolved; 413 for a body above 1,000,000 bytes; 422 accept on a
     finding that is not connectorDrift.
     """
+    from functions import views
+    from shared.configure.manage import accept_drift
+    from shared.tickets.actions import acknowledge_finding
+
     note, accept = note_body(req, accept=True)
     ticket = clean_ticket(req.headers.get(TICKET_HEADER), TICKET_HEADER)
     caller = caller_for(req, "api", ticket, anonymous="function key caller")

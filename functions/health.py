@@ -18,14 +18,13 @@ from typing import Any, TypeVar
 
 import azure.functions as func
 
-from functions import views
 from functions.http import json_response
 from shared import settings
 from shared.clock import now_utc
 from shared.context import services
 from shared.job_runs import Freshness, Job, freshness, last_successes, schedules
 from shared.settings import Settings, SettingsError
-from shared.store.state import StoreError
+from shared.store.errors import StoreError
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -67,6 +66,8 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
     (with the number of settings problems), ``storageUnavailable`` or ``stale``. ``jobs`` gives
     each timer job's last successful run and whether it is stale (older than two scheduled runs).
     """
+    from functions import views
+
     problems = settings.problems()
     if auth := settings.authentication_problem():
         problems.append(auth)

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions import views
 from functions.http import Problem, endpoint, json_response
 from functions.jobs import configured_services, succeeded, timer_job
 from shared.context import services
-from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep
 from shared.job_runs import Job
 from shared.principal import Role
+
+if TYPE_CHECKING:
+    from shared.heartbeat.sweep import SweepResult
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
 
 
 def _sweep(job: Job | None = None) -> SweepResult:
+    from shared.heartbeat.sweep import run_heartbeat_sweep
+
     s = services()
     return run_heartbeat_sweep(
         s.settings, s.graph, s.store, s.channels, tenant_id=s.settings.tenant_id, job=job
@@ -65,6 +69,8 @@ def checks_run(req: func.HttpRequest) -> func.HttpResponse:
     route answers then: a caller retries later instead of taking a sweep that left no trace for a
     check. 400 for any query parameter.
     """
+    from functions import views
+
     result = _sweep()
     if result.storage_unavailable:
         detail = "the sweep ran but nothing was recorded: " + "; ".join(result.problems)

@@ -12,23 +12,22 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions import views
 from functions.http import Problem, endpoint, json_response
 from functions.http.body import read_json
 from functions.http.callers import caller_for, refused_response
 from functions.http.query import QuerySpec, Text
 from functions.replay import idempotent
 from shared import settings
-from shared.configure.apply import Refused, configure
-from shared.configure.fields import InvalidSettings
+from shared.configure.refusal import Refused
 from shared.context import services
 from shared.principal import Role
-from shared.tickets import payloads as hooks
-from shared.tickets.actions import acknowledge_finding, run_check
-from shared.tickets.payloads import HookSource
+
+if TYPE_CHECKING:
+    from shared.tickets.payloads import HookSource
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -47,6 +46,8 @@ HOOK_QUERY = QuerySpec(
 
 
 def _source(req: func.HttpRequest) -> HookSource:
+    from shared.tickets.payloads import HookSource
+
     raw = req.route_params.get("source", "")
     try:
         return HookSource(raw.lower())
@@ -56,7 +57,9 @@ def _source(req: func.HttpRequest) -> HookSource:
 
 
 def _check_signature(req: func.HttpRequest, source: HookSource) -> None:
-    if source is not HookSource.JIRA:
+    from shared.tickets import payloads as hooks
+
+    if source is not hooks.HookSource.JIRA:
         return
     secret = services().settings.jira_webhook_secret
     if not secret:
@@ -98,6 +101,12 @@ def hook_receive(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _handle(req: func.HttpRequest, source: HookSource) -> func.HttpResponse:
+    from functions import views
+    from shared.configure.apply import configure
+    from shared.configure.fields import InvalidSettings
+    from shared.tickets import payloads as hooks
+    from shared.tickets.actions import acknowledge_finding, run_check
+
     payload = read_json(req)
     ticket = hooks.ticket_of(source, payload)
     try:

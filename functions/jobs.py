@@ -7,14 +7,18 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from shared import deadline, job_runs, settings
 from shared.clock import now_utc
-from shared.context import Services, services
+from shared.context import services
 from shared.settings import SettingsError
-from shared.store.state import StoreError
+from shared.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from shared.context import Services
 
 log = logging.getLogger(__name__)
 Timer = Callable[[func.TimerRequest], None]

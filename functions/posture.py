@@ -8,13 +8,12 @@ import azure.functions as func
 
 from functions.http import endpoint, json_response
 from shared.context import services
-from shared.posture.model import PlatformPosture as StoredPlatform
-from shared.posture.model import Posture
-from shared.posture.stored import stored_posture
 from shared.principal import Role
 
 if TYPE_CHECKING:
     from functions import models as m
+    from shared.posture.model import PlatformPosture as StoredPlatform
+    from shared.posture.model import Posture
 
 bp = func.Blueprint()
 
@@ -29,6 +28,8 @@ def posture_get(req: func.HttpRequest) -> func.HttpResponse:
     policies, and ``weakestLink`` with the reason (Posture), as the last Conditional Access check
     stored them; ``platforms`` is empty before the first check. 400 for any query parameter.
     """
+    from shared.posture.stored import stored_posture
+
     s = services()
     tenant = s.settings.tenant_id
     return json_response(posture_view(tenant, stored_posture(s.store, tenant)))

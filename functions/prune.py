@@ -7,6 +7,8 @@ import logging
 import azure.functions as func
 
 from functions.jobs import configured_services
+from shared.clock import now_utc
+from shared.store.errors import StoreError
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -17,11 +19,10 @@ log = logging.getLogger(__name__)
 def prune_history(timer: func.TimerRequest) -> None:
     """Timer (PRUNE_SCHEDULE, daily): delete observations and delivered alerts older than
     HISTORY_RETENTION_DAYS; logs how many went, or why it could not (the next run tries again)."""
+    from shared.heartbeat.retention import prune
+
     if (s := configured_services()) is None:
         return
-    from shared.clock import now_utc
-    from shared.heartbeat.retention import prune
-    from shared.store.state import StoreError
 
     tenant = s.settings.tenant_id
     try:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import azure.functions as func
@@ -25,7 +26,9 @@ from functions.http.callers import KEY_HEADERS
 from functions.http.endpoint import request_path
 from shared.clock import now_utc
 from shared.context import services
-from shared.store.changes import ChangeStore, ClaimState, StoredResponse, key_row
+
+if TYPE_CHECKING:
+    from shared.store.changes import StoredResponse
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 WAIT_SECONDS = 10.0
@@ -76,6 +79,8 @@ def idempotent(req: func.HttpRequest, scope: str, run: Callable[[], func.HttpRes
     key = idempotency_key(req)
     if key is None:
         return run()
+    from shared.store.changes import ChangeStore, ClaimState, StoredResponse, key_row
+
     s = services()
     store = ChangeStore(s.store)
     tenant = s.settings.tenant_id

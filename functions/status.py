@@ -8,8 +8,6 @@ from functions.http import endpoint
 from shared.clock import now_utc
 from shared.context import services
 from shared.principal import Role
-from shared.status import render
-from shared.status.read import read_status
 
 bp = func.Blueprint()
 
@@ -27,6 +25,9 @@ def status_page(req: func.HttpRequest) -> func.HttpResponse:
     400 for any query parameter but ``code`` (the function key); 503 problem+json when storage is
     unreachable or the app is misconfigured.
     """
+    from shared.status import render
+    from shared.status.read import read_status
+
     s = services()
     page = read_status(s.settings, s.store, tenant_id=s.settings.tenant_id, now=now_utc())
     return func.HttpResponse(

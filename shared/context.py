@@ -1,4 +1,8 @@
-"""The composition root: settings and the I/O modules built from them, once per process."""
+"""The composition root: settings and the I/O modules built from them, once per process.
+
+Importing it loads only the settings registry: the adapters (msgraph-sdk, azure-data-tables,
+httpx) are imported inside ``services()``, on the first trigger that needs them, so that
+``import function_app`` (every trigger imports ``services``) stays free of them (issue 15)."""
 
 from __future__ import annotations
 
@@ -7,13 +11,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shared import settings as settings_module
-from shared.alerting.channels import Channel, channels_from_settings
-from shared.graph.gateway import GraphGateway
-from shared.settings import Settings
-from shared.store.state import StateStore
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
+
+    from shared.alerting.channels import Channel
+    from shared.graph.gateway import GraphGateway
+    from shared.settings import Settings
+    from shared.store.state import StateStore
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,10 @@ def _azure_credential(client_id: str | None) -> TokenCredential:
 @functools.cache
 def services() -> Services:
     """Raises settings.SettingsError, listing every problem, when the app is misconfigured."""
+    from shared.alerting.channels import channels_from_settings
+    from shared.graph.gateway import GraphGateway
+    from shared.store.state import StateStore
+
     settings = settings_module.load()
 
     def credential() -> TokenCredential:

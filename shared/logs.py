@@ -18,7 +18,9 @@ Fields you can query. Every record logged during a job run carries ``tenant`` an
 APPLICATIONINSIGHTS_CONNECTION_STRING set, ``export_to_application_insights`` sends these records
 through OpenTelemetry's logging handler and the Azure Monitor exporter, which turns a record's extra
 attributes into ``customDimensions`` (docs/operations.md has the KQL). The exporter is imported only
-then: about 0.3 s, measured by ``make bench``.
+then, and only when the app logs its first record at INFO or above (about 0.3 s, measured by
+``make bench``): function_app.py sets the export up at import, and an invocation that logs nothing
+(most reads) never pays for it.
 """
 
 from __future__ import annotations
@@ -171,28 +173,61 @@ def _ingestion_credential(env: dict[str, str] | None) -> Any:
     return ManagedIdentityCredential(client_id=parts.get("ClientId") or None)
 
 
+class ExportOnFirstRecord(logging.Handler):
+    """Stands in for the exporting handler until the first record at INFO or above: ``build()``
+    then makes it (importing what it needs) and it handles that record and every later one.
+
+    A build that fails is reported once through ``handleError`` (standard error, which the host
+    keeps) and not tried again: records are then not exported, and the app keeps running."""
+
+    mtd_guard_export = True  # the marker export_to_application_insights looks for (idempotent)
+
+    def __init__(self, build: Callable[[], logging.Handler]) -> None:
+        super().__init__(level=logging.INFO)
+        self._build: Callable[[], logging.Handler] | None = build
+        self.target: logging.Handler | None = None  # built on the first record
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Hand ``record`` to the exporting handler, built now if this is the first record."""
+        if self.target is None:
+            build, self._build = self._build, None  # under the handler's lock: built at most once
+            if build is None:
+                return  # the build failed earlier
+            try:
+                self.target = build()
+            except Exception:
+                self.handleError(record)
+                return
+        self.target.handle(record)
+
+
 def export_to_application_insights(env: dict[str, str] | None = None) -> bool:
     """When APPLICATIONINSIGHTS_CONNECTION_STRING is set, send the app's log records (INFO and
     above) to Application Insights with their fields as custom dimensions; returns whether it did.
 
     The records still reach the Functions host as before (its own traces, without the fields): the
     exported ones are those with ``customDimensions.job``. Signs in with the managed identity that
-    APPLICATIONINSIGHTS_AUTHENTICATION_STRING names, when it says ``Authorization=AAD``. Idempotent."""
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING names, when it says ``Authorization=AAD``. Idempotent.
+    The exporter is built (and imported) on the first record: ``ExportOnFirstRecord``."""
     connection = (os.environ if env is None else env).get("APPLICATIONINSIGHTS_CONNECTION_STRING", "")
     if not connection.strip():
         return False
     if any(getattr(h, "mtd_guard_export", False) for h in logging.getLogger(APP_LOGGERS[0]).handlers):
         return True
-    # Heavy (about 0.3 s): loaded only here, only with a connection string.
-    from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter
-    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
-    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
-    exporter = AzureMonitorLogExporter(connection_string=connection, credential=_ingestion_credential(env))
-    provider = LoggerProvider()
-    provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
-    handler = LoggingHandler(level=logging.INFO, logger_provider=provider)
-    handler.mtd_guard_export = True  # type: ignore[attr-defined]
+    def build() -> logging.Handler:
+        # Heavy (about 0.3 s): loaded only with a connection string, on the first record.
+        from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter
+        from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+        from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+
+        credential = _ingestion_credential(env)
+        exporter = AzureMonitorLogExporter(connection_string=connection, credential=credential)
+        provider = LoggerProvider()
+        provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+        return LoggingHandler(level=logging.INFO, logger_provider=provider)
+
+    handler = ExportOnFirstRecord(build)
     for name in APP_LOGGERS:
         logging.getLogger(name).addHandler(handler)
     return True

@@ -10,8 +10,7 @@ import azure.functions as func
 from functions.http.endpoint import request_path, trusted_principal
 from functions.http.problems import Problem, problem_response
 from shared.audit.entries import Caller
-from shared.configure.apply import Refused
-from shared.graph.errors import GraphError
+from shared.configure.refusal import Refused
 
 TICKET_HEADER = "X-Ticket-Reference"
 KEY_HEADERS = ("Idempotency-Key", "X-Atlassian-Webhook-Identifier")  # first present wins
@@ -72,6 +71,8 @@ def retry_after(refused: Refused) -> int | None:
     and, for a 503 caused by a transient GraphError (429, 503, 504, no answer), the wait Graph asked
     for, else ``GRAPH_RETRY_AFTER_SECONDS``; None when neither applies. Every route shapes its
     refusals here, so a throttled Graph call tells every caller how long Graph asked to wait."""
+    from shared.graph.errors import GraphError
+
     waits = [] if refused.retry_after is None else [refused.retry_after]
     cause = refused.__cause__
     if refused.status == 503 and isinstance(cause, GraphError) and cause.transient:

@@ -22,7 +22,7 @@ from functions.http.query import NO_QUERY, QuerySpec
 from shared import deadline, principal, settings
 from shared.principal import Role
 from shared.settings import SettingsError
-from shared.store.state import StoreConflict, StoreError
+from shared.store.errors import StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 Handler = Callable[[func.HttpRequest], func.HttpResponse]

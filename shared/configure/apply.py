@@ -37,6 +37,7 @@ from shared.configure import fields as connector_config
 from shared.configure.baseline import baseline_key
 from shared.configure.drift import drift_finding_id
 from shared.configure.fields import BY_GRAPH, Action, Change, InvalidSettings, Plan
+from shared.configure.refusal import Refused
 from shared.configure.stored import stored_baseline
 from shared.configure.verify import NOT_KEPT_ROWS
 from shared.findings.model import FindingKind, Severity
@@ -64,6 +65,26 @@ class Ports(Protocol):
     def channels(self) -> list[Channel]: ...
 
 
+# Refused is defined in shared/configure/refusal.py (standard library only, for the HTTP toolkit's
+# import) and re-exported: callers import it from either module.
+__all__ = [
+    "LEASE",
+    "LEASE_MARGIN",
+    "LEASE_WAIT_SECONDS",
+    "OUTCOME_UNKNOWN",
+    "Outcome",
+    "OutcomeUnknown",
+    "Ports",
+    "Refused",
+    "acquire_lease",
+    "configure",
+    "create_notes",
+    "in_graph",
+    "lease_length",
+    "resolve_connector",
+    "unknown_refusal",
+    "write",
+]
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # the time budget of a configure run without one (a script); see _bounded
@@ -71,27 +92,6 @@ LEASE_MARGIN = timedelta(seconds=30)  # clock differences between instances, the
 LEASE_WAIT_SECONDS = 10.0  # how long a second caller waits for the first to finish
 _POLL_SECONDS = 0.2
 _CONNECTOR_ID = re.compile(r"^[0-9a-f]{7,8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
-
-
-class Refused(Exception):
-    """The request cannot be carried out; shaped into problem+json by the functions layer."""
-
-    def __init__(
-        self,
-        status: int,
-        kind: str,
-        title: str,
-        detail: str,
-        retry_after: int | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.kind = kind
-        self.title = title
-        self.detail = detail
-        self.retry_after = retry_after
-        self.extra = extra
 
 
 @dataclass

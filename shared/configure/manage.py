@@ -17,7 +17,6 @@ from shared.configure import fields as connector_config
 from shared.configure.apply import (
     OutcomeUnknown,
     Ports,
-    Refused,
     acquire_lease,
     in_graph,
     lease_length,
@@ -26,6 +25,7 @@ from shared.configure.apply import (
     write,
 )
 from shared.configure.baseline import Baseline, BaselineSource
+from shared.configure.refusal import Refused
 from shared.configure.stored import stored_baseline
 from shared.findings.model import Finding, FindingKind, resolve
 from shared.findings.stored import stored_findings

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from shared import catalog
 from shared.audit.entries import AuditAction, Caller
 from shared.configure import fields as connector_config
-from shared.configure.apply import Outcome, Refused, configure, resolve_connector
+from shared.configure.apply import Outcome, configure, resolve_connector
 from shared.configure.baseline import AUTOMATIC
+from shared.configure.refusal import Refused
 from shared.configure.stored import stored_baseline
 
 if TYPE_CHECKING:

@@ -50,12 +50,16 @@ from azure.data.tables import (
 )
 
 from shared.store.codec import decode, encode
+from shared.store.errors import StoreConflict, StoreError, StoreRejected
 from shared.store.rows import STATE_TABLE, RowDelete, RowKind, Select, Where, Write, kind_of
 from shared.store.timeouts import client_options
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
+# The errors are defined in shared/store/errors.py (no SDK, for the HTTP toolkit's import) and
+# re-exported here: callers import them from either module.
+__all__ = ["Operation", "StateStore", "StoreConflict", "StoreError", "StoreRejected", "storage_errors"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -65,19 +69,6 @@ _SECRET = re.compile(r"(?i)(AccountKey|SharedAccessSignature|sig|Signature)=[^;&
 _CONDITIONAL = {"mode": UpdateMode.REPLACE, "match_condition": MatchConditions.IfNotModified}
 
 Operation = tuple[Any, ...]
-
-
-class StoreError(Exception):
-    """State storage failed; the message is safe to show (no keys, no connection strings)."""
-
-
-class StoreConflict(StoreError):
-    """Another run (or person) wrote first: an inserted row exists, or a row changed since read."""
-
-
-class StoreRejected(StoreError):
-    """Storage answered but refused a row of the batch (400: a value or row beyond its limits):
-    the data's fault, not an outage; writing the batch without that row can succeed."""
 
 
 def _brief(exc: Exception) -> str:

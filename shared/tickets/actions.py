@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from shared.audit import trail
 from shared.audit.entries import AuditAction, AuditEntry, Caller, Result, entry_by
 from shared.clock import now_utc
-from shared.configure.apply import Refused
+from shared.configure.refusal import Refused
 from shared.findings.model import Finding, FindingClosed, acknowledge
 from shared.findings.stored import stored_findings
 from shared.heartbeat.sweep import SweepResult, run_heartbeat_sweep

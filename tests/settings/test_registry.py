@@ -23,7 +23,16 @@ def test_the_registry_is_each_capabilitys_specs_and_names_each_setting_once() ->
 
 
 def test_every_default_is_a_value_its_own_parser_accepts() -> None:
-    bad = {s.name: s.problem(s.default) for s in settings.SETTINGS if s.default and s.problem(s.default)}
+    # The parser itself: ``problem`` and ``read`` take a default as valid without parsing it,
+    # on the strength of this test.
+    bad = {}
+    for spec in settings.SETTINGS:
+        if spec.default is None:
+            continue
+        try:
+            spec.parse(spec.name, spec.default)
+        except ValueError as exc:
+            bad[spec.name] = str(exc)
     assert not bad
 
 

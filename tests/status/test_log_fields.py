@@ -81,6 +81,7 @@ def test_export_needs_a_connection_string_and_loads_the_exporter_only_then() -> 
     assert logs.export_to_application_insights({}) is False
     assert not any(getattr(h, "mtd_guard_export", False) for h in logging.getLogger("shared").handlers)
     installed: list[Any] = []
+    built: Any = None
     connection = (
         "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/"
     )
@@ -95,13 +96,74 @@ def test_export_needs_a_connection_string_and_loads_the_exporter_only_then() -> 
         ]
         assert len(installed) == len(logs.APP_LOGGERS) and len({id(h) for h in installed}) == 1  # once each
         assert installed[0].level == logging.INFO
+        assert installed[0].target is None  # the exporter is built on the first record, not before
+        assert installed[0]._build is not None
+        built = installed[0]._build()  # what the first record builds (no record: nothing is sent)
+        from opentelemetry.sdk._logs import LoggingHandler
+
+        assert isinstance(built, LoggingHandler) and built.level == logging.INFO
     finally:
         for name in logs.APP_LOGGERS:
             for h in list(logging.getLogger(name).handlers):
                 if getattr(h, "mtd_guard_export", False):
                     logging.getLogger(name).removeHandler(h)
-        if installed:
-            installed[0]._logger_provider.shutdown()
+        if built is not None:
+            provider: Any = built._logger_provider  # the SDK's LoggerProvider, which has shutdown()
+            provider.shutdown()
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _logger(handler: logging.Handler) -> logging.Logger:
+    """A logger of its own (no propagation) whose only handler is ``handler``, at every level."""
+    logger = logging.getLogger(f"tests.export.{id(handler)}")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    return logger
+
+
+def test_the_exporting_handler_is_built_on_the_first_record_and_then_gets_every_record() -> None:
+    """A cold start that logs nothing at INFO never imports the exporter; once one record is
+    logged, that record and every later one are exported (none is lost to the deferral)."""
+    kept = _Kept()
+    builds: list[int] = []
+
+    def build() -> logging.Handler:
+        builds.append(1)
+        return kept
+
+    handler = logs.ExportOnFirstRecord(build)
+    logger = _logger(handler)
+    logger.debug("below INFO")
+    assert builds == [] and handler.target is None
+    for level, message in ((logging.INFO, "first"), (logging.WARNING, "second"), (logging.INFO, "third")):
+        logger.log(level, message)
+    assert builds == [1]
+    assert [r.getMessage() for r in kept.records] == ["first", "second", "third"]
+
+
+def test_an_exporter_that_cannot_be_built_is_reported_once_and_never_stops_the_app(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    builds: list[int] = []
+
+    def build() -> logging.Handler:
+        builds.append(1)
+        raise ValueError("Invalid instrumentation key")
+
+    logger = _logger(logs.ExportOnFirstRecord(build))
+    for message in ("first", "second"):
+        logger.error(message)  # never raises into the caller
+    assert builds == [1]  # not tried again for every record
+    assert capsys.readouterr().err.count("--- Logging error ---") == 1
 
 
 def test_ingestion_signs_in_with_the_managed_identity_the_authentication_string_names() -> None:
