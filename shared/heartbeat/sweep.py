@@ -21,10 +21,8 @@ from shared.alerting.alerts import ALERT_ROWS, Alert
 from shared.alerting.channels import Channel
 from shared.alerting.outbox import DeliveryReport, deliver_after_run
 from shared.clock import now_utc
-from shared.configure import attribution
 from shared.configure.baseline import BASELINE_ROWS, Baseline
 from shared.configure.drift import DriftPlan, Seen, close_removed, plan_sweep_drift
-from shared.configure.restore import restore_drifted
 from shared.findings.model import FINDING_ROWS, Finding, FindingKind, finding_id
 from shared.graph.entries import bounded
 from shared.graph.errors import READ_CONNECTORS, READ_INTUNE_AUDIT_EVENTS, GraphError
@@ -183,6 +181,8 @@ def run_heartbeat_sweep(
             log.error("heartbeat sweep for %s not recorded: %s", tenant, exc)
         break
     if settings.configure.restores and result.drifted:
+        from shared.configure.restore import restore_drifted  # only with CONNECTOR_RESTORE on
+
         result.problems += restore_drifted(
             settings, gateway, store, channels, tenant_id=tenant, connector_ids=result.drifted, now=now
         )
@@ -327,7 +327,11 @@ def _who_changed(
 ) -> dict[str, DriftPlan]:
     """Drifts that alert now, each with who changed it from Intune's audit log (one read, only
     then, only with CONNECTOR_AUDIT_EVENTS=true); a failed read says "cannot see", never fails."""
-    if not settings.configure.audit_events or not attribution.needs_attribution(drifts):
+    if not settings.configure.audit_events:
+        return drifts
+    from shared.configure import attribution  # only with CONNECTOR_AUDIT_EVENTS on
+
+    if not attribution.needs_attribution(drifts):
         return drifts
     since = attribution.window_start(last.checked_at if last else None, now)
     try:
