@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -105,13 +104,8 @@ def _unavailable(doing: str, exc: Exception) -> str:
 class StateStore:
     """Rows of declared kinds in the tenant's partition: read, query, commit atomically."""
 
-    _created: typing.ClassVar[set[tuple[str, str]]] = set()
-
-    def __init__(self, service: TableServiceClient, *, create_tables: bool = True) -> None:
+    def __init__(self, service: TableServiceClient) -> None:
         self._service = service
-        # Azure: the deployment (Bicep) creates the tables, so a cold start asks for none of them;
-        # locally (Azurite, a connection string) each is created on first use, once per process.
-        self._create_tables = create_tables
         self._tables: dict[str, TableClient] = {}  # one client per table, sharing the service's pool
 
     @classmethod
@@ -129,17 +123,13 @@ class StateStore:
             return cls(TableServiceClient.from_connection_string(connection_string, **client_options()))
         if not endpoint:
             raise StoreError("state storage is not configured: no connection string and no table endpoint")
-        return cls(
-            TableServiceClient(endpoint=endpoint, credential=credential(), **client_options()),
-            create_tables=False,
-        )
+        return cls(TableServiceClient(endpoint=endpoint, credential=credential(), **client_options()))
 
     def table(self, name: str) -> TableClient:
-        """A table of this account (created on first use, once per process, when this store
-        creates its tables); StoreError when storage is unreachable."""
-        key = (self._service.url, name)
-        if self._create_tables and key not in self._created:
-            self._create(name)
+        """A table of this account. Nothing is asked of storage here: in Azure the deployment
+        (Bicep) created the tables; locally (a new Azurite) the first operation on a table that
+        does not exist creates it (``_on_table``), so a process pays no round trip for tables
+        that are there."""
         client = self._tables.get(name)
         if client is None:
             client = self._tables[name] = self._service.get_table_client(name)
@@ -148,7 +138,6 @@ class StateStore:
     def _create(self, name: str) -> None:
         with storage_errors(f"cannot open table {name}"):
             self._service.create_table_if_not_exists(name)
-        self._created.add((self._service.url, name))
 
     def _on_table(self, name: str, act: Callable[[TableClient], T]) -> T:
         """``act`` on the table; when the table is gone (404 TableNotFound: deleted while the app

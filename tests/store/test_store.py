@@ -314,12 +314,12 @@ NOTE_ROWS = RowKind(WidgetNote, "testnote", key=lambda n: n.id, layout="a note",
 def test_a_table_deleted_while_the_app_runs_is_created_again_and_the_write_retried(
     azurite: Azurite, tenant: str
 ) -> None:
-    # As in Azure: the store does not create tables itself (the deployment did), so this table
-    # does not exist at first either; both cases are one 404 TableNotFound, answered the same way.
+    # The store never creates tables up front (in Azure the deployment did), so this table does
+    # not exist at first either; both cases are one 404 TableNotFound, answered the same way.
     store = StateStore.connect(
         connection_string=azurite.connection_string, endpoint=None, credential=_no_token
     )
-    azure_like = StateStore(store._service, create_tables=False)
+    azure_like = StateStore(store._service)
     azure_like.commit(tenant, [[WidgetNote(tenant, "n1", "first")]])
     assert [n.text for n in azure_like.query(NOTE_ROWS, tenant)] == ["first"]
     store._service.delete_table("testvanishing")
