@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from shared import deadline, job_runs, settings
+from shared import deadline, job_runs, settings, startup
 from shared.clock import now_utc
 from shared.context import services
 from shared.settings import SettingsError
@@ -36,7 +36,7 @@ def timer_job(run: Timer) -> Timer:
 
     @functools.wraps(run)
     def wrapped(timer: func.TimerRequest) -> None:
-        with deadline.budget(settings.time_budget(settings.TIMER_BUDGET_SECONDS)):
+        with startup.first_invocation(), deadline.budget(settings.time_budget(settings.TIMER_BUDGET_SECONDS)):
             run(timer)
 
     return wrapped

@@ -62,6 +62,7 @@ LIGHT = {
     "shared.clock",
     "shared.principal",
     "shared.json_pointer",
+    "shared.startup",
     # vocabulary of the route declarations and of the toolkit's error mapping
     "shared.job_runs",
     "shared.findings.model",

@@ -19,7 +19,7 @@ import azure.functions as func
 from functions.http.body import check_limits
 from functions.http.problems import Problem, problem_response
 from functions.http.query import NO_QUERY, QuerySpec
-from shared import deadline, principal, settings
+from shared import deadline, principal, settings, startup
 from shared.principal import Role
 from shared.settings import SettingsError
 from shared.store.errors import StoreConflict, StoreError
@@ -47,7 +47,10 @@ def endpoint(role: Role, query: QuerySpec | None = None) -> Callable[[Handler], 
         @functools.wraps(handler)
         def wrapped(req: func.HttpRequest) -> func.HttpResponse:
             path = request_path(req)
-            with deadline.budget(settings.time_budget(settings.HTTP_BUDGET_SECONDS)):
+            with (
+                startup.first_invocation(),
+                deadline.budget(settings.time_budget(settings.HTTP_BUDGET_SECONDS)),
+            ):
                 return _answer(req, path)
 
         def _answer(req: func.HttpRequest, path: str) -> func.HttpResponse:
