@@ -11,6 +11,7 @@ rounds of process CPU time (``time.process_time``):
 - decode: shared/store/codec.py alone, turning the entities that read fetched (kept in memory)
   into objects: ms per 1,000 rows;
 - encode: codec.py alone, turning those objects back into entities: ms per 1,000 rows;
+- query: ``StateStore.query`` of one kind, the statuses (as the status page and the API read);
 - write: ``StateStore.commit`` of the statuses again (batches of 100): HTTP, azure-core's
   multipart batches and our encoding.
 
@@ -87,6 +88,7 @@ def measure(count: int) -> dict[str, Any]:
             "rows": rows,
             "kinds": {k.type.__name__: len(v) for k, v in found.items()},
             "read": cpu_ms(lambda: store.read(tenant, selects)),
+            "query": cpu_ms(lambda: store.query(CONNECTOR_STATUS_ROWS, tenant)),
             "decode": cpu_ms(decode_all) * 1000 / rows,
             "encode": cpu_ms(encode_all) * 1000 / rows,
             "write": cpu_ms(lambda: store.commit(tenant, statuses), runs=max(3, RUNS // 3)),
@@ -119,6 +121,7 @@ def main() -> int:
     print(f"    read of the sweep's state ({f['rows']:,} rows: {kinds}): {f['read']:.0f} ms")
     print(f"    decode (codec.py alone): {f['decode']:.1f} ms per 1,000 rows")
     print(f"    encode (codec.py alone): {f['encode']:.1f} ms per 1,000 rows")
+    print(f"    query of one kind ({f['kinds']['ConnectorStatus']:,} ConnectorStatus): {f['query']:.0f} ms")
     print(f"    write of {f['written']:,} statuses (batches of 100): {f['write']:.0f} ms")
     share = f["read"] - f["decode"] * f["rows"] / 1000
     print(f"    read minus decode (azure-data-tables, azure-core, HTTP): {share:.0f} ms")

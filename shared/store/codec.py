@@ -45,7 +45,7 @@ def bounded(text: str, limit: int = MAX_TEXT) -> str:
 def encode(obj: Any, partition: str, row: str) -> dict[str, Any]:
     """The entity of dataclass ``obj`` at (``partition``, ``row``)."""
     entity: dict[str, Any] = {"PartitionKey": partition, "RowKey": row}
-    for name in _stored_names(type(obj)):
+    for name in stored_names(type(obj)):
         value = getattr(obj, name)
         if value is None:
             continue
@@ -58,14 +58,16 @@ def encode(obj: Any, partition: str, row: str) -> dict[str, Any]:
 
 
 def decode(cls: type[T], entity: dict[str, Any]) -> T:
-    """The ``cls`` an entity holds; properties ``cls`` has no field for are ignored."""
+    """The ``cls`` an entity holds; properties ``cls`` has no field for are ignored, and a null
+    one is an absent one (the field's default, or None)."""
     return typing.cast(T, _decoder(cls)(entity))
 
 
 _STORED: dict[type, tuple[str, ...]] = {}  # per type: the names of the fields written
 
 
-def _stored_names(cls: type) -> tuple[str, ...]:
+def stored_names(cls: type) -> tuple[str, ...]:
+    """The properties an entity of dataclass ``cls`` may hold: its stored fields' names."""
     names = _STORED.get(cls)
     if names is None:
         names = _STORED[cls] = tuple(
@@ -141,7 +143,6 @@ def _field_names(cls: type) -> tuple[str, ...]:
 Decoder = Callable[[dict[str, Any]], Any]
 
 _DECODERS: dict[type, Decoder] = {}
-_ABSENT = object()
 
 
 def _decoder(cls: type) -> Decoder:
@@ -167,14 +168,15 @@ def _make_decoder(cls: type) -> Decoder:
     def build(data: dict[str, Any]) -> Any:
         values: dict[str, Any] = {}
         for name, convert, required in fields:
-            value = data.get(name, _ABSENT)
-            if value is _ABSENT:
-                if required:  # a column an older version did not write: None, not a TypeError
+            value = data.get(name)
+            if value is None:
+                # Absent or null: a column an older version did not write, or one a query's
+                # $select named and the row lacks (Azure answers it null). A field with a default
+                # takes it; one without is None, not a TypeError.
+                if required:
                     values[name] = None
-            elif value is None or convert is None:
-                values[name] = value
             else:
-                values[name] = convert(value)
+                values[name] = value if convert is None else convert(value)
         return cls(**values)
 
     return build
