@@ -171,8 +171,8 @@ def _make_decoder(cls: type) -> Decoder:
             value = data.get(name)
             if value is None:
                 # Absent or null: a column an older version did not write, or one a query's
-                # $select named and the row lacks (Azure answers it null). A field with a default
-                # takes it; one without is None, not a TypeError.
+                # $select named and the row lacks (reported to come back null from Azure). A
+                # field with a default takes it; one without is None, not a TypeError.
                 if required:
                     values[name] = None
             else:

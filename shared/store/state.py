@@ -281,8 +281,10 @@ class StateStore:
         flt, parameters = _filter(kind, tenant_id, where, under)
         # Only what the kind's type reads, and the RowKey (``page`` continues after it): the SDK
         # then parses no Timestamp (a strptime per row) and no filter-only column, 13-28% of its
-        # CPU for a query of one kind (scripts/bench_store.py). Azure answers a selected property
-        # a row lacks as null, Azurite leaves it out: the codec reads both as absent.
+        # CPU for a query of one kind (scripts/bench_store.py). A selected property a row lacks:
+        # Azurite leaves it out, Azure is reported to answer it null (Azurite issue #2535; not in
+        # Microsoft's docs); the codec reads both as absent. Not in ``read``: a $select of several
+        # kinds' columns could come back padded with the other kinds' nulls on every row.
         columns = select if select is not None else ["RowKey", *stored_names(kind.type)]
 
         def entities(table: TableClient) -> list[Any]:
