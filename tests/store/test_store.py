@@ -17,6 +17,7 @@ from scripts.azurite import KEY, Azurite
 from shared.store import rows
 from shared.store.rows import RowKind, Write, eq, ge
 from shared.store.state import StateStore, StoreConflict, StoreError
+from tests.store.conftest import no_token
 
 NOW = datetime(2026, 1, 31, 8, 0, 0, 123456, tzinfo=UTC)
 
@@ -80,17 +81,6 @@ COUNTER_ROWS = RowKind(
     write=Write.IF_UNCHANGED,
     etag=lambda c: c.etag,
 )
-
-
-@pytest.fixture(scope="module")
-def store(azurite: Azurite) -> StateStore:
-    return StateStore.connect(
-        connection_string=azurite.connection_string, endpoint=None, credential=_no_token
-    )
-
-
-def _no_token() -> Any:
-    raise AssertionError("a connection string needs no token credential")
 
 
 @pytest.fixture
@@ -233,7 +223,7 @@ def test_storage_errors_never_show_the_account_key_or_connection_string(azurite:
     connection = azurite.connection_string.replace(KEY, wrong_key)
     down = f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={wrong_key};TableEndpoint=http://127.0.0.1:9/devstoreaccount1;"
     for text in (connection, down):
-        bad = StateStore.connect(connection_string=text, endpoint=None, credential=_no_token)
+        bad = StateStore.connect(connection_string=text, endpoint=None, credential=no_token)
         with pytest.raises(StoreError) as caught:
             bad.query(WIDGET_ROWS, "t")
         message = str(caught.value)
@@ -317,7 +307,7 @@ def test_a_table_deleted_while_the_app_runs_is_created_again_and_the_write_retri
     # The store never creates tables up front (in Azure the deployment did), so this table does
     # not exist at first either; both cases are one 404 TableNotFound, answered the same way.
     store = StateStore.connect(
-        connection_string=azurite.connection_string, endpoint=None, credential=_no_token
+        connection_string=azurite.connection_string, endpoint=None, credential=no_token
     )
     azure_like = StateStore(store._service)
     azure_like.commit(tenant, [[WidgetNote(tenant, "n1", "first")]])
