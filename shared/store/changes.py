@@ -100,7 +100,7 @@ class ChangeStore:
         self._state = state
 
     def _table(self) -> TableClient:
-        return self._state.table(CHANGES_TABLE)
+        return self._state.table(CHANGES_TABLE, ensure=True)
 
     # -- idempotency ---------------------------------------------------------------------
 

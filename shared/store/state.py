@@ -30,7 +30,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -104,6 +104,8 @@ def _unavailable(doing: str, exc: Exception) -> str:
 class StateStore:
     """Rows of declared kinds in the tenant's partition: read, query, commit atomically."""
 
+    _ensured: ClassVar[set[tuple[str, str]]] = set()  # (account URL, table) made sure of by this process
+
     def __init__(self, service: TableServiceClient) -> None:
         self._service = service
         self._tables: dict[str, TableClient] = {}  # one client per table, sharing the service's pool
@@ -125,11 +127,15 @@ class StateStore:
             raise StoreError("state storage is not configured: no connection string and no table endpoint")
         return cls(TableServiceClient(endpoint=endpoint, credential=credential(), **client_options()))
 
-    def table(self, name: str) -> TableClient:
-        """A table of this account. Nothing is asked of storage here: in Azure the deployment
-        (Bicep) created the tables; locally (a new Azurite) the first operation on a table that
-        does not exist creates it (``_on_table``), so a process pays no round trip for tables
-        that are there."""
+    def table(self, name: str, *, ensure: bool = False) -> TableClient:
+        """A table of this account. Nothing is asked of storage for it: in Azure the deployment
+        (Bicep) created the tables; locally (a new Azurite) the first operation through the store
+        that finds a table missing creates it and tries again (``_on_table``). ``ensure``: make
+        sure it exists first, once per process, for a caller that acts on the table itself
+        (the change store's claims and lease: rare, so one round trip more is nothing)."""
+        if ensure and (self._service.url, name) not in self._ensured:
+            self._create(name)
+            self._ensured.add((self._service.url, name))
         client = self._tables.get(name)
         if client is None:
             client = self._tables[name] = self._service.get_table_client(name)

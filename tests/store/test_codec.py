@@ -120,7 +120,7 @@ def test_every_stored_type_comes_back_equal_from_table_storage(
     tenant = str(uuid.uuid4())
     entity = encode(obj, tenant, kind.row_key("key"))
     entity.update(kind.columns(obj) if kind.columns is not None else {})
-    store.table(kind.table).upsert_entity(entity)
+    store.table(kind.table, ensure=True).upsert_entity(entity)
     assert store.get(kind, tenant, "key") == obj
 
 
@@ -199,7 +199,9 @@ def test_rows_in_older_shapes_still_read(
         **ROW,
         **stored,
     }
-    store.table(SHAPE_ROWS.table).upsert_entity({k: v for k, v in entity.items() if v is not None})
+    store.table(SHAPE_ROWS.table, ensure=True).upsert_entity(
+        {k: v for k, v in entity.items() if v is not None}
+    )
     found = store.get(SHAPE_ROWS, tenant, tenant)
     assert found == dataclasses.replace(EXPECTED, tenant_id=tenant, **read)
     assert found is not None and type(found.count) is int and type(found.weight) is float
