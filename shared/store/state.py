@@ -138,7 +138,12 @@ class StateStore:
             self._ensured.add((self._service.url, name))
         client = self._tables.get(name)
         if client is None:
-            client = self._tables[name] = self._service.get_table_client(name)
+            # Not the service's get_table_client: that wraps the service's transport in one whose
+            # retry backoff is a plain time.sleep, past the invocation's budget; a client of its
+            # own has the bounded transport (timeouts.py) for its tries and its sleeps.
+            client = self._tables[name] = TableClient(
+                self._service.url, name, credential=self._service.credential, **client_options()
+            )
         return client
 
     def _create(self, name: str) -> None:

@@ -23,7 +23,7 @@ from shared import deadline
 CONNECT_SECONDS = 5.0
 READ_SECONDS = 15.0
 RETRIES = 2
-_SPENT = "this run's time budget is spent"
+_SPENT = "no answer within this run's time budget"
 
 
 class BoundedTransport(RequestsTransport):  # type: ignore[misc]  # requests has no stubs here
