@@ -4,7 +4,7 @@ connector statuses, findings and alerts. Pure: the monitor module does the readi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 from shared import catalog
@@ -61,7 +61,10 @@ def unchanged(stored: ConnectorStatus | None, judged: ConnectorStatus) -> bool:
     re-checked") is never unchanged: the re-check replaces it."""
     if stored is None or stored.reason.startswith(NOT_RECHECKED):
         return False
-    return replace(judged, **{name: getattr(stored, name) for name in _AGEING}) == stored
+    return all(getattr(stored, name) == getattr(judged, name) for name in _FACTS)
+
+
+_FACTS = tuple(f.name for f in fields(ConnectorStatus) if f.name not in _AGEING)
 
 
 def as_of(status: ConnectorStatus, sweep: SweepRecord | None) -> ConnectorStatus:

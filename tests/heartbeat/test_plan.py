@@ -457,3 +457,24 @@ def test_a_status_is_read_back_as_stored_when_it_cannot_be_re_judged_as_the_swee
     # sweep's verdict (it would have written the change), so the row is shown as written.
     healthy, _, _ = plan(reading(), None, None)
     assert as_of(healthy, _sweep_at(NOW + timedelta(hours=30))) == healthy
+
+
+def test_only_the_check_time_age_and_reason_wording_can_move_without_a_write() -> None:
+    stored = status(Health.UNRESPONSIVE)
+    older = replace(stored, checked_at=NOW, heartbeat_age_hours=240.0, reason="last heartbeat 10.0 days ago")
+    assert unchanged(stored, older)
+    for new_fact in (
+        {"partner": "Lookout"},
+        {"partner_known": False},
+        {"partner_state": "unresponsive"},
+        {"last_heartbeat": "2026-11-14T13:00:00Z"},
+        {"threshold_days": 8},
+        {"threshold_from_connector": False},
+        {"health": Health.WARNING},
+        {"health_since": NOW},
+        {"settings": {"partnerUnresponsivenessThresholdInDays": 7, "iosEnabled": True}},
+        {"id": LOOKOUT.upper()},
+    ):
+        assert not unchanged(stored, replace(older, **new_fact)), new_fact
+    assert not unchanged(None, older)
+    assert not unchanged(not_rechecked(stored, "Graph answered 503"), older)  # the re-check is news

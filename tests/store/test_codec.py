@@ -217,3 +217,22 @@ def test_a_null_property_reads_as_an_absent_one() -> None:
     assert decode(WidgetShape, entity) == dataclasses.replace(
         EXPECTED, tenant_id="t", seen_at=None, note=None, tags=[], sizes={}
     )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=260),
+        st.text(alphabet=st.sampled_from("aZ09-_.:/#?é١\u0301 "), max_size=210),
+        st.uuids().map(str),
+    )
+)
+def test_a_key_part_is_kept_exactly_when_every_character_is_plainly_safe(value: str) -> None:
+    # The rule (RowKeys forbid / \ # ? and control characters): 1 to 200 characters, each
+    # alphanumeric or one of "-_.:" is kept as it is; anything else becomes a fixed-length hash.
+    plain = 0 < len(value) <= 200 and all(c.isalnum() or c in "-_.:" for c in value)
+    key = rows.safe_key(value)
+    if plain:
+        assert key == value
+    else:
+        assert key != value and key.startswith("h-") and len(key) == 34
