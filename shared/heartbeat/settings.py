@@ -37,7 +37,7 @@ EARLY_WARNING_HOURS = SettingSpec(
 )
 HISTORY_RETENTION_DAYS = SettingSpec(
     "HISTORY_RETENTION_DAYS",
-    "How long every observation is kept in the history table.",
+    "How long observations (one per change a sweep sees) are kept in the history table.",
     integer(1, 3650),
     default="90",
 )
