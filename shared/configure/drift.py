@@ -25,7 +25,7 @@ from shared.alerting.alerts import Alert, finding_alert, new_alert
 from shared.configure.baseline import AUTOMATIC, Baseline, BaselineSource
 from shared.configure.fields import FIELDS, THRESHOLD_PROPERTY, Field
 from shared.findings.kinds import KINDS
-from shared.findings.model import Finding, FindingKind, Severity, finding_id, observe, resolve
+from shared.findings.model import Finding, FindingKind, Severity, finding_id, observe, resolve, seen_again
 
 THRESHOLD = THRESHOLD_PROPERTY
 
@@ -247,6 +247,8 @@ def plan_drift(
         remediation=KINDS[FindingKind.CONNECTOR_DRIFT].remediation,
         now=now,
     )
+    if not (opened or changed_set) and seen_again(updated, finding):
+        return DriftPlan(drifted=True)  # the same drift seen again: nothing to write
     alert = None
     if opened or changed_set:
         alert = new_alert(

@@ -141,6 +141,15 @@ def observe(
     )
 
 
+def seen_again(new: Finding | None, stored: Finding | None) -> bool:
+    """True when ``new`` (``observe``'s result) differs from ``stored`` only in its message and
+    lastSeen: the same open problem seen again, whose wording moved with the clock (an age).
+    Its row is not rewritten: message and lastSeen stay true as of the last change."""
+    if new is None or stored is None:
+        return False
+    return replace(new, message=stored.message, last_seen=stored.last_seen) == stored
+
+
 def resolve(existing: Finding, *, message: str, now: datetime) -> Finding:
     """The finding closed now (UTC): status ``resolved``, ``message`` saying why it is over."""
     return replace(existing, status=FindingStatus.RESOLVED, message=message, last_seen=now, resolved_at=now)

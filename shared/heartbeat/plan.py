@@ -20,6 +20,7 @@ from shared.findings.model import (
     finding_id,
     observe,
     resolve,
+    seen_again,
 )
 from shared.graph.connectors import ConnectorReading, parse_timestamp
 from shared.graph.entries import bounded
@@ -61,7 +62,13 @@ def unchanged(stored: ConnectorStatus | None, judged: ConnectorStatus) -> bool:
     re-checked") is never unchanged: the re-check replaces it."""
     if stored is None or stored.reason.startswith(NOT_RECHECKED):
         return False
-    return all(getattr(stored, name) == getattr(judged, name) for name in _FACTS)
+    return same_facts(stored, judged)
+
+
+def same_facts(stored: ConnectorStatus | None, judged: ConnectorStatus) -> bool:
+    """``unchanged`` without its exception for a status stored while Graph failed: the facts
+    alone (a connector checked again after an outage, with nothing new, keeps its finding as is)."""
+    return stored is not None and all(getattr(stored, name) == getattr(judged, name) for name in _FACTS)
 
 
 _FACTS = tuple(f.name for f in fields(ConnectorStatus) if f.name not in _AGEING)
@@ -262,7 +269,7 @@ def plan_connector(
     )
     remedy = heartbeat_remediation(reading.id, verdict.health.value, verdict.remediation)
     new_finding = _next_finding(status, finding, verdict.severity, remedy, now)
-    if unchanged(previous, status) and _only_older(new_finding, finding):
+    if same_facts(previous, status) and seen_again(new_finding, finding):
         # Nothing but time moved: the stored finding stays as written, its message true as of
         # its lastSeen (GET /api/connectors has the age as of the last sweep).
         new_finding = finding
@@ -291,13 +298,6 @@ def plan_connector(
             channels=channels,
         )
     return status, new_finding if new_finding != finding else None, alert
-
-
-def _only_older(new: Finding | None, stored: Finding | None) -> bool:
-    """True when ``new`` differs from ``stored`` only in its message and lastSeen."""
-    if new is None or stored is None:
-        return new is stored
-    return replace(new, message=stored.message, last_seen=stored.last_seen) == stored
 
 
 def _raised_while_silent(previous: ConnectorStatus | None, verdict: Verdict) -> str | None:

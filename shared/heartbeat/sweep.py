@@ -224,6 +224,8 @@ def _sweep(
         channels=channels,
         complete=listed.anomaly is None,
     )
+    if listed.anomaly is not None:  # connectors on the pages not read: kept, said not re-checked
+        plan.statuses.extend(_unread(previous, listed, last))
     access_finding, access_alert = heartbeat.plan_graph_access(
         None, findings.get(_access_id(tenant)), tenant_id=tenant, now=now, channels=channels
     )
@@ -341,6 +343,20 @@ def _who_changed(
     return attribution.attribute_all(drifts, events, problem, settings.configure.audit_match)
 
 
+def _unread(
+    previous: dict[str, ConnectorStatus], listed: ConnectorList, last: SweepRecord | None
+) -> list[ConnectorStatus]:
+    """The stored connectors this sweep's incomplete list did not include: as the last sweep saw
+    them, marked not re-checked (readers then show them as of that sweep, never as checked now)."""
+    seen = {r.id.lower() for r in listed.readings}
+    problem = f"not on the pages Microsoft Graph returned ({listed.anomaly})"
+    return [
+        heartbeat.not_rechecked(heartbeat.as_of(s, last), problem)
+        for key, s in sorted(previous.items())
+        if key not in seen
+    ]
+
+
 def _removed(plan: heartbeat.SweepPlan, previous: dict[str, ConnectorStatus]) -> dict[str, str]:
     """Connector id -> partner name of the connectors this sweep plans as removed."""
     gone = {r.key for r in plan.removed}
@@ -404,7 +420,8 @@ def _graph_failed(
             channels=channels,
             transient=exc.transient,
         )
-    kept = [heartbeat.not_rechecked(s, problem) for s in failed.previous.values()]
+    # As of the last sweep that read them (its age and check time), then marked not re-checked.
+    kept = [heartbeat.not_rechecked(heartbeat.as_of(s, last), problem) for s in failed.previous.values()]
     record = replace(_record(settings, tenant, now, 0, result.problems), transient_since=since)
     rows = [x for x in (finding, alert) if x is not None]
     groups: list[Sequence[object]] = [[s] for s in kept]

@@ -135,13 +135,19 @@ def test_a_repeating_next_link_stops_paging_at_once_and_what_was_read_is_judged(
 def test_a_cut_short_list_does_not_announce_unread_connectors_as_removed(
     host: Host, graph: GraphSimulator, alerts: Receiver
 ) -> None:
-    graph.serve_raw_pages(RawPages(CONNECTORS, [[entry(DEFENDER, NOW)], [entry(LOOKOUT, NOW)]]))
+    pages = [[entry(DEFENDER, NOW)], [entry(LOOKOUT, NOW)]]
+    graph.serve_raw_pages(RawPages(CONNECTORS, pages))
     sweep(host)
+    checked = sweep(host)["checkedAt"]  # nothing new: only the sweep's record is written
     again = [[entry(DEFENDER, NOW)], [entry(DEFENDER, NOW)]]
     graph.serve_raw_pages(RawPages(CONNECTORS, again, links=[1, 1]))
     sweep(host)
-    assert sorted(c["id"] for c in listed(host)["connectors"]) == sorted([DEFENDER, LOOKOUT])
+    connectors = {c["id"]: c for c in listed(host)["connectors"]}
+    assert sorted(connectors) == sorted([DEFENDER, LOOKOUT])
     assert "removed" not in [p.get("health") for p in alerts.payloads()]
+    # Lookout was on no page read: shown as the last sweep that read it saw it, never as checked now.
+    assert connectors[LOOKOUT]["reason"].startswith("not re-checked: not on the pages Microsoft Graph")
+    assert connectors[LOOKOUT]["checkedAt"] == checked
 
 
 def fast_backoff(mocker: MockerFixture) -> None:
@@ -158,6 +164,7 @@ def test_throttling_without_retry_after_is_transient_not_an_access_failure(
     graph.put_connector({"id": LOOKOUT, "lastHeartbeatDateTime": "now-1h", "partnerState": "enabled"})
     first = sweep(host)
     assert first["ok"]
+    checked = sweep(host)["checkedAt"]  # nothing new: the status row stays as the first sweep wrote it
     fast_backoff(mocker)
     graph.add_fault(Fault(kind="status", status=429, path=CONNECTORS, times=4))
     throttled = sweep(host)
@@ -168,6 +175,7 @@ def test_throttling_without_retry_after_is_transient_not_an_access_failure(
     lookout = listed(host)["connectors"][0]
     assert lookout["health"] == "healthy"  # last known health kept, not unknown
     assert lookout["reason"].startswith("not re-checked: ")
+    assert lookout["checkedAt"] == checked  # the last sweep that read it, not the last write
     assert sweep(host)["ok"]
     assert alerts.payloads() == []  # and no "access restored" either
 

@@ -82,6 +82,30 @@ def test_a_steady_sweep_of_an_unchanged_tenant_waits_for_two_round_trips_and_wri
     assert [len(history(store, tenant_id, c)) for c in (LOOKOUT, DEFENDER, ZIMPERIUM)] == [1, 1, 1]
 
 
+def test_a_drift_left_open_is_not_written_again_by_the_sweeps_that_see_it_unchanged(
+    host: Host, wire: Callable[..., Any], graph: GraphSimulator, tenant_id: str
+) -> None:
+    from shared.clock import now_utc
+    from shared.context import services
+    from shared.findings.stored import stored_findings
+    from shared.heartbeat.sweep import history
+
+    proxies = wire()
+    beat = (now_utc() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")  # the same in every load
+    load(graph, tenant_id, connector(LOOKOUT, beat), connector(ZIMPERIUM, beat, threshold=7))
+    host.timer("heartbeat_monitor")  # first sight: baselines taken
+    load(graph, tenant_id, connector(LOOKOUT, beat), connector(ZIMPERIUM, beat, threshold=5))
+    host.timer("heartbeat_monitor")  # Zimperium's threshold lowered in the admin center: drift
+    store = services().store
+    drift = list(stored_findings(store, tenant_id, "connectorDrift").values())
+    assert [(f.resource_id, f.is_active) for f in drift] == [(ZIMPERIUM, True)]
+    _, table_calls = _steady(host, proxies)  # two more sweeps, the drift still open
+    assert table_calls == ["GET /devstoreaccount1/mtdguardstate()", "POST /devstoreaccount1/$batch"]
+    assert [len(history(store, tenant_id, c)) for c in (LOOKOUT, ZIMPERIUM)] == [1, 2]
+    again = list(stored_findings(store, tenant_id, "connectorDrift").values())
+    assert [f.last_seen for f in again] == [drift[0].last_seen]  # as of the change, not rewritten
+
+
 def test_an_alert_still_pending_is_delivered_by_a_later_sweep_with_nothing_new(
     host: Host,
     wire: Callable[..., Any],
