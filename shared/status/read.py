@@ -56,16 +56,19 @@ STATUS_READS = (
 def histories_since(
     store: StateStore, tenant_id: str, connector_ids: Sequence[str], since: datetime
 ) -> dict[str, list[Observation]]:
-    """Each connector's observations after ``since``, newest first, at most ``MAX_OBSERVATIONS``
-    each, by lower-case connector id (every id given has an entry, empty when nothing was seen).
+    """Each connector's observations (after ``since``, and the newest rows before it that are
+    still kept), newest first, at most ``MAX_OBSERVATIONS`` each, by lower-case connector id
+    (every id given has an entry, empty when nothing was seen).
 
     History RowKeys start with inverted ticks (``obs|<ticks>|<connector>``), so everything newer
     than ``since`` is ONE range read for all connectors. Rows of the layout before it
     (``<connector>|<ticks>``, read until they age out) are one range read per connector."""
     found: dict[str, list[Observation]] = {c.lower(): [] for c in connector_ids}
-    newer = lt("RowKey", OBSERVATION_ROWS.row_key(inverted_ticks(since)))
+    # All of the new layout: what is older than ``since`` is at most a day's rows the daily prune
+    # has not reached yet, and each connector's newest row before the window, which the chart
+    # needs for the window's start (a sweep stores an observation only when something changed).
     cap = MAX_OBSERVATIONS * max(len(found), 1)
-    for seen in store.query(OBSERVATION_ROWS, tenant_id, newer, limit=cap):
+    for seen in store.query(OBSERVATION_ROWS, tenant_id, limit=cap):
         found.get(seen.connector_id.lower(), []).append(seen)
     for connector_id in connector_ids:
         key = connector_key(connector_id)

@@ -7,8 +7,9 @@ job's freshness, alerts still pending or given up on, per channel. The template 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from shared.alerting.alerts import Alert, DeliveryStatus
@@ -164,9 +165,13 @@ def worst_first(statuses: Iterable[ConnectorStatus]) -> list[ConnectorStatus]:
 
 def window_start(stored: Stored) -> datetime:
     """Where the charts' time axis starts: the retention window's start, or the oldest observation
-    kept when it is later (a new deployment's few hours are not squeezed into 90 days)."""
+    kept when it is later (a new deployment's few hours are not squeezed into 90 days); the window's
+    start whenever a row older than it is kept (the prune keeps each connector's newest)."""
     retention_start = stored.now - timedelta(days=stored.retention_days)
-    kept = [o.checked_at for seen in stored.history.values() for o in seen if o.checked_at >= retention_start]
+    every = [o.checked_at for seen in stored.history.values() for o in seen]
+    if any(at < retention_start for at in every):  # the prune's kept rows: the whole window is known
+        return retention_start
+    kept = [at for at in every if at >= retention_start]
     oldest = min(kept, default=stored.now - timedelta(hours=1))
     return max(retention_start, min(oldest, stored.now - timedelta(minutes=1)))
 
@@ -175,13 +180,41 @@ def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
-def age_points(seen: Iterable[Observation], until: datetime | None) -> list[chart.Point]:
+def hours_at_or_above(points: list[chart.Point], threshold_hours: float) -> float:
+    """How long the drawn line (``age_points``, oldest first) is at or above ``threshold_hours``,
+    in hours: the age grows linearly between two points, so a segment crossing the threshold
+    counts from the crossing on; gaps and drops count nothing."""
+    total = 0.0
+    for a, b in itertools.pairwise(points):
+        if a.age_hours is None or b.age_hours is None or b.at <= a.at:
+            continue
+        span = (b.at - a.at).total_seconds() / 3600
+        low, high = sorted((a.age_hours, b.age_hours))
+        if low >= threshold_hours:
+            total += span
+        elif high > threshold_hours:
+            total += span * (high - threshold_hours) / (high - low)
+    return total
+
+
+def age_points(
+    seen: Iterable[Observation],
+    until: datetime | None,
+    opened: tuple[datetime, Observation | None] | None = None,
+) -> list[chart.Point]:
     """A connector's heartbeat age over time (oldest first) from its observations and the last
     sweep's time ``until``. A sweep stores an observation only when something changed; in between
     the age grows with the clock, so each observation's age is carried forward to the next one (a
     new heartbeat there drops it) and the newest to ``until``. An observation without an age (no
-    heartbeat) is a gap."""
+    heartbeat) is a gap. ``opened``: the window's start and the newest observation before it
+    (kept by the daily prune), which gives the age the window opens with."""
     ordered = sorted(seen, key=lambda o: o.checked_at)
+    if opened is not None:
+        start, before = opened
+        if before is not None and (not ordered or ordered[0].checked_at > start):
+            age = before.heartbeat_age_hours
+            grown = None if age is None else age + (start - before.checked_at).total_seconds() / 3600
+            ordered.insert(0, replace(before, checked_at=start, heartbeat_age_hours=grown))
     points: list[chart.Point] = []
     for i, o in enumerate(ordered):
         points.append(chart.Point(o.checked_at, o.heartbeat_age_hours))
@@ -208,7 +241,8 @@ def connector_line(
     threshold_hours = status.threshold_days * 24.0
     warning_hours = warning_point_hours(status.threshold_days, stored.policy)
     kept = [o for o in seen if start <= o.checked_at <= stored.now]
-    points = [p for p in age_points(kept, stored.last_sweep_at) if p.at <= stored.now]
+    before = max((o for o in seen if o.checked_at < start), key=lambda o: o.checked_at, default=None)
+    points = [p for p in age_points(kept, stored.last_sweep_at, opened=(start, before)) if p.at <= stored.now]
     ages = [p.age_hours for p in points if p.age_hours is not None]
     drawn = (
         chart.build(
@@ -218,19 +252,18 @@ def connector_line(
             threshold_hours=threshold_hours,
             warning_hours=warning_hours,
         )
-        if kept
+        if points
         else None
     )
-    over = sum(
-        1 for o in kept if o.heartbeat_age_hours is not None and o.heartbeat_age_hours >= threshold_hours
-    )
+    over = hours_at_or_above(points, threshold_hours)
     source = "connector" if status.threshold_from_connector else "default"
     latest = "never" if status.heartbeat_age_hours is None else describe_age(status.heartbeat_age_hours)
     description = (
-        f"{len(kept)} observations from {start:%d %b %H:%M} to {stored.now:%d %b %H:%M} UTC. "
+        f"{len(kept)} observations (one per change) from {start:%d %b %H:%M}"
+        f" to {stored.now:%d %b %H:%M} UTC. "
         f"Latest heartbeat age {latest}; largest {describe_age(max(ages)) if ages else 'none'}. "
         f"Threshold {_days(status.threshold_days)}, warning from {describe_age(warning_hours)}; "
-        f"{over} of {len(kept)} observations at or above the threshold."
+        f"at or above the threshold for {describe_age(over)} of the time drawn."
     )
     return ConnectorLine(
         anchor=f"chart-{status.id.lower()}",

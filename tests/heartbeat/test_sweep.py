@@ -354,17 +354,42 @@ def test_history_keeps_every_observation_within_the_retention_only(
     ]
     s.store.commit(tenant_id, [[o] for o in old])
     assert len(history(s.store, tenant_id, LOOKOUT)) == 6  # sweeps no longer prune
-    # The daily prune, run 10 days ago, removed what was older than 30 days then: the
-    # observations from 45, 44 and 41 days ago; 20 and 15 days ago were still within 30 days.
+    # The daily prune, run 10 days ago, removed what was older than 30 days then, except each
+    # connector's newest such row (what it was when the window opened: 41 days ago): the
+    # observations from 45 and 44 days ago went; 20 and 15 days ago were still within 30 days.
     mocker.patch("shared.clock.system_now", return_value=now - timedelta(days=10))
     host.timer("prune_history")
     kept = [o.checked_at for o in history(s.store, tenant_id, LOOKOUT)]
-    assert kept == [now - timedelta(days=10), now - timedelta(days=15), now - timedelta(days=20)]
-    assert len(history(s.store, tenant_id, DEFENDER)) == 2
+    assert kept == [now - timedelta(days=d) for d in (10, 15, 20, 41)]
+    assert [o.checked_at for o in history(s.store, tenant_id, DEFENDER)] == [
+        now - timedelta(days=d) for d in (10, 20, 41)
+    ]
     # Alerts with nothing left to deliver follow the same retention: the changes 20 and 10 days
     # ago are kept (the first sightings, healthy, said nothing).
     kept_alerts = sorted((a.detected_at, a.details["health"]) for a in query_alerts(s.store, tenant_id))
     assert kept_alerts == [(now - timedelta(days=20), "warning"), (now - timedelta(days=10), "unresponsive")]
+
+
+def test_a_connector_unchanged_for_longer_than_the_retention_keeps_its_last_observation(
+    host: Host, env: Any, graph: GraphSimulator, tenant_id: str, mocker: MockerFixture
+) -> None:
+    from datetime import timedelta
+
+    from shared.clock import now_utc
+    from shared.context import services
+    from shared.heartbeat.sweep import history, run_heartbeat_sweep
+
+    env(HISTORY_RETENTION_DAYS="30")
+    s = services()
+    now = now_utc()
+    load(graph, tenant_id, connector(ZIMPERIUM, None, state="available"))  # never set up
+    for days_ago in (40, 35, 1):  # the same every time: one observation, from the first sweep
+        moment = now - timedelta(days=days_ago)
+        assert run_heartbeat_sweep(
+            s.settings, s.graph, s.store, s.channels, tenant_id=tenant_id, now=moment
+        ).recorded
+    host.timer("prune_history")
+    assert [o.checked_at for o in history(s.store, tenant_id, ZIMPERIUM)] == [now - timedelta(days=40)]
 
 
 def lookout_unresponsive_then_deleted(host: Host, graph: GraphSimulator, tenant_id: str) -> None:

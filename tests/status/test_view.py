@@ -94,31 +94,37 @@ def test_connectors_come_worst_first_then_oldest_heartbeat_then_by_name() -> Non
     )
 
 
-def test_the_time_axis_starts_at_the_oldest_kept_observation_within_the_retention() -> None:
+def test_the_time_axis_starts_at_the_oldest_observation_or_spans_the_retention_when_an_older_is_kept() -> (
+    None
+):
     s = status("p", Health.HEALTHY, 1)
     recent = stored(statuses=(s,), history={s.id.lower(): [observation(s, NOW - 5 * HOUR, 1.0)]})
-    assert view.window_start(recent) == NOW - 5 * HOUR
+    assert view.window_start(recent) == NOW - 5 * HOUR  # a new deployment's hours, not 90 days
     days = timedelta(days=1)
     old = [
-        observation(s, NOW - 200 * days, 1.0),
+        observation(s, NOW - 200 * days, 1.0),  # kept by the prune: what it was before the window
         observation(s, NOW - 10 * days, 1.0),
         observation(s, NOW, 1.0),
     ]
     page = view.build(stored(statuses=(s,), history={s.id.lower(): old}, retention_days=30))
-    assert page.window_start == NOW - 10 * days  # a row older than the retention (not pruned yet) is not
+    assert page.window_start == NOW - 30 * days  # the retention, never back to the 200-day-old row
+    # The age the window opens with (grown from the older row), what it had grown to before each
+    # newer observation, and the two observations: 5 points.
     chart = page.connectors[0].chart
-    # The two kept observations, and the age the older had grown to just before the newer one.
-    assert chart is not None and chart.point_count == 3
+    assert chart is not None and chart.point_count == 5
 
 
 def test_the_chart_text_gives_the_key_figures() -> None:
     s = status("Lookout", Health.UNRESPONSIVE, 180, threshold=7)
     seen = [observation(s, NOW - k * HOUR, 150.0 + 10 * k) for k in range(4)]  # 150 .. 180 h
     (line,) = view.build(stored(statuses=(s,), history={s.id.lower(): seen})).connectors
+    # Drawn: 180 h at 09:00 growing to 181 h by 10:00, where a new heartbeat had dropped it to
+    # 170 h, growing to 171 h by 11:00 (160 h there), to 161 h by 12:00 (150 h). At or above the
+    # 168 h threshold: 09:00-10:00 and 10:00-11:00, 2 hours.
     assert line.chart_description == (
-        "4 observations from 29 Nov 09:00 to 29 Nov 12:00 UTC. Latest heartbeat age 7.5 days; "
-        "largest 7.5 days. Threshold 7 days, warning from 24.0 hours; 2 of 4 observations at or "
-        "above the threshold."
+        "4 observations (one per change) from 29 Nov 09:00 to 29 Nov 12:00 UTC. Latest heartbeat age "
+        "7.5 days; largest 7.5 days. Threshold 7 days, warning from 24.0 hours; at or above the "
+        "threshold for 2.0 hours of the time drawn."
     )
     assert line.threshold == "7 days (connector)"
 
@@ -201,3 +207,23 @@ def test_the_age_grows_with_the_clock_between_stored_observations_and_up_to_the_
     # Never a heartbeat: a gap, nothing grows.
     never = [observation(s, NOW, None)]
     assert [(p.at, p.age_hours) for p in view.age_points(never, NOW + 16 * HOUR)] == [(NOW, None)]
+
+
+def test_the_window_opens_with_the_age_of_the_newest_observation_before_it() -> None:
+    # The daily prune keeps each connector's newest observation older than the window: unchanged
+    # since 10 h before the window opened (2 h old then), so 12 h old at its start; a new
+    # heartbeat seen 5 h into the window; the last sweep 3 h later.
+    s = status("p", Health.HEALTHY, 7)
+    start = NOW
+    before = observation(s, start - 10 * HOUR, 2.0)
+    kept = [observation(s, start + 5 * HOUR, 0.5)]
+    points = [(p.at, p.age_hours) for p in view.age_points(kept, start + 8 * HOUR, opened=(start, before))]
+    assert points == [
+        (start, 12.0),
+        (start + 5 * HOUR, 17.0),
+        (start + 5 * HOUR, 0.5),
+        (start + 8 * HOUR, 3.5),
+    ]
+    # Nothing stored inside the window at all: the line still runs from its start to the last sweep.
+    alone = [(p.at, p.age_hours) for p in view.age_points([], start + 8 * HOUR, opened=(start, before))]
+    assert alone == [(start, 12.0), (start + 8 * HOUR, 20.0)]
