@@ -11,7 +11,9 @@ pygments, which slows the baseline and flatters every ratio).
     The work: ``function_app`` imported and one heartbeat sweep of a 5-connector tenant through the
     real timer function (Graph simulator + Azurite). Baseline: a plain-httpx script doing the same
     Graph GET (following @odata.nextLink) in the same framing. It does LESS work than the product:
-    no token, no Table Storage (read, two batches), no judging, no SDK middleware.
+    no token, no Table Storage (one read, one batch), no judging, no SDK middleware. Both run with
+    bytecode caches written by a warm-up round (Flex Consumption may compile the app's own modules
+    on each cold start: about 60 ms more, docs/deploy.md).
     A managed-identity variant runs the app child with IDENTITY_ENDPOINT / IDENTITY_HEADER set as
     App Service sets them, against a local fake token endpoint: azure-identity's
     DefaultAzureCredential -> ManagedIdentityCredential is imported and asked for Graph's token
@@ -443,22 +445,28 @@ def report_cold(c: dict[str, list[float]]) -> None:
     mi = median(c["ratio_mi"])
     print(
         f"    managed identity {median(c['mi_whole']):.3f} s whole process, {mi:.2f}x the baseline"
-        f" (+{(median(c['mi_whole']) - median(c['app_whole'])) * 1000:.0f} ms: azure-identity and a token)"
+        f" (+{(median(c['mi_whole']) - median(c['app_whole'])) * 1000:.0f} ms: azure-identity and one token,"
+        " Graph's; in Azure the Table Storage client asks for a second)"
     )
     print("    The baseline does less than the product: one GET, no token, no Table Storage (one read and")
     print("    one batch), no judging, no msgraph-sdk middleware; 'worker preloaded' starts the clock once")
     print("    azure.functions is imported, as a running Python worker has it before loading the app.")
-    print("    The floor: the baseline's GET after importing only what a sweep cannot do without")
-    print("    (msgraph-sdk's client, kiota's httpx adapter, azure-data-tables, azure-core's requests")
-    print("    transport), with azure.functions loaded as for the app:")
+    print("    Both with bytecode caches written by a warm-up round (in Azure the app's own modules may be")
+    print("    compiled on each cold start: about 60 ms more, docs/deploy.md).")
+    print("    The SDK import floor (not the httpx baseline): the baseline's GET after importing only what")
+    print("    a sweep cannot do without (msgraph-sdk's client, kiota's httpx adapter, azure-data-tables,")
+    print("    azure-core's requests transport), with azure.functions loaded as for the app:")
     for framing, label in (("whole", "whole process   "), ("pre", "worker preloaded")):
         floor, app = median(c[f"floor_{framing}"]), median(c[f"app_{framing}"])
+        below, above = c[f"floor_ratio_{framing}"], c[f"over_floor_{framing}"]
         print(
-            f"    {label} floor {floor:.3f} s = {median(c[f'floor_ratio_{framing}']):.2f}x the baseline;"
-            f" MTD Guard {app:.3f} s = {median(c[f'over_floor_{framing}']):.2f}x the floor"
+            f"    {label} SDK floor {floor:.3f} s, {median(below):.2f}x the baseline"
+            f" (rounds {min(below):.2f}-{max(below):.2f}); MTD Guard {app:.3f} s,"
+            f" {median(above):.2f}x the SDK floor (rounds {min(above):.2f}-{max(above):.2f})"
         )
+    print("    (each ratio is the median of per-round ratios, not the ratio of the medians shown)")
     print(
-        f"    peak RSS         floor {median(c['floor_whole_rss']):.0f} MB ="
+        f"    peak RSS         SDK floor {median(c['floor_whole_rss']):.0f} MB ="
         f" {median(c['floor_ratio_rss']):.2f}x the baseline\n"
     )
 
@@ -466,7 +474,8 @@ def report_cold(c: dict[str, list[float]]) -> None:
 def report_latency(f: dict[str, list[float]]) -> None:
     ratio = median(f["ratio"])
     print(
-        f"(b) latency: steady sweep of 5 connectors, Graph answers +{GRAPH_DELAY * 1000:.0f} ms,"
+        "(b) latency: steady sweep of an unchanged 5-connector tenant,"
+        f" Graph answers +{GRAPH_DELAY * 1000:.0f} ms,"
         f" Table Storage +{TABLE_DELAY * 1000:.0f} ms"
     )
     print(
@@ -492,8 +501,13 @@ def report_latency(f: dict[str, list[float]]) -> None:
 
 
 def report_sizes(sizes: dict[int, dict[str, float]]) -> None:
-    print("(c) steady sweeps of large tenants (fresh process per size, median of 3 sweeps)")
-    print("    connectors | requests per sweep (Graph + Table) | CPU per sweep | per connector | wall | RSS")
+    print("(c) steady sweeps of large unchanged tenants (fresh process per size, median of 3 sweeps)")
+    print("    the best case: nothing changed between sweeps; each connector whose heartbeat moved adds a")
+    print("    written status and observation (about 0.35 ms of CPU each, docs/development.md)")
+    print(
+        "    connectors | requests per sweep (Graph + Table) | CPU per sweep | per connector | wall"
+        " | peak RSS"
+    )
     for count, f in sizes.items():
         print(
             f"    {count:>10} | {f['graph']:.0f} + {f['table']:.0f} | {f['cpu']:.3f} s"
@@ -503,7 +517,8 @@ def report_sizes(sizes: dict[int, dict[str, float]]) -> None:
         cpu = sizes[1000]["cpu"]
         target = TARGETS["cpu_1000"]
         state = "within" if cpu <= target else f"ABOVE by {(cpu / target - 1) * 100:.0f}%"
-        print(f"    1,000 connectors: {cpu:.3f} s of CPU per steady sweep ({state} the {target} s target)\n")
+        print(f"    1,000 connectors: {cpu:.3f} s of CPU per steady sweep ({state} the {target} s target)")
+        print("    peak RSS: the process's, its first sweep (which creates the tenant's state) included\n")
 
 
 # -- issue 14: what the status page and the log export add, loaded only when used -----------------
