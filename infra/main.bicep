@@ -114,7 +114,7 @@ param defaultThresholdDays int = 7
 @maxValue(8760)
 param earlyWarningHours int = 24
 
-@description('HISTORY_RETENTION_DAYS: how long observations (one per change a sweep sees) are kept in the history table.')
+@description('HISTORY_RETENTION_DAYS: how long observations (one per change a sweep sees) are kept in the history table; each connector\'s newest is kept however old.')
 @minValue(1)
 @maxValue(3650)
 param historyRetentionDays int = 90

@@ -29,7 +29,13 @@ class Finding(TypedDict):
     message: str
     remediation: str
     firstSeen: Time
-    lastSeen: Time
+    lastSeen: Annotated[
+        Time,
+        Meta(
+            description="when a run last changed it; an open heartbeat or drift finding with "
+            "nothing new is not rewritten"
+        ),
+    ]
     resolvedAt: Time | None
     note: Annotated[str | None, Meta(description="the acknowledging person's note")]
     acknowledgedBy: str | None

@@ -37,7 +37,8 @@ EARLY_WARNING_HOURS = SettingSpec(
 )
 HISTORY_RETENTION_DAYS = SettingSpec(
     "HISTORY_RETENTION_DAYS",
-    "How long observations (one per change a sweep sees) are kept in the history table.",
+    "How long observations (one per change a sweep sees) are kept in the history table; each "
+    "connector's newest is kept however old.",
     integer(1, 3650),
     default="90",
 )
