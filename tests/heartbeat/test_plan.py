@@ -478,3 +478,12 @@ def test_only_the_check_time_age_and_reason_wording_can_move_without_a_write() -
         assert not unchanged(stored, replace(older, **new_fact)), new_fact
     assert not unchanged(None, older)
     assert not unchanged(not_rechecked(stored, "Graph answered 503"), older)  # the re-check is news
+
+
+def test_checked_again_after_an_outage_with_nothing_new_keeps_its_finding_as_written() -> None:
+    before = not_rechecked(
+        status(Health.UNRESPONSIVE, since=EARLIER - timedelta(days=2)), "Graph answered 503"
+    )
+    got, finding, alert = plan(reading(age=timedelta(days=9)), before, open_finding())
+    assert not got.reason.startswith("not re-checked") and not unchanged(before, got)  # the row is written
+    assert (finding, alert) == (None, None)  # the finding is not: nothing about it changed
