@@ -129,7 +129,6 @@ class SweepRecord:
     checked_at: datetime
     connectors: int
     problems: list[str]
-    pruned_at: datetime | None = None  # no longer set (pruning is its own daily job); kept as read
     transient_since: datetime | None = None  # first of the sweeps Graph throttled or failed in a row
     # The policy this sweep judged with (settings), so a reader re-judges a status row at this
     # sweep's time exactly as the sweep did (``as_of``); None in records written before it.
