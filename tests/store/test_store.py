@@ -16,7 +16,7 @@ import pytest
 from scripts.azurite import KEY, Azurite
 from shared.store import rows
 from shared.store.rows import RowKind, Write, eq, ge
-from shared.store.state import StateStore, StoreConflict, StoreError
+from shared.store.state import StateStore, StoreConflict, StoreError, StoreRejected
 from tests.store.conftest import no_token
 
 NOW = datetime(2026, 1, 31, 8, 0, 0, 123456, tzinfo=UTC)
@@ -168,6 +168,30 @@ def test_save_and_transact_answer_none_when_another_writer_came_first(store: Sta
     assert kept is not None and kept.count == 4
 
 
+@dataclass(frozen=True)
+class Oversized:
+    tenant_id: str
+    name: str
+
+
+# The codec cuts long text (a property holds at most 64 KiB); an extra column is written as given.
+OVERSIZED_ROWS = RowKind(
+    Oversized,
+    "testoversized",
+    key=lambda o: o.name,
+    layout="refused",
+    columns=lambda o: {"blob": "x" * 40_000},
+)
+
+
+def test_a_row_storage_refuses_is_refused_alone_as_in_a_batch(store: StateStore, tenant: str) -> None:
+    # A write of one row is a plain request (no batch); it must fail the way its batch would.
+    for group in ([Oversized(tenant, "big")], [Oversized(tenant, "big"), widget(tenant, "w2")]):
+        with pytest.raises(StoreRejected, match="refused a row"):
+            store.commit(tenant, [group])
+    assert store.query(WIDGET_ROWS, tenant) == []  # nothing of either landed
+
+
 @pytest.mark.parametrize("name", ["O'Brien", "it''s", "' or RowKey ne '", "a @p0 b"])
 def test_a_filter_value_with_quotes_is_matched_literally(store: StateStore, tenant: str, name: str) -> None:
     others = ["OBrien", "O", "it's", "x"]
@@ -250,7 +274,9 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
     layout = {k.type.__name__: (k.table, k.prefix, k.write) for k in rows._KINDS.values()}
     state, upsert = "mtdguardstate", Write.UPSERT
     assert {
-        name: where for name, where in layout.items() if not name.startswith(("Widget", "Ticket", "Counter"))
+        name: where
+        for name, where in layout.items()
+        if not name.startswith(("Widget", "Ticket", "Counter", "Oversized"))
     } == {
         "ConnectorStatus": (state, "connector", upsert),
         "SweepRecord": (state, "sweep", upsert),
