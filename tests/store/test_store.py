@@ -327,6 +327,17 @@ class WidgetNote:  # Widget*: a test type, not part of the deployed layout
 NOTE_ROWS = RowKind(WidgetNote, "testnote", key=lambda n: n.id, layout="a note", table="testvanishing")
 
 
+@dataclass(frozen=True)
+class WidgetStamp:  # inserted only, as audit entries are
+    tenant_id: str
+    id: str
+
+
+STAMP_ROWS = RowKind(
+    WidgetStamp, "teststamp", key=lambda n: n.id, layout="a stamp", table="testvanishing", write=Write.INSERT
+)
+
+
 def test_a_table_deleted_while_the_app_runs_is_created_again_and_the_write_retried(
     azurite: Azurite, tenant: str
 ) -> None:
@@ -344,6 +355,9 @@ def test_a_table_deleted_while_the_app_runs_is_created_again_and_the_write_retri
     azure_like.commit(tenant, [[WidgetNote(tenant, "n2", "second")]])
     assert [n.text for n in azure_like.query(NOTE_ROWS, tenant)] == ["second"]
     assert azure_like.get(NOTE_ROWS, tenant, "n1") is None
+    store._service.delete_table("testvanishing")
+    azure_like.commit(tenant, [[WidgetStamp(tenant, "s1")]])  # one insert alone, as an audit entry
+    assert [s.id for s in azure_like.query(STAMP_ROWS, tenant)] == ["s1"]
 
 
 def test_one_partition_read_returns_each_selected_kind_with_etags(store: StateStore, tenant: str) -> None:
