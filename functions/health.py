@@ -22,7 +22,7 @@ from functions.http import json_response
 from shared import settings
 from shared.clock import now_utc
 from shared.context import services
-from shared.job_runs import Freshness, Job, freshness, last_successes, schedules
+from shared.job_runs import Freshness, Job, freshness, schedules
 from shared.settings import Settings, SettingsError
 from shared.store.errors import StoreError
 
@@ -67,6 +67,7 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
     each timer job's last successful run and whether it is stale (older than two scheduled runs).
     """
     from functions import views
+    from shared.status.read import job_successes
 
     problems = settings.problems()
     if auth := settings.authentication_problem():
@@ -76,7 +77,7 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
     if not problems:
         try:
             s = services()
-            last = _within(STORAGE_PROBE_SECONDS, last_successes, s.store, s.settings.tenant_id)
+            last = _within(STORAGE_PROBE_SECONDS, job_successes, s.store, s.settings.tenant_id)
             storage_ok = True
             jobs = _judge(s.settings, last, now_utc())
         except (StoreError, ProbeTimeout) as exc:

@@ -1,7 +1,9 @@
 """When each timer job last succeeded, and whether that is too long ago: what /api/health reports
 so that something outside MTD Guard can notice it has stopped watching.
 
-A timer writes its ``JobRun`` row after a run that ended without problems (functions/jobs.py); a
+A timer writes its ``JobRun`` row after a run that ended without problems (functions/jobs.py),
+except a steady heartbeat run, which records its success in the sweep's own record (one row
+written instead of two: ``SweepRecord.succeeded_at``); readers take the newer of the two. A
 job is ``stale`` once the second scheduled run after its last success has passed (for a regular
 schedule: older than twice its interval), ``neverRun`` before its first success. Freshness is
 pure; the schedule is read the way the Functions host reads it (shared/ncrontab.py).
@@ -9,7 +11,7 @@ pure; the schedule is read the way the Functions host reads it (shared/ncrontab.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -66,16 +68,18 @@ def record_success(store: StateStore, tenant_id: str, job: Job, at: datetime) ->
     store.commit(tenant_id, [[JobRun(tenant_id, job.value, at)]])
 
 
-def last_successes(store: StateStore, tenant_id: str) -> dict[Job, datetime]:
-    """Each job's last success (jobs that never succeeded are absent); one query, raises StoreError."""
-    return successes(store.query(JOB_RUN_ROWS, tenant_id))
-
-
-def successes(rows: Iterable[JobRun]) -> dict[Job, datetime]:
+def successes(
+    rows: Iterable[JobRun], carried: Mapping[Job, datetime | None] | None = None
+) -> dict[Job, datetime]:
     """Each job's last success from its stored rows (rows of jobs this version does not know are
-    skipped)."""
+    skipped), or from ``carried`` (a success another row holds, such as the heartbeat's in its
+    sweep record) when that is newer. Jobs that never succeeded are absent."""
     known = {j.value: j for j in Job}
-    return {known[r.job]: r.succeeded_at for r in rows if r.job in known}
+    found = {known[r.job]: r.succeeded_at for r in rows if r.job in known}
+    for job, at in (carried or {}).items():
+        if at is not None and (job not in found or at > found[job]):
+            found[job] = at
+    return found
 
 
 def freshness(last: datetime | None, schedule: str, now: datetime) -> Freshness:

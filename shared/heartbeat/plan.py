@@ -134,6 +134,11 @@ class SweepRecord:
     # sweep's time exactly as the sweep did (``as_of``); None in records written before it.
     default_threshold_days: int | None = None
     early_warning_hours: int | None = None
+    # The heartbeat timer job's last success known to this record: this sweep's time when it was
+    # one (nothing went wrong, nothing left to deliver), else carried over from the record before.
+    # A steady run so writes one row, not this and a job row; readers take the newer of the two
+    # (``job_runs.successes``). None in records written before it was kept.
+    succeeded_at: datetime | None = None
 
     @property
     def policy(self) -> HealthPolicy | None:

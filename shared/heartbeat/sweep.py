@@ -40,7 +40,7 @@ from shared.heartbeat.plan import (
     SweepRecord,
     connector_key,
 )
-from shared.job_runs import Job, JobRun
+from shared.job_runs import Job
 from shared.settings import Settings
 from shared.store.rows import RowDelete, Select, eq
 from shared.store.state import StateStore, StoreConflict, StoreError, StoreRejected
@@ -241,22 +241,22 @@ def _sweep(
     drifts = _who_changed(settings, gateway, drifts, last, now)
     groups = _with_drift(_groups(plan, [access_finding, access_alert], [odd_finding, odd_alert]), drifts)
     groups += [[closed] for closed in close_removed(_removed(plan, previous), findings, now)]
-    record = _record(settings, tenant, now, len(plan.statuses), result.problems)
     drift_alerts = [d.alert for d in drifts.values()]
     raised = [a for a in [*plan.alerts, *drift_alerts, access_alert, odd_alert] if a is not None]
-    # The timer's success goes in the same batch when nothing can still fail it (no problem so far,
-    # nothing to deliver): one round trip fewer on every steady run. Otherwise the timer writes it
-    # after the run, as every job does (functions/jobs.py). A history batch failing after this is
-    # logged and reported; the job did judge and record the tenant.
-    done = (
-        [JobRun(tenant, job.value, now)] if job and not (result.problems or state.pending or raised) else []
+    # The timer's success goes in the sweep's own record when nothing can still fail it (no problem
+    # so far, nothing to deliver): a steady run writes that one row and nothing else. Otherwise the
+    # timer writes it after the run, as every job does (functions/jobs.py). A history batch failing
+    # after this is logged and reported; the job did judge and record the tenant.
+    succeeded = job is Job.HEARTBEAT and not (result.problems or state.pending or raised)
+    record = _record(
+        settings, tenant, now, len(plan.statuses), result.problems, last=state.last, succeeded=succeeded
     )
     groups, quiet = _without_unchanged(groups, plan.unchanged)
-    written = _commit_isolated(store, tenant, [*groups, [record, *done]], result)
+    written = _commit_isolated(store, tenant, [*groups, [record]], result)
     changed = [s for s in plan.statuses if id(s) in written]  # what the history appends
     written |= quiet  # judged and stored as it was: part of the sweep's answer, not rewritten
     result.recorded = True
-    result.success_recorded = bool(done) and id(record) in written
+    result.success_recorded = succeeded and id(record) in written
     result.statuses = [s for s in plan.statuses if id(s) in written]
     result.drifted = [s.id for s in plan.statuses if id(s) in written and drifts[s.id.lower()].drifted]
     result.alerts = [
@@ -422,7 +422,7 @@ def _graph_failed(
         )
     # As of the last sweep that read them (its age and check time), then marked not re-checked.
     kept = [heartbeat.not_rechecked(heartbeat.as_of(s, last), problem) for s in failed.previous.values()]
-    record = replace(_record(settings, tenant, now, 0, result.problems), transient_since=since)
+    record = replace(_record(settings, tenant, now, 0, result.problems, last=last), transient_since=since)
     rows = [x for x in (finding, alert) if x is not None]
     groups: list[Sequence[object]] = [[s] for s in kept]
     _commit_isolated(store, tenant, [*groups, *([rows] if rows else []), [record]], result)
@@ -474,9 +474,17 @@ def _stored_problems(problems: list[str]) -> list[str]:
 
 
 def _record(
-    settings: Settings, tenant: str, now: datetime, connectors: int, problems: list[str]
+    settings: Settings,
+    tenant: str,
+    now: datetime,
+    connectors: int,
+    problems: list[str],
+    *,
+    last: SweepRecord | None,
+    succeeded: bool = False,
 ) -> SweepRecord:
-    """The sweep's summary row, with the policy it judged with (what ``plan.as_of`` re-judges by)."""
+    """The sweep's summary row, with the policy it judged with (what ``plan.as_of`` re-judges by)
+    and the heartbeat job's last success: ``now`` when this run is one, else the ``last`` record's."""
     return SweepRecord(
         tenant,
         SWEEP_NAME,
@@ -485,6 +493,7 @@ def _record(
         _stored_problems(problems),
         default_threshold_days=settings.default_threshold_days,
         early_warning_hours=settings.early_warning_hours,
+        succeeded_at=now if succeeded else (last.succeeded_at if last else None),
     )
 
 

@@ -24,11 +24,12 @@ from shared.heartbeat.plan import (
     OBSERVATION_ROWS,
     SWEEP_ROWS,
     Observation,
+    SweepRecord,
     as_of,
     connector_key,
 )
 from shared.heartbeat.sweep import SWEEP_NAME
-from shared.job_runs import JOB_RUN_ROWS, schedules, successes
+from shared.job_runs import JOB_RUN_ROWS, Job, JobRun, schedules, successes
 from shared.posture.model import POSTURE_ROWS
 from shared.posture.stored import posture_of
 from shared.status.view import StatusPage, Stored, build
@@ -83,6 +84,18 @@ def histories_since(
     }
 
 
+def job_successes(store: StateStore, tenant_id: str) -> dict[Job, datetime]:
+    """Each timer job's last success (jobs that never succeeded are absent): the job rows and the
+    heartbeat's sweep record, in one query (GET /api/health). Raises StoreError."""
+    found = store.read(tenant_id, (Select(JOB_RUN_ROWS), Select(SWEEP_ROWS, SWEEP_NAME)))
+    return _successes([r for r, _ in found[JOB_RUN_ROWS]], next((r for r, _ in found[SWEEP_ROWS]), None))
+
+
+def _successes(rows: Sequence[JobRun], sweep: SweepRecord | None) -> dict[Job, datetime]:
+    # A steady heartbeat run records its success in the sweep record, not in a job row.
+    return successes(rows, {Job.HEARTBEAT: sweep.succeeded_at if sweep else None})
+
+
 def read_status(settings: Settings, store: StateStore, *, tenant_id: str, now: datetime) -> StatusPage:
     """The status page of ``tenant_id`` at ``now`` (UTC), from what the store holds."""
     since = now - timedelta(days=settings.history_retention_days)
@@ -95,7 +108,7 @@ def read_status(settings: Settings, store: StateStore, *, tenant_id: str, now: d
         retention_days=settings.history_retention_days,
         policy=HealthPolicy(settings.default_threshold_days, settings.early_warning_hours),
         schedules=schedules(settings),
-        last_successes=successes(found[JOB_RUN_ROWS]),
+        last_successes=_successes(found[JOB_RUN_ROWS], sweep),
         last_sweep_at=sweep.checked_at if sweep else None,
         sweep_problems=tuple(sweep.problems) if sweep else (),
         statuses=statuses,

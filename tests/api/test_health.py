@@ -65,6 +65,25 @@ def test_each_job_reports_its_last_success_and_goes_stale_after_two_missed_runs(
     assert probe(host)[1]["jobs"]["heartbeatSweep"]["status"] == "stale"
 
 
+def test_a_failed_sweep_keeps_the_last_success_a_steady_sweep_recorded(
+    host: Host, env: Any, mocker: MockerFixture
+) -> None:
+    # A steady sweep writes its success in its own record (one row, not two); the next record,
+    # written by a run that failed, must carry it over or the probe would forget it.
+    env(HEARTBEAT_SCHEDULE="0 */30 * * * *")
+    ran = datetime(2026, 11, 29, 10, 0, 10, tzinfo=UTC)
+    clock = mocker.patch("shared.clock.system_now", return_value=ran)
+    host.timer("heartbeat_monitor")
+    clock.return_value = ran + timedelta(minutes=30)
+    host.timer("heartbeat_monitor")  # nothing new: the steady run
+    steady = {"lastSuccess": "2026-11-29T10:30:10Z", "status": "ok"}
+    assert probe(host)[1]["jobs"]["heartbeatSweep"] == steady
+    env(GRAPH_ENDPOINT="http://127.0.0.1:9")  # 11:00: Graph unreachable, the run has a problem
+    clock.return_value = ran + timedelta(minutes=60)
+    host.timer("heartbeat_monitor")
+    assert probe(host)[1]["jobs"]["heartbeatSweep"] == steady
+
+
 def test_a_run_with_problems_is_not_a_success(host: Host, env: Any) -> None:
     env(GRAPH_ENDPOINT="http://127.0.0.1:9")  # Graph unreachable: the sweep reports a problem
     host.timer("heartbeat_monitor")

@@ -18,6 +18,9 @@ from tests.support.proxy import CountingProxy
 from tests.support.receiver import Receiver
 from tests.support.scenarios import connector, load
 
+# The sweep record's upsert (an InsertOrReplace of one entity), the tenant's partition.
+RECORD_WRITE = "PUT /devstoreaccount1/mtdguardstate(PartitionKey='{}',RowKey='sweep%7Cheartbeat')"
+
 
 @pytest.fixture
 def wire(azurite: Azurite, graph: GraphSimulator, env: Callable[..., None]) -> Iterator[Callable[..., Any]]:
@@ -72,10 +75,10 @@ def test_a_steady_sweep_of_an_unchanged_tenant_waits_for_two_round_trips_and_wri
     graph_calls, table_calls = _steady(host, proxies)
     assert graph_calls == ["GET /v1.0/deviceManagement/mobileThreatDefenseConnectors"]
     # Round trip 1: one read of the tenant's state (statuses, findings, the sweep record, pending
-    # alerts), sent while Graph is asked; 2: one batch with the sweep's record and the timer's
-    # success. Nothing else changed, so no status, finding or history row is written; no table
-    # creation, no query for pending alerts (none is pending).
-    assert table_calls == ["GET /devstoreaccount1/mtdguardstate()", "POST /devstoreaccount1/$batch"]
+    # alerts), sent while Graph is asked; 2: one row written, the sweep's record, which carries the
+    # timer's success (a plain request: no batch for one row). Nothing else changed, so no status,
+    # finding or history row is written; no table creation, no query for pending alerts.
+    assert table_calls == ["GET /devstoreaccount1/mtdguardstate()", RECORD_WRITE.format(tenant_id)]
     assert table_proxy.waited_out == []  # the read overlapped the Graph call
     # Three sweeps, one observation each: only the first saw anything new.
     store = services().store
@@ -100,7 +103,7 @@ def test_a_drift_left_open_is_not_written_again_by_the_sweeps_that_see_it_unchan
     drift = list(stored_findings(store, tenant_id, "connectorDrift").values())
     assert [(f.resource_id, f.is_active) for f in drift] == [(ZIMPERIUM, True)]
     _, table_calls = _steady(host, proxies)  # two more sweeps, the drift still open
-    assert table_calls == ["GET /devstoreaccount1/mtdguardstate()", "POST /devstoreaccount1/$batch"]
+    assert table_calls == ["GET /devstoreaccount1/mtdguardstate()", RECORD_WRITE.format(tenant_id)]
     assert [len(history(store, tenant_id, c)) for c in (LOOKOUT, ZIMPERIUM)] == [1, 2]
     again = list(stored_findings(store, tenant_id, "connectorDrift").values())
     assert [f.last_seen for f in again] == [drift[0].last_seen]  # as of the change, not rewritten
@@ -136,7 +139,7 @@ def test_a_sweep_with_nothing_pending_does_not_ask_the_outbox(
     assert len(receiver.received) == 1
     table_proxy.clear()
     host.timer("heartbeat_monitor")  # nothing new, nothing pending: no query for pending alerts
-    assert [r.method for r in table_proxy.requests] == ["GET", "POST"]  # the read, the sweep's record
+    assert [r.method for r in table_proxy.requests] == ["GET", "PUT"]  # the read, the sweep's record
     assert len(receiver.received) == 1
 
 
