@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,13 +20,16 @@ T = TypeVar("T")
 MAX_ID = 200  # ids longer than any GUID-shaped id Graph issues
 MAX_TEXT = 1024  # display names, states, raw timestamps quoted in reasons
 MAX_SHOWN = 120  # an odd entry quoted in a problem
+# Every surrogate code point: on its own in a str none can be encoded (JSON's escaped pairs decode
+# to one character before they get here). One C-speed pass, not a generator per character.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def bounded(text: str, limit: int = MAX_TEXT) -> str:
     """``text`` safe to store: lone surrogates (not encodable) become U+FFFD, and beyond ``limit``
     characters it is cut with a marker naming the full length and a digest of the whole, e.g.
     'abc…[5000 chars, sha256 1a2b3c4d5e6f]', so two long values stay distinct."""
-    clean = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    clean = _SURROGATE.sub("\ufffd", text)
     if len(clean) <= limit:
         return clean
     digest = hashlib.sha256(clean.encode()).hexdigest()[:12]
