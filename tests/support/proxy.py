@@ -173,6 +173,9 @@ class _Handler(BaseHTTPRequestHandler):
         content = answer.read()
         if self.owner.delay:
             time.sleep(self.owner.delay)
+        # Logged before the answer leaves: a caller that got its answer always finds the request
+        # counted (logged after, it could land after the caller's next ``clear()``).
+        self.owner.record(Forwarded(self.command, self.path, answer.status, started, time.monotonic()))
         self.send_response(answer.status, answer.reason)
         for name, value in answer.getheaders():
             if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
@@ -181,6 +184,5 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(content)
         self.wfile.flush()
-        self.owner.record(Forwarded(self.command, self.path, answer.status, started, time.monotonic()))
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_MERGE = _forward
