@@ -7,9 +7,10 @@ stable id per (kind, resource), so a problem that persists across sweeps is one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 
 from shared.store.rows import RowKind, Write, safe_key
 
@@ -141,13 +142,17 @@ def observe(
     )
 
 
+# What a finding's equality compares, but its message and lastSeen (``seen_again``), read in one call.
+_kept = attrgetter(*(f.name for f in fields(Finding) if f.compare and f.name not in ("message", "last_seen")))
+
+
 def seen_again(new: Finding | None, stored: Finding | None) -> bool:
     """True when ``new`` (``observe``'s result) differs from ``stored`` only in its message and
     lastSeen: the same open problem seen again, whose wording moved with the clock (an age).
     Its row is not rewritten: message and lastSeen stay true as of the last change."""
     if new is None or stored is None:
         return False
-    return replace(new, message=stored.message, last_seen=stored.last_seen) == stored
+    return _kept(new) == _kept(stored)
 
 
 def resolve(existing: Finding, *, message: str, now: datetime) -> Finding:

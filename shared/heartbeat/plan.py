@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from operator import attrgetter
 
 from shared import catalog
 from shared.alerting.alerts import Alert, finding_alert, new_alert
@@ -68,10 +69,11 @@ def unchanged(stored: ConnectorStatus | None, judged: ConnectorStatus) -> bool:
 def same_facts(stored: ConnectorStatus | None, judged: ConnectorStatus) -> bool:
     """``unchanged`` without its exception for a status stored while Graph failed: the facts
     alone (a connector checked again after an outage, with nothing new, keeps its finding as is)."""
-    return stored is not None and all(getattr(stored, name) == getattr(judged, name) for name in _FACTS)
+    return stored is not None and _facts(stored) == _facts(judged)
 
 
-_FACTS = tuple(f.name for f in fields(ConnectorStatus) if f.name not in _AGEING)
+# One C call reading every fact as a tuple (a sweep compares 1,000 connectors twice each).
+_facts = attrgetter(*(f.name for f in fields(ConnectorStatus) if f.name not in _AGEING))
 
 
 def as_of(status: ConnectorStatus, sweep: SweepRecord | None) -> ConnectorStatus:
