@@ -26,7 +26,7 @@ from shared.findings.model import (
 from shared.graph.connectors import ConnectorReading, parse_timestamp
 from shared.graph.entries import bounded
 from shared.heartbeat.health import Health, HealthPolicy, Verdict, judge
-from shared.store.rows import HISTORY_TABLE, RowDelete, RowKind, inverted_ticks, safe_key
+from shared.store.rows import HISTORY_TABLE, RowDelete, RowKind, Write, inverted_ticks, safe_key
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,10 @@ class SweepRecord:
     # A steady run so writes one row, not this and a job row; readers take the newer of the two
     # (``job_runs.successes``). None in records written before it was kept.
     succeeded_at: datetime | None = None
+    # The version this record was read at: a sweep writes its record over that version only, so
+    # a run that read an older record (a manual check beside the timer) cannot put back an older
+    # success; it plans again from the newer record instead (StoreConflict).
+    etag: str | None = field(default=None, compare=False, repr=False, metadata={"stored": False})
 
     @property
     def policy(self) -> HealthPolicy | None:
@@ -150,7 +154,14 @@ class SweepRecord:
         return HealthPolicy(self.default_threshold_days, self.early_warning_hours)
 
 
-SWEEP_ROWS = RowKind(SweepRecord, "sweep", key=lambda r: r.name, layout="the last sweep's summary")
+SWEEP_ROWS = RowKind(
+    SweepRecord,
+    "sweep",
+    key=lambda r: r.name,
+    layout="the last sweep's summary; written only over the version it was read at",
+    write=Write.IF_UNCHANGED,
+    etag=lambda r: r.etag,
+)
 
 
 @dataclass(frozen=True)

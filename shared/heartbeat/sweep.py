@@ -494,6 +494,7 @@ def _record(
         default_threshold_days=settings.default_threshold_days,
         early_warning_hours=settings.early_warning_hours,
         succeeded_at=now if succeeded else (last.succeeded_at if last else None),
+        etag=last.etag if last else None,  # over the record read, or new: see SweepRecord.etag
     )
 
 

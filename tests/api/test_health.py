@@ -84,6 +84,48 @@ def test_a_failed_sweep_keeps_the_last_success_a_steady_sweep_recorded(
     assert probe(host)[1]["jobs"]["heartbeatSweep"] == steady
 
 
+def test_a_check_overlapping_the_timer_keeps_the_timers_newer_success(
+    host: Host, env: Any, mocker: MockerFixture
+) -> None:
+    # POST /api/checks/heartbeat reads the sweep record, then the timer records a newer success,
+    # then the check writes its record: it must not put the older success back.
+    from shared.context import services
+    from shared.heartbeat.plan import SWEEP_ROWS
+    from shared.heartbeat.sweep import run_heartbeat_sweep
+    from shared.store.state import StateStore
+
+    env(HEARTBEAT_SCHEDULE="0 */30 * * * *")
+    ran = datetime(2026, 11, 29, 10, 0, 10, tzinfo=UTC)
+    clock = mocker.patch("shared.clock.system_now", return_value=ran)
+    host.timer("heartbeat_monitor")
+    clock.return_value = ran + timedelta(minutes=30)
+    host.timer("heartbeat_monitor")  # steady: its success in the record, 10:30:10
+
+    class TimerRunsDuringTheCheck(StateStore):
+        """The real store; right after the check's first read, the 11:00 timer run records."""
+
+        ran = False
+
+        def read(self, tenant_id: str, selects: Any) -> Any:
+            seen = super().read(tenant_id, selects)
+            if any(s.kind is SWEEP_ROWS for s in selects) and not self.ran:
+                self.ran = True
+                clock.return_value = ran + timedelta(minutes=60)
+                host.timer("heartbeat_monitor")
+            return seen
+
+    s = services()
+    check = run_heartbeat_sweep(
+        s.settings,
+        s.graph,
+        TimerRunsDuringTheCheck(s.store._service),
+        s.channels,
+        tenant_id=s.settings.tenant_id,
+    )
+    assert check.recorded and check.ok
+    assert probe(host)[1]["jobs"]["heartbeatSweep"] == {"lastSuccess": "2026-11-29T11:00:10Z", "status": "ok"}
+
+
 def test_a_run_with_problems_is_not_a_success(host: Host, env: Any) -> None:
     env(GRAPH_ENDPOINT="http://127.0.0.1:9")  # Graph unreachable: the sweep reports a problem
     host.timer("heartbeat_monitor")

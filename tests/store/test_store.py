@@ -279,7 +279,7 @@ def test_the_stored_layout_is_what_deployed_tenants_hold() -> None:
         if not name.startswith(("Widget", "Ticket", "Counter", "Oversized"))
     } == {
         "ConnectorStatus": (state, "connector", upsert),
-        "SweepRecord": (state, "sweep", upsert),
+        "SweepRecord": (state, "sweep", Write.IF_UNCHANGED),  # over the version read since issue 15
         "Observation": ("mtdguardhistory", "obs", upsert),  # ticks first since issue 15
         "LegacyObservation": ("mtdguardhistory", "", upsert),  # the layout before: read and pruned
         "Finding": (state, "finding", Write.IF_UNCHANGED),
