@@ -11,10 +11,12 @@ declares its ``RowKind`` beside itself, and ``rows.layout()`` lists them. The ta
     partition on purpose: a connector's new status, its finding and its alert are written in ONE
     batch transaction (``commit``), so a crash can never record a change without its alert (or the
     reverse). A kind written ``INSERT`` (audit events) makes a second run's batch fail whole, and
-    ``IF_UNCHANGED`` (findings) fails it when the row changed since it was read: StoreConflict.
+    ``IF_UNCHANGED`` (findings, the sweep record) fails it when the row changed since it was read:
+    StoreConflict.
 ``mtdguardhistory``
-    Every observation, partition = tenant id, RowKey ``<connector id>|<inverted ticks>`` so the
-    newest come first and old rows of a connector are one RowKey range.
+    Every observation, partition = tenant id, RowKey ``obs|<inverted ticks>|<connector key>`` so
+    the newest come first and everything past the retention is one RowKey range (rows of the
+    layout before, ``<connector key>|<inverted ticks>``, are read and pruned until they age out).
 ``mtdguardchanges``
     The audit trail (``audit|<inverted ticks>|<entry id>``), idempotency records and the configure
     lease (shared/store/changes.py).
@@ -106,9 +108,12 @@ class StateStore:
 
     _ensured: ClassVar[set[tuple[str, str]]] = set()  # (account URL, table) made sure of by this process
 
-    def __init__(self, service: TableServiceClient) -> None:
+    def __init__(self, service: TableServiceClient, options: dict[str, Any] | None = None) -> None:
         self._service = service
-        self._tables: dict[str, TableClient] = {}  # one client per table, sharing the service's pool
+        # The client options (shared/store/timeouts.py) of every table's client: given by
+        # ``connect``, the service's own, so all share one transport and its connection pool.
+        self._options = options if options is not None else client_options()
+        self._tables: dict[str, TableClient] = {}  # one client per table, built on first use
 
     @classmethod
     def connect(
@@ -121,11 +126,12 @@ class StateStore:
         """A connection string (Azurite) as given; otherwise ``endpoint`` (the table service URI)
         with the app's credential (managed identity), built only then. Every call is bounded in
         time (shared/store/timeouts.py)."""
+        options = client_options()
         if connection_string:
-            return cls(TableServiceClient.from_connection_string(connection_string, **client_options()))
+            return cls(TableServiceClient.from_connection_string(connection_string, **options), options)
         if not endpoint:
             raise StoreError("state storage is not configured: no connection string and no table endpoint")
-        return cls(TableServiceClient(endpoint=endpoint, credential=credential(), **client_options()))
+        return cls(TableServiceClient(endpoint=endpoint, credential=credential(), **options), options)
 
     def table(self, name: str, *, ensure: bool = False) -> TableClient:
         """A table of this account. Nothing is asked of storage for it: in Azure the deployment
@@ -139,10 +145,10 @@ class StateStore:
         client = self._tables.get(name)
         if client is None:
             # Not the service's get_table_client: that wraps the service's transport in one whose
-            # retry backoff is a plain time.sleep, past the invocation's budget; a client of its
-            # own has the bounded transport (timeouts.py) for its tries and its sleeps.
+            # retry backoff is a plain time.sleep, past the invocation's budget; a client built
+            # with the bounded transport itself (timeouts.py) bounds its tries and its sleeps.
             client = self._tables[name] = TableClient(
-                self._service.url, name, credential=self._service.credential, **client_options()
+                self._service.url, name, credential=self._service.credential, **self._options
             )
         return client
 
@@ -399,8 +405,11 @@ class StateStore:
 
 
 def _single(table: TableClient, op: Operation) -> Any:
-    """``op`` (a batch operation tuple: update, upsert or delete) as its own request, failing the
-    way its batch would: a row changed since read is StoreConflict, a refused row StoreRejected.
+    """``op`` (a batch operation tuple: update, upsert or delete) as its own request. Failures map
+    as a batch's do: a row changed since read is StoreConflict; a row Azure refuses (400, 413) is
+    StoreRejected. Two differences: deleting a row already gone succeeds (the SDK's rule for a
+    single delete; a batch fails whole), and Azurite answers some refusals of a lone row (a key
+    with '/') with 500, reported as storage unavailable (our keys never hold one: ``safe_key``).
     Returns the operation's metadata (its new ``etag``), as a batch's result does."""
     action, entity, options = op[0], op[1], (op[2] if len(op) > 2 else {})
     try:

@@ -154,3 +154,18 @@ def test_every_graph_call_of_a_process_reuses_one_connection(
         host.timer("heartbeat_monitor")
     assert len(graph_proxy.requests) == 3
     assert graph_proxy.connections == 1
+
+
+def test_every_table_of_a_process_is_reached_over_one_connection(
+    host: Host, wire: Callable[..., Any], graph: GraphSimulator, tenant_id: str
+) -> None:
+    # One transport (and connection pool) for the process's Table Storage clients: a client per
+    # table with a pool each opened a connection (a TLS handshake in Azure) per table.
+    _, table_proxy = wire()
+    load(graph, tenant_id, connector(LOOKOUT, "now-2h"))
+    host.timer("heartbeat_monitor")  # statuses and the history: two tables (both created here)
+    load(graph, tenant_id, connector(LOOKOUT, "now-1h"))
+    host.timer("heartbeat_monitor")  # a new heartbeat: a status and an observation again
+    tables = {r.path.split("/")[2].split("(")[0] for r in table_proxy.requests}
+    assert {"mtdguardstate", "mtdguardhistory"} <= tables
+    assert table_proxy.connections == 1
