@@ -36,6 +36,7 @@ IO_MODULES = (
     "shared.graph.gateway",
     "shared.status.read",
     "shared.graph.retry",  # the SDK's retry middleware, loaded only by the gateway
+    "shared.graph.leaving",  # the middleware chain's last link, loaded only by the gateway
 )
 
 CAPABILITIES = (

@@ -30,6 +30,7 @@ import json
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -72,6 +73,9 @@ T = TypeVar("T")
 API_VERSIONS = ("v1.0", "beta")
 _TIMEOUT = httpx.Timeout(30.0, connect=10.0)  # per connect / read; the whole call: CALL_SECONDS
 CALL_SECONDS = 120.0  # one public call at most, all pages and retries included
+# How long ``begin_list_connectors`` waits for its request to leave: long enough for kiota to build
+# it (a few ms warm), short enough that a token fetch or a cold adapter delays the caller little.
+LEAVING_WAIT_SECONDS = 0.02
 _MAX_PAGES = 1000  # last resort: repeated links and pages stop paging long before this
 
 
@@ -190,6 +194,13 @@ class GraphGateway:
     def list_connectors(self) -> ConnectorList:
         """Every MTD connector, following @odata.nextLink to the end."""
         return self._run("read connectors", self._list_connectors)
+
+    def begin_list_connectors(self) -> Future[ConnectorList]:
+        """``list_connectors`` started on the Graph loop: returns once its first request is
+        leaving (or the call ended, or ``LEAVING_WAIT_SECONDS`` passed), so the caller's own I/O,
+        started next, does not hold it back. The future's ``result()`` is the list or raises
+        GraphError, like ``list_connectors``."""
+        return self._start("read connectors", self._list_connectors)
 
     async def _list_connectors(self, adapter: RequestAdapter) -> ConnectorList:
         builder = _connectors_builder(adapter)
@@ -428,10 +439,26 @@ class GraphGateway:
             raise _out_of_time(operation)
         return _GraphLoop.run(self._with_adapter(operation, call, seconds))
 
-    async def _with_adapter(
-        self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]], seconds: float
-    ) -> T:
+    def _start(self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]]) -> Future[T]:
+        seconds = deadline.remaining(CALL_SECONDS)
+        if seconds <= 0:
+            ended: Future[T] = Future()
+            ended.set_exception(_out_of_time(operation))
+            return ended
         last = _LastAnswer()
+        started = _GraphLoop.start(self._with_adapter(operation, call, seconds, last))
+        started.add_done_callback(lambda _: last.leaving.set())  # ended before sending: no wait
+        last.leaving.wait(LEAVING_WAIT_SECONDS)
+        return started
+
+    async def _with_adapter(
+        self,
+        operation: str,
+        call: Callable[[RequestAdapter], Awaitable[T]],
+        seconds: float,
+        last: _LastAnswer | None = None,
+    ) -> T:
+        last = last or _LastAnswer()
         _LAST_ANSWER.set(last)  # this call's task only: concurrent calls share the client
         adapter = self._request_adapter()
         try:
@@ -500,7 +527,15 @@ def middleware() -> list[BaseMiddleware]:
     ]
     telemetry = options[GraphTelemetryHandlerOption.get_key()]
     assert isinstance(telemetry, GraphTelemetryHandlerOption)
-    return [*chain, GraphTelemetryHandler(telemetry)]
+    from shared.graph.leaving import SignalWhenLeaving
+
+    return [*chain, GraphTelemetryHandler(telemetry), SignalWhenLeaving(_leaving)]
+
+
+def _leaving() -> None:
+    last = _LAST_ANSWER.get()
+    if last is not None:
+        last.leaving.set()
 
 
 def _out_of_time(operation: str, seconds: float | None = None) -> GraphError:
@@ -553,7 +588,13 @@ class _GraphLoop:
     @classmethod
     def run(cls, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the process's Graph loop and wait for its result (or exception)."""
-        return asyncio.run_coroutine_threadsafe(coroutine, cls._running()).result()
+        return cls.start(coroutine).result()
+
+    @classmethod
+    def start(cls, coroutine: Coroutine[Any, Any, T]) -> Future[T]:
+        """Start ``coroutine`` on the process's Graph loop (in a copy of the caller's context:
+        its deadline and log fields); its result (or exception) comes in the future."""
+        return asyncio.run_coroutine_threadsafe(coroutine, cls._running())
 
     @classmethod
     def _running(cls) -> asyncio.AbstractEventLoop:
@@ -568,11 +609,13 @@ class _GraphLoop:
 @dataclass
 class _LastAnswer:
     """What the retry middleware did with the last request: it retries 429/503/504 inside the
-    transport, so only the final answer reaches the client; its request carries the count."""
+    transport, so only the final answer reaches the client; its request carries the count. And
+    whether a request of the call has gone to the transport yet (``leaving``)."""
 
     attempts: int = 1
     retry_after: bool = False
     retry_after_seconds: float | None = None
+    leaving: threading.Event = field(default_factory=threading.Event)  # a request went to the wire
 
 
 # The answer record of the call running in the current task: the client (and its response hook)

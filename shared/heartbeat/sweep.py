@@ -9,10 +9,9 @@ change again, because nothing about it was recorded.
 
 from __future__ import annotations
 
-import contextvars
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -284,16 +283,18 @@ def _read_both(
     gateway: GraphGateway, store: StateStore, tenant: str
 ) -> tuple[SweepState, ConnectorList | GraphError]:
     """The tenant's state and Graph's connector list, read at the same time: neither round trip
-    waits for the other (a StoreError still raises, after the Graph read ended)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-graph") as pool:
-        # In this run's context: the Graph call keeps to the invocation's time budget
-        # (shared/deadline.py) and its log lines carry the job's fields (shared/logs.py).
-        listing = pool.submit(contextvars.copy_context().run, gateway.list_connectors)
+    waits for the other, and Graph's, the slower, leaves first (a StoreError still raises, after
+    the Graph read ended)."""
+    listing = gateway.begin_list_connectors()  # on the Graph loop, in this run's context
+    try:
         state = read_sweep_state(store, tenant)
-        try:
-            return state, listing.result()
-        except GraphError as exc:
-            return state, exc
+    except BaseException:
+        wait([listing])
+        raise
+    try:
+        return state, listing.result()
+    except GraphError as exc:
+        return state, exc
 
 
 def _drift(

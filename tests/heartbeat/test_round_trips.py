@@ -4,6 +4,7 @@ tenant; these pin how many it makes, not how long they take."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -169,3 +170,25 @@ def test_every_table_of_a_process_is_reached_over_one_connection(
     tables = {r.path.split("/")[2].split("(")[0] for r in table_proxy.requests}
     assert {"mtdguardstate", "mtdguardhistory"} <= tables
     assert table_proxy.connections == 1
+
+
+def test_starting_the_graph_read_returns_before_graph_answers(
+    wire: Callable[..., Any], graph: GraphSimulator, tenant_id: str
+) -> None:
+    # The sweep's state read overlaps Graph's answer only if starting the Graph read does not
+    # wait for it: begin_list_connectors returns once the request is on its way.
+    from shared.context import services
+
+    graph_proxy, _ = wire()
+    load(graph, tenant_id, connector(LOOKOUT, "now-2h"))
+    gateway = services().graph
+    gateway.list_connectors()  # the adapter built and its connection open, as in a steady sweep
+    graph_proxy.clear()
+    answer = threading.Event()
+    graph_proxy.hold(lambda method, _: method == "GET", until=answer)
+    listing = gateway.begin_list_connectors()
+    assert not listing.done()  # held at the proxy: asked, not answered
+    assert graph_proxy.arrived.wait(5)
+    answer.set()
+    assert [r.id for r in listing.result(timeout=10).readings] == [LOOKOUT]
+    assert graph_proxy.waited_out == []
