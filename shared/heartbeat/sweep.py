@@ -10,7 +10,7 @@ change again, because nothing about it was recorded.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -242,20 +242,23 @@ def _sweep(
     groups += [[closed] for closed in close_removed(_removed(plan, previous), findings, now)]
     drift_alerts = [d.alert for d in drifts.values()]
     raised = [a for a in [*plan.alerts, *drift_alerts, access_alert, odd_alert] if a is not None]
-    # The timer's success goes in the sweep's own record when nothing can still fail it (no problem
-    # so far, nothing to deliver): a steady run writes that one row and nothing else. Otherwise the
-    # timer writes it after the run, as every job does (functions/jobs.py). A history batch failing
-    # after this is logged and reported; the job did judge and record the tenant.
-    succeeded = job is Job.HEARTBEAT and not (result.problems or state.pending or raised)
-    record = _record(
-        settings, tenant, now, len(plan.statuses), result.problems, last=state.last, succeeded=succeeded
-    )
+    # The timer's success goes in the sweep's own record when nothing can still fail it: no problem
+    # so far (a group storage refused included), nothing to deliver, no restore to run after it. A
+    # steady run so writes that one row and nothing else. Otherwise the timer writes it after the
+    # run, as every job does (functions/jobs.py). A history batch failing after this is logged and
+    # reported; the job did judge and record the tenant.
+    restore_due = settings.configure.restores and any(d.drifted for d in drifts.values())
+
+    def record_now() -> SweepRecord:
+        done = job is Job.HEARTBEAT and not (result.problems or state.pending or raised or restore_due)
+        return _record(settings, tenant, now, len(plan.statuses), result.problems, last=last, succeeded=done)
+
     groups, quiet = _without_unchanged(groups, plan.unchanged)
-    written = _commit_isolated(store, tenant, [*groups, [record]], result)
+    written, record = _commit_isolated(store, tenant, groups, result, record=record_now)
     changed = [s for s in plan.statuses if id(s) in written]  # what the history appends
     written |= quiet  # judged and stored as it was: part of the sweep's answer, not rewritten
     result.recorded = True
-    result.success_recorded = succeeded and id(record) in written
+    result.success_recorded = record is not None and id(record) in written and record.succeeded_at == now
     result.statuses = [s for s in plan.statuses if id(s) in written]
     result.drifted = [s.id for s in plan.statuses if id(s) in written and drifts[s.id.lower()].drifted]
     result.alerts = [
@@ -423,25 +426,37 @@ def _graph_failed(
         )
     # As of the last sweep that read them (its age and check time), then marked not re-checked.
     kept = [heartbeat.not_rechecked(heartbeat.as_of(s, last), problem) for s in failed.previous.values()]
-    record = replace(_record(settings, tenant, now, 0, result.problems, last=last), transient_since=since)
     rows = [x for x in (finding, alert) if x is not None]
     groups: list[Sequence[object]] = [[s] for s in kept]
-    _commit_isolated(store, tenant, [*groups, *([rows] if rows else []), [record]], result)
+
+    def record_now() -> SweepRecord:
+        return replace(_record(settings, tenant, now, 0, result.problems, last=last), transient_since=since)
+
+    _commit_isolated(store, tenant, [*groups, *([rows] if rows else [])], result, record=record_now)
     result.recorded = True
     result.statuses = kept
     result.alerts = [alert] if alert else []
 
 
 def _commit_isolated(
-    store: StateStore, tenant: str, groups: Sequence[Sequence[object]], result: SweepResult
-) -> set[int]:
-    """Commit the groups; when storage refuses a batch for one row's sake (StoreRejected), commit
-    them one group at a time and leave out, named in the problems, only the groups refused on
-    their own. Returns the ``id()`` of every row written. A real outage (any other StoreError)
-    still raises: nothing is hidden."""
+    store: StateStore,
+    tenant: str,
+    groups: Sequence[Sequence[object]],
+    result: SweepResult,
+    *,
+    record: Callable[[], SweepRecord] | None = None,
+) -> tuple[set[int], SweepRecord | None]:
+    """Commit the groups, then the sweep's record (``record()`` builds it) in the same batches;
+    when storage refuses a batch for one row's sake (StoreRejected), commit them one group at a
+    time and leave out, named in the problems, only the groups refused on their own, and build
+    the record again after them, so it holds those problems (and no success). Returns the ``id()``
+    of every row written and the record built (None without ``record``). A real outage (any other
+    StoreError) still raises: nothing is hidden."""
+    first = record() if record is not None else None
+    everything = [*groups, *([[first]] if first is not None else [])]
     try:
-        store.commit(tenant, groups)
-        return {id(row) for group in groups for row in group}
+        store.commit(tenant, everything)
+        return {id(row) for group in everything for row in group}, first
     except StoreRejected as exc:
         log.warning("tenant %s: a batch was refused (%s); writing it group by group", tenant, exc)
     written: set[int] = set()
@@ -452,7 +467,15 @@ def _commit_isolated(
             result.problems.append(f"not recorded: {_describe_group(group)}: {exc}")
             continue
         written.update(id(row) for row in group)
-    return written
+    if record is None:
+        return written, None
+    again = record()  # after the groups: one refused is a problem, so the run is no success
+    try:
+        store.commit(tenant, [[again]])
+        written.add(id(again))
+    except StoreRejected as exc:
+        result.problems.append(f"not recorded: {_describe_group([again])}: {exc}")
+    return written, again
 
 
 def _describe_group(group: Sequence[object]) -> str:

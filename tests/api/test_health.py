@@ -126,6 +126,29 @@ def test_a_check_overlapping_the_timer_keeps_the_timers_newer_success(
     assert probe(host)[1]["jobs"]["heartbeatSweep"] == {"lastSuccess": "2026-11-29T11:00:10Z", "status": "ok"}
 
 
+def test_a_run_whose_automatic_restore_fails_is_not_a_success(
+    host: Host, env: Any, graph: Any, tenant_id: str, mocker: MockerFixture
+) -> None:
+    # The restore runs after the sweep has written its record: a record must not claim the run's
+    # success while a restore can still fail it (the watchdog's log line would not say success).
+    from graphsim import Fault
+    from tests.heartbeat.test_drift import lookout
+    from tests.support.scenarios import load
+
+    env(HEARTBEAT_SCHEDULE="0 */30 * * * *", CONNECTOR_DRIFT_ACTION="restore")
+    ran = datetime(2026, 11, 29, 10, 0, 10, tzinfo=UTC)
+    clock = mocker.patch("shared.clock.system_now", return_value=ran)
+    load(graph, tenant_id, lookout())
+    host.timer("heartbeat_monitor")  # baseline taken
+    host.timer("heartbeat_monitor")  # steady: a success, 10:00:10
+    graph.put_connector(lookout(androidDeviceBlockedOnMissingPartnerData=False))  # changed by hand
+    graph.add_fault(Fault(kind="status", status=403, method="PATCH", times=None))  # restore refused
+    for minutes in (30, 60):  # the drift alerted at 10:30, still there (and unrestored) at 11:00
+        clock.return_value = ran + timedelta(minutes=minutes)
+        host.timer("heartbeat_monitor")
+    assert probe(host)[1]["jobs"]["heartbeatSweep"]["lastSuccess"] == "2026-11-29T10:00:10Z"
+
+
 def test_a_run_with_problems_is_not_a_success(host: Host, env: Any) -> None:
     env(GRAPH_ENDPOINT="http://127.0.0.1:9")  # Graph unreachable: the sweep reports a problem
     host.timer("heartbeat_monitor")

@@ -547,3 +547,38 @@ def test_a_connector_deleted_and_re_created_healthy_is_not_announced_as_recovere
     assert [p["health"] for p in receiver.payloads()] == ["unresponsive", "removed"]
     assert again["alertsRaised"] == []
     assert by_partner(again)["Lookout for Work"]["health"] == "healthy"
+
+
+def test_a_status_storage_refuses_is_a_problem_the_record_holds_and_no_success(
+    host: Host, graph: GraphSimulator, tenant_id: str
+) -> None:
+    # Storage refusing one connector's rows (StoreRejected) costs only that connector, and the
+    # sweep's record, written after the others, says so and claims no success for the run.
+    from shared.context import services
+    from shared.heartbeat.plan import ConnectorStatus
+    from shared.heartbeat.sweep import last_sweep, run_heartbeat_sweep
+    from shared.job_runs import Job
+    from shared.store.state import StateStore, StoreRejected
+
+    class RefusesDefender(StateStore):
+        def commit(self, tenant_id: str, groups: Any) -> None:
+            groups = list(groups)
+            rows = [row for group in groups for row in group]
+            if any(isinstance(r, ConnectorStatus) and r.id == DEFENDER for r in rows):
+                raise StoreRejected("state storage refused a row: a test refusal")
+            super().commit(tenant_id, groups)
+
+    load(graph, tenant_id, connector(LOOKOUT, "now-2h"), connector(DEFENDER, "now-2h"))
+    s = services()
+    store = RefusesDefender(s.store._service)
+    result = run_heartbeat_sweep(
+        s.settings, s.graph, store, s.channels, tenant_id=tenant_id, job=Job.HEARTBEAT
+    )
+
+    assert [st.id for st in result.statuses] == [LOOKOUT]
+    assert result.problems == [
+        f"not recorded: connector {DEFENDER}: state storage refused a row: a test refusal"
+    ]
+    assert not result.success_recorded
+    record = last_sweep(s.store, tenant_id)
+    assert record is not None and record.problems == result.problems and record.succeeded_at is None
