@@ -79,20 +79,28 @@ def _brief(exc: Exception) -> str:
 
 
 @contextlib.contextmanager
-def storage_errors(doing: str = "") -> Iterator[None]:
-    """Azure failures inside become StoreError (the one place they do); ``doing`` says what failed."""
+def storage_errors(doing: str = "", *, writes: bool = False) -> Iterator[None]:
+    """Azure failures inside become StoreError (the one place they do); ``doing`` says what failed.
+    A batch's failure says whether another writer came first or a row was refused
+    (``_write_failure``); with ``writes``, so does a failed write sent as a request of its own."""
     try:
         yield
     except TableTransactionError as exc:
-        # 409: an inserted row exists; 412: a row changed since it was read. Either way another
-        # run (or person) wrote first, and the caller must re-plan against what is there now.
-        if exc.status_code in (409, 412):
-            raise StoreConflict(f"another run recorded this change first ({_brief(exc)})") from exc
-        if exc.status_code in (400, 413):
-            raise StoreRejected(f"state storage refused a row: {doing} ({_brief(exc)})") from exc
-        raise StoreError(_unavailable(doing, exc)) from exc
+        raise _write_failure(doing, exc) from exc
+    except HttpResponseError as exc:
+        raise (_write_failure(doing, exc) if writes else StoreError(_unavailable(doing, exc))) from exc
     except AzureError as exc:
         raise StoreError(_unavailable(doing, exc)) from exc
+
+
+def _write_failure(doing: str, exc: HttpResponseError) -> StoreError:
+    # 409: an inserted row exists; 412: a row changed since it was read. Either way another run (or
+    # person) wrote first, and the caller must re-plan against what is there now.
+    if exc.status_code in (409, 412):
+        return StoreConflict(f"another run recorded this change first ({_brief(exc)})")
+    if exc.status_code in (400, 413):
+        return StoreRejected(f"state storage refused a row: {doing} ({_brief(exc)})")
+    return StoreError(_unavailable(doing, exc))
 
 
 def _unavailable(doing: str, exc: Exception) -> str:
@@ -393,7 +401,7 @@ class StateStore:
         return len(rows)
 
     def _submit(self, table: str, ops: list[Operation]) -> list[Any]:
-        with storage_errors("could not record the changes"):
+        with storage_errors("could not record the changes", writes=True):
             if len(ops) == 1 and ops[0][0] is not TransactionOperation.CREATE:
                 # One operation needs no transaction: a plain request is the same write, atomic
                 # alone, without the multipart body azure-core builds and parses for a batch
@@ -405,30 +413,20 @@ class StateStore:
 
 
 def _single(table: TableClient, op: Operation) -> Any:
-    """``op`` (a batch operation tuple: update, upsert or delete) as its own request. Failures map
-    as a batch's do: a row changed since read is StoreConflict; a row Azure refuses (400, 413) is
-    StoreRejected. Two differences: deleting a row already gone succeeds (the SDK's rule for a
-    single delete; a batch fails whole), and Azurite answers some refusals of a lone row (a key
-    with '/') with 500, reported as storage unavailable (our keys never hold one: ``safe_key``).
-    Returns the operation's metadata (its new ``etag``), as a batch's result does."""
+    """``op`` (a batch operation tuple: update, upsert or delete) as its own request; its failures
+    map as a batch's do (``storage_errors(writes=True)``). Two differences: deleting a row already
+    gone succeeds (the SDK's rule for a single delete; a batch fails whole), and Azurite answers
+    some refusals of a lone row (a key with '/') with 500, reported as storage unavailable (our
+    keys never hold one: ``safe_key``). Returns the operation's metadata (its new ``etag``), as a
+    batch's result does."""
     action, entity, options = op[0], op[1], (op[2] if len(op) > 2 else {})
-    try:
-        if action is TransactionOperation.UPDATE:
-            return table.update_entity(entity, **options)
-        if action is TransactionOperation.UPSERT:
-            return table.upsert_entity(entity, **options)
-        if action is TransactionOperation.DELETE:
-            # As in a batch, unconditionally; a row already gone is not an error here (the SDK's
-            # rule for a single delete), where a batch would fail whole.
-            table.delete_entity(entity["PartitionKey"], entity["RowKey"], **options)
-            return {}
-    except (ResourceExistsError, ResourceModifiedError) as exc:
-        raise StoreConflict(f"another run recorded this change first ({_brief(exc)})") from exc
-    except HttpResponseError as exc:
-        if exc.status_code in (400, 413):
-            refused = f"state storage refused a row: could not record the changes ({_brief(exc)})"
-            raise StoreRejected(refused) from exc
-        raise
+    if action is TransactionOperation.UPDATE:
+        return table.update_entity(entity, **options)
+    if action is TransactionOperation.UPSERT:
+        return table.upsert_entity(entity, **options)
+    if action is TransactionOperation.DELETE:
+        table.delete_entity(entity["PartitionKey"], entity["RowKey"], **options)
+        return {}
     raise ValueError(f"unknown operation {action!r}")
 
 
