@@ -434,13 +434,12 @@ class GraphGateway:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _run(self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]]) -> T:
-        seconds = deadline.remaining(CALL_SECONDS)  # read here: the caller's context holds the budget
-        if seconds <= 0:
-            raise _out_of_time(operation)
-        return _GraphLoop.run(self._with_adapter(operation, call, seconds))
+        return self._start(operation, call).result()
 
     def _start(self, operation: str, call: Callable[[RequestAdapter], Awaitable[T]]) -> Future[T]:
-        seconds = deadline.remaining(CALL_SECONDS)
+        """``call`` started on the Graph loop, once its first request is leaving (at most
+        ``LEAVING_WAIT_SECONDS``); a call with no budget left has failed already."""
+        seconds = deadline.remaining(CALL_SECONDS)  # read here: the caller's context holds the budget
         if seconds <= 0:
             ended: Future[T] = Future()
             ended.set_exception(_out_of_time(operation))
@@ -456,9 +455,8 @@ class GraphGateway:
         operation: str,
         call: Callable[[RequestAdapter], Awaitable[T]],
         seconds: float,
-        last: _LastAnswer | None = None,
+        last: _LastAnswer,
     ) -> T:
-        last = last or _LastAnswer()
         _LAST_ANSWER.set(last)  # this call's task only: concurrent calls share the client
         adapter = self._request_adapter()
         try:
@@ -584,11 +582,6 @@ class _GraphLoop:
 
     _loop: asyncio.AbstractEventLoop | None = None
     _lock = threading.Lock()
-
-    @classmethod
-    def run(cls, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` on the process's Graph loop and wait for its result (or exception)."""
-        return cls.start(coroutine).result()
 
     @classmethod
     def start(cls, coroutine: Coroutine[Any, Any, T]) -> Future[T]:
