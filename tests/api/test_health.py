@@ -13,6 +13,7 @@ import pytest
 from pytest_mock import MockerFixture
 
 from tests.conftest import Host, body
+from tests.support.stores import ActsAfterFirstRead
 
 DEAD_STORE = (
     "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
@@ -65,17 +66,24 @@ def test_each_job_reports_its_last_success_and_goes_stale_after_two_missed_runs(
     assert probe(host)[1]["jobs"]["heartbeatSweep"]["status"] == "stale"
 
 
+def _steady_success(host: Host, env: Any, mocker: MockerFixture, **settings: str) -> tuple[datetime, Any]:
+    """Half-hourly timer runs at 10:00:10 and 10:30:10, the second steady (a success recorded in
+    the sweep record); returns the first run's time and the patched clock."""
+    env(HEARTBEAT_SCHEDULE="0 */30 * * * *", **settings)
+    ran = datetime(2026, 11, 29, 10, 0, 10, tzinfo=UTC)
+    clock = mocker.patch("shared.clock.system_now", return_value=ran)
+    host.timer("heartbeat_monitor")
+    clock.return_value = ran + timedelta(minutes=30)
+    host.timer("heartbeat_monitor")
+    return ran, clock
+
+
 def test_a_failed_sweep_keeps_the_last_success_a_steady_sweep_recorded(
     host: Host, env: Any, mocker: MockerFixture
 ) -> None:
     # A steady sweep writes its success in its own record (one row, not two); the next record,
     # written by a run that failed, must carry it over or the probe would forget it.
-    env(HEARTBEAT_SCHEDULE="0 */30 * * * *")
-    ran = datetime(2026, 11, 29, 10, 0, 10, tzinfo=UTC)
-    clock = mocker.patch("shared.clock.system_now", return_value=ran)
-    host.timer("heartbeat_monitor")
-    clock.return_value = ran + timedelta(minutes=30)
-    host.timer("heartbeat_monitor")  # nothing new: the steady run
+    ran, clock = _steady_success(host, env, mocker)
     steady = {"lastSuccess": "2026-11-29T10:30:10Z", "status": "ok"}
     assert probe(host)[1]["jobs"]["heartbeatSweep"] == steady
     env(GRAPH_ENDPOINT="http://127.0.0.1:9")  # 11:00: Graph unreachable, the run has a problem
@@ -92,36 +100,16 @@ def test_a_check_overlapping_the_timer_keeps_the_timers_newer_success(
     from shared.context import services
     from shared.heartbeat.plan import SWEEP_ROWS
     from shared.heartbeat.sweep import run_heartbeat_sweep
-    from shared.store.state import StateStore
 
-    env(HEARTBEAT_SCHEDULE="0 */30 * * * *")
-    ran = datetime(2026, 11, 29, 10, 0, 10, tzinfo=UTC)
-    clock = mocker.patch("shared.clock.system_now", return_value=ran)
-    host.timer("heartbeat_monitor")
-    clock.return_value = ran + timedelta(minutes=30)
-    host.timer("heartbeat_monitor")  # steady: its success in the record, 10:30:10
+    ran, clock = _steady_success(host, env, mocker)  # the success in the record: 10:30:10
 
-    class TimerRunsDuringTheCheck(StateStore):
-        """The real store; right after the check's first read, the 11:00 timer run records."""
-
-        ran = False
-
-        def read(self, tenant_id: str, selects: Any) -> Any:
-            seen = super().read(tenant_id, selects)
-            if any(s.kind is SWEEP_ROWS for s in selects) and not self.ran:
-                self.ran = True
-                clock.return_value = ran + timedelta(minutes=60)
-                host.timer("heartbeat_monitor")
-            return seen
+    def timer_runs() -> None:  # right after the check's first read: the 11:00 run records
+        clock.return_value = ran + timedelta(minutes=60)
+        host.timer("heartbeat_monitor")
 
     s = services()
-    check = run_heartbeat_sweep(
-        s.settings,
-        s.graph,
-        TimerRunsDuringTheCheck(s.store._service),
-        s.channels,
-        tenant_id=s.settings.tenant_id,
-    )
+    store = ActsAfterFirstRead(s.store._service, SWEEP_ROWS, timer_runs)
+    check = run_heartbeat_sweep(s.settings, s.graph, store, s.channels, tenant_id=s.settings.tenant_id)
     assert check.recorded and check.ok
     assert probe(host)[1]["jobs"]["heartbeatSweep"] == {"lastSuccess": "2026-11-29T11:00:10Z", "status": "ok"}
 

@@ -15,6 +15,7 @@ from graphsim.faults import FaultKind
 from tests.conftest import DEFENDER, LOOKOUT, ZIMPERIUM, Host, body
 from tests.support.receiver import Receiver
 from tests.support.scenarios import connector, load
+from tests.support.stores import ActsAfterFirstRead
 
 UNKNOWN_ID = "7d9a6c1e-0000-4000-8000-00000000beef"
 
@@ -425,37 +426,19 @@ def test_an_acknowledgement_made_while_a_sweep_runs_is_not_undone(
     from shared.findings.model import FINDING_ROWS, FindingStatus, acknowledge, finding_id
     from shared.findings.stored import stored_findings
     from shared.heartbeat.sweep import run_heartbeat_sweep
-    from shared.store.state import StateStore
 
     env(ALERT_WEBHOOK_URL=receiver.url)
     load(graph, tenant_id, connector(LOOKOUT, "now-9d"))
     sweep(host)  # Lookout unresponsive: finding open, one alert
     lookout_finding = finding_id("heartbeat", LOOKOUT)
-
-    class PersonAcksDuringTheSweep(StateStore):
-        """The real store; right after the sweep's first read, a person acknowledges the finding."""
-
-        acked = False
-
-        def read(self, tenant_id: str, selects: Any) -> Any:
-            seen = super().read(tenant_id, selects)
-            if any(s.kind is FINDING_ROWS for s in selects) and not self.acked:
-                self.acked = True
-                mine = stored_findings(self, tenant_id)[lookout_finding]
-                self.commit(
-                    tenant_id,
-                    [
-                        [
-                            acknowledge(
-                                mine, note="vendor ticket 4711", who="ops@contoso.com", now=mine.last_seen
-                            )
-                        ]
-                    ],
-                )
-            return seen
-
     s = services()
-    store = PersonAcksDuringTheSweep(s.store._service)
+
+    def person_acks() -> None:  # right after the sweep's first read
+        mine = stored_findings(s.store, tenant_id)[lookout_finding]
+        acked = acknowledge(mine, note="vendor ticket 4711", who="ops@contoso.com", now=mine.last_seen)
+        s.store.commit(tenant_id, [[acked]])
+
+    store = ActsAfterFirstRead(s.store._service, FINDING_ROWS, person_acks)
     load(graph, tenant_id, connector(LOOKOUT, "now-40h"))  # recovering: unresponsive -> warning
     result = run_heartbeat_sweep(s.settings, s.graph, store, s.channels, tenant_id=tenant_id)
 
